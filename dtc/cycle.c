@@ -48,7 +48,7 @@ static bool stop_condition(const struct cycle *c)
 static enum cycle_change start(struct cycle *c, int64_t ts_ns)
 {
 	c->running = true;
-	c->cond_since_ns = 0;
+	c->cond_active = false;
 	c->started_ns = ts_ns;
 	c->operation_cycles++;
 	/* the coolant at start: the value known now, or the first to come */
@@ -59,7 +59,7 @@ static enum cycle_change start(struct cycle *c, int64_t ts_ns)
 static enum cycle_change end(struct cycle *c, int64_t ts_ns)
 {
 	c->running = false;
-	c->cond_since_ns = 0;
+	c->cond_active = false;
 	c->ended_ns = ts_ns;
 	c->last_was_warmup =
 		c->have_coolant_start &&
@@ -75,13 +75,14 @@ static enum cycle_change evaluate(struct cycle *c, int64_t now_ns)
 	int64_t need = c->running ? c->cfg.stop_ns : c->cfg.start_ns;
 
 	if (!cond) {
-		c->cond_since_ns = 0;
+		c->cond_active = false;
 		return CYCLE_NONE;
 	}
 	/* the DME's own "running" needs no confirmation time */
 	if (!c->running && c->run_state == 2)
 		return start(c, now_ns);
-	if (c->cond_since_ns == 0) {
+	if (!c->cond_active) {
+		c->cond_active = true;
 		c->cond_since_ns = now_ns;
 		return CYCLE_NONE;
 	}
@@ -124,7 +125,7 @@ enum cycle_change cycle_on_signal(struct cycle *c, int64_t ts_ns,
 
 enum cycle_change cycle_on_tick(struct cycle *c, int64_t now_ns)
 {
-	if (c->cond_since_ns == 0)
+	if (!c->cond_active)
 		return CYCLE_NONE;
 	return evaluate(c, now_ns);
 }

@@ -24,7 +24,8 @@ enum cycle_change {
 struct cycle {
 	struct cycle_config cfg;
 	bool running;          /* inside an operation cycle */
-	int64_t cond_since_ns; /* start/stop condition true since, 0 = not */
+	bool cond_active;      /* the start/stop condition holds ... */
+	int64_t cond_since_ns; /* ... since this frame time */
 	int64_t started_ns;    /* when the current/last cycle started */
 	int64_t ended_ns;      /* when the last cycle ended; 0 = never */
 	double coolant_at_start;
