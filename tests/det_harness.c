@@ -232,16 +232,16 @@ static void check_expect(const struct harness *h, const struct harness_expect *e
 
 		if (strcmp(r->code, e->code) != 0 || r->result != e->result)
 			continue;
+		if (e->result == DTC_RESULT_FAILED &&
+		    (r->severity != e->severity ||
+		     r->confirm_now != e->confirm_now))
+			continue;
 		if (e->result == DTC_RESULT_FAILED && r->ts_ns < onset) {
 			print_message("%s FAILED before the fault onset\n",
 				      e->code);
 			fail();
 		}
 		if (r->ts_ns < onset)
-			continue;
-		if (e->result == DTC_RESULT_FAILED &&
-		    (r->severity != e->severity ||
-		     r->confirm_now != e->confirm_now))
 			continue;
 		first = r;
 		break;
