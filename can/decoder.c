@@ -93,14 +93,15 @@ static void emit_text(struct decoder *d, enum signal_id sig, const uint8_t *b,
 		d->ops->signal(d->userdata, d->ts_ns, sig, s);
 }
 
-static void warn(struct decoder *d, const char *fmt, const char *a,
-		 const char *b, unsigned line)
+static void warn_unbound(struct decoder *d, const char *message,
+			 const char *signal, unsigned line)
 {
 	char buf[512];
 
 	if (!d->ops->warning)
 		return;
-	snprintf(buf, sizeof(buf), fmt, d->p->path, line, a, b);
+	snprintf(buf, sizeof(buf), "%s:%u: the DBC has no %s.%s; signal unbound",
+		 d->p->path, line, message, signal);
 	d->ops->warning(d->userdata, buf);
 }
 
@@ -138,8 +139,7 @@ static int bind_dbc(struct decoder *d, char *errbuf, size_t errlen)
 		s = m ? dbc_message_find_signal(m, b->signal) : NULL;
 		if (!s) {
 			/* a profile may serve several DBC variants */
-			warn(d, "%s:%u: the DBC has no %s.%s; signal unbound",
-			     b->message, b->signal, b->line);
+			warn_unbound(d, b->message, b->signal, b->line);
 			continue;
 		}
 		mb = msg_bind_get(d, m);

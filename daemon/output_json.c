@@ -15,11 +15,11 @@ struct json_out {
  * 12.345000000000001; the decoded values never have more than ten
  * significant digits, so we give json-c the text to print.
  */
-static struct json_object *number(double v, const char *fmt)
+static struct json_object *number(double v)
 {
 	char buf[64];
 
-	snprintf(buf, sizeof(buf), fmt, v);
+	snprintf(buf, sizeof(buf), "%.10g", v);
 	return json_object_new_double_s(v, buf);
 }
 
@@ -56,7 +56,7 @@ static void json_signal(void *state, int64_t ts_ns, enum signal_id id,
 		json_object_object_add(o, "value",
 				       json_object_new_string(slot->text));
 	else
-		json_object_object_add(o, "value", number(slot->value, "%.10g"));
+		json_object_object_add(o, "value", number(slot->value));
 	snprintf(src, sizeof(src), "%03X", slot->src);
 	json_object_object_add(o, "src", json_object_new_string(src));
 	put(j, o);
@@ -105,7 +105,7 @@ static void json_event(void *state, const struct dtc_event *ev,
 			    !signal_info(i)->is_text)
 				json_object_object_add(
 					ff, signal_name(i),
-					number(ev->freeze_frame->value[i], "%.10g"));
+					number(ev->freeze_frame->value[i]));
 		if (ev->freeze_frame->vin[0])
 			json_object_object_add(ff, "vin", json_object_new_string(
 								  ev->freeze_frame->vin));
