@@ -55,9 +55,17 @@ static const bool fd_len_ok[FRAME_MAX_DATA + 1] = {
 	[64] = true,
 };
 
+static const struct frame zero_frame;
+
+/* the blanks that separate fields: one table load instead of five tests */
+static const bool blank[256] = {
+	[' '] = true, ['\t'] = true, ['\r'] = true, ['\v'] = true,
+	['\f'] = true,
+};
+
 static inline bool is_blank(char c)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+	return blank[(unsigned char)c];
 }
 
 static inline unsigned int hexval(char c)
@@ -296,7 +304,8 @@ int candump_parse_line(const char *line, size_t len, struct frame *ret_frame,
 	if (e - p >= 9 && memcmp(p, "DROPCOUNT", 9) == 0)
 		return -ENODATA;
 
-	memset(f, 0, sizeof(*f));
+	/* a copy of a zero frame: 16-byte moves, faster than rep stos */
+	*f = zero_frame;
 	what = parse_timestamp(&p, e, &f->ts_ns);
 	if (what)
 		goto invalid;
