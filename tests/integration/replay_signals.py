@@ -119,7 +119,8 @@ for name in sorted(os.listdir(E92)):
     if crank:
         before = [v for t, v in volts if t < crank[0]]
         during = [v for t, v in volts if crank[0] - 0.5 <= t <= crank[0] + 3]
-        check(before and during and min(during) < before[-1] - 0.5,
+        # 0x3B4 comes once a second: the deepest point is rarely sampled
+        check(before and during and min(during) < before[-1] - 0.3,
               name + ": battery dips while cranking (%r -> %r)" %
               (before[-1:] , min(during) if during else None))
     else:
@@ -149,8 +150,11 @@ for name in sorted(os.listdir(E90)):
     expected = changes(events)
     ours = [e for e in got if e["signal"] in {v[0] for v in FORMULAS.values()}]
     same(expected, ours, name)
-    for ecu in ("7E8", "7EC"):
-        for sig in ("engine_speed_rpm", "coolant_temp_c", "battery_voltage_v"):
+    # 7EC answers PIDs 0C, 0D, 42 and 01 in these logs, never 05
+    for ecu, sigs in (("7E8", ("engine_speed_rpm", "coolant_temp_c",
+                               "battery_voltage_v")),
+                      ("7EC", ("engine_speed_rpm", "battery_voltage_v"))):
+        for sig in sigs:
             check(any(e["signal"] == sig and e["src"] == ecu for e in got),
                   "%s: %s from %s" % (name, sig, ecu))
     mil = [e for e in got if e["signal"] == "ecu_mil_on" and e["src"] == "7E8"]
