@@ -70,3 +70,14 @@ int uds_field(const uint8_t *payload, size_t len, unsigned byte_offset,
 	*ret_value = v * scale + offset;
 	return 0;
 }
+
+int uds_bit(const uint8_t *payload, size_t len, unsigned byte_offset,
+	    unsigned bit, bool *ret_value)
+{
+	if (bit > 7 || !ret_value)
+		return -EINVAL;
+	if (!payload || byte_offset >= len)
+		return -EMSGSIZE;
+	*ret_value = payload[byte_offset] & (1u << bit);
+	return 0;
+}

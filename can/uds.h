@@ -41,3 +41,11 @@ int uds_parse_request(const uint8_t *msg, size_t len, uint16_t *ret_did);
 int uds_field(const uint8_t *payload, size_t len, unsigned byte_offset,
 	      unsigned byte_length, bool is_signed, double scale,
 	      double offset, double *ret_value);
+
+/*
+ * Bit bit (0 = least significant) of the byte at byte_offset (flags such as
+ * 0x5A21's emergency program): -EMSGSIZE when the payload is short, -EINVAL
+ * for a bit above 7.
+ */
+int uds_bit(const uint8_t *payload, size_t len, unsigned byte_offset,
+	    unsigned bit, bool *ret_value);
