@@ -1,6 +1,5 @@
 /* test_obd.c: J1979 answers with values computed by hand from the formulas */
 #include <errno.h>
-#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,19 +10,12 @@
 
 #include <cmocka.h>
 
+#include "test_hex.h"
+
 #include "isotp.h"
 #include "obd.h"
 
-#define EPS 1e-9
 #define MAX_EV 16
-
-/* cmocka 1.1 has no assert_double_equal */
-#define assert_near(got, want)                                              \
-	do {                                                                \
-		double g_ = (got), w_ = (want);                             \
-		if (fabs(g_ - w_) > EPS)                                    \
-			fail_msg("%s = %.12g, expected %.12g", #got, g_, w_); \
-	} while (0)
 
 /* One callback as the test saw it */
 struct ev {
@@ -102,24 +94,6 @@ static const struct obd_ops ops = {
 	.monitor = on_monitor,
 	.negative = on_negative,
 };
-
-static size_t from_hex(const char *s, uint8_t *out, size_t max)
-{
-	size_t n = 0;
-	unsigned v;
-
-	while (*s) {
-		if (*s == ' ') {
-			s++;
-			continue;
-		}
-		assert_int_equal(sscanf(s, "%2x", &v), 1);
-		assert_true(n < max);
-		out[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return n;
-}
 
 static void decode(const char *hex, int want_ret, struct evlog *l)
 {
@@ -256,12 +230,12 @@ static void test_pid_fields(void **state)
 		const char *name;
 		int want;
 	} cases[] = {
-		{ 0x01, "mil_on", 0 },		{ 0x01, "dtc_count", 1 },
-		{ 0x01, "value", -1 },		{ 0x0C, "value", 0 },
-		{ 0x0C, "mil_on", -1 },		{ 0x6B, "sensors_present", 0 },
-		{ 0x6B, "egr_temp_b1s1", 1 },	{ 0x6B, "egr_temp_b2s2", 4 },
-		{ 0x6B, "value", -1 },		{ 0x03, "value", -1 },
-		{ 0x9F, "value", -1 },		{ 0x05, "", -1 },
+		{ 0x01, "mil_on", 0 },	      { 0x01, "dtc_count", 1 },
+		{ 0x01, "value", -1 },	      { 0x0C, "value", 0 },
+		{ 0x0C, "mil_on", -1 },	      { 0x6B, "sensors_present", 0 },
+		{ 0x6B, "egr_temp_b1s1", 1 }, { 0x6B, "egr_temp_b2s2", 4 },
+		{ 0x6B, "value", -1 },	      { 0x03, "value", -1 },
+		{ 0x9F, "value", -1 },	      { 0x05, "", -1 },
 	};
 
 	(void)state;
@@ -332,26 +306,32 @@ static void test_monitors(void **state)
 	} cases[] = {
 		/* misfire cylinder 1, TID 0C, counts */
 		{ "46 A2 0C 24 00 05 00 00 FF FF",
-		  { { 0xA2, 0x0C, 0x24, 5, 0, 65535 } }, 1 },
+		  { { 0xA2, 0x0C, 0x24, 5, 0, 65535 } },
+		  1 },
 		/* several records; cylinder 3 with 17 misfires */
 		{ "46 A2 0B 24 00 10 00 00 FF FF A2 0C 24 00 00 00 00 FF FF"
 		  " A4 0C 24 00 11 00 00 01 F4",
 		  { { 0xA2, 0x0B, 0x24, 16, 0, 65535 },
 		    { 0xA2, 0x0C, 0x24, 0, 0, 65535 },
-		    { 0xA4, 0x0C, 0x24, 17, 0, 500 } }, 3 },
+		    { 0xA4, 0x0C, 0x24, 17, 0, 500 } },
+		  3 },
 		/* cylinder 12 */
 		{ "46 AD 0C 24 01 00 00 00 00 0A",
-		  { { 0xAD, 0x0C, 0x24, 256, 0, 10 } }, 1 },
+		  { { 0xAD, 0x0C, 0x24, 256, 0, 10 } },
+		  1 },
 		/* signed 0.1 °C; unsigned 0.1 °C - 40 */
 		{ "46 01 01 96 FF 9C 00 00 03 E8 21 80 16 06 40 00 00 FF FF",
 		  { { 0x01, 0x01, 0x96, -10, 0, 100 },
-		    { 0x21, 0x80, 0x16, 120, -40, 6513.5 } }, 2 },
+		    { 0x21, 0x80, 0x16, 120, -40, 6513.5 } },
+		  2 },
 		/* 0.001 V; a supported-MIDs record is skipped */
 		{ "46 00 C0 00 00 01 01 85 0B 02 BC 01 F4 03 84",
-		  { { 0x01, 0x85, 0x0B, 0.7, 0.5, 0.9 } }, 1 },
+		  { { 0x01, 0x85, 0x0B, 0.7, 0.5, 0.9 } },
+		  1 },
 		/* an unknown UASID gives the raw number */
 		{ "46 A2 0C 42 00 07 00 01 00 02",
-		  { { 0xA2, 0x0C, 0x42, 7, 1, 2 } }, 1 },
+		  { { 0xA2, 0x0C, 0x42, 7, 1, 2 } },
+		  1 },
 		/* supported MIDs only */
 		{ "46 A0 FF FC 00 00", { { 0 } }, 0 },
 	};
@@ -433,9 +413,8 @@ static void test_malformed(void **state)
 		assert_int_equal(l.n, 0);
 	}
 	/* no callbacks at all is fine */
-	assert_int_equal(obd_decode((const uint8_t *)"\x41\x05\x8c", 3, NULL,
-				    NULL),
-			 0);
+	assert_int_equal(
+		obd_decode((const uint8_t *)"\x41\x05\x8c", 3, NULL, NULL), 0);
 }
 
 struct e90 {

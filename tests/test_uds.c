@@ -1,6 +1,5 @@
 /* test_uds.c: the reference DME's DIDs (spec 1 C) decoded by hand */
 #include <errno.h>
-#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,36 +9,10 @@
 
 #include <cmocka.h>
 
+#include "test_hex.h"
+
 #include "isotp.h"
 #include "uds.h"
-
-#define EPS 1e-9
-
-/* cmocka 1.1 has no assert_double_equal */
-#define assert_near(got, want)                                              \
-	do {                                                                \
-		double g_ = (got), w_ = (want);                             \
-		if (fabs(g_ - w_) > EPS)                                    \
-			fail_msg("%s = %.12g, expected %.12g", #got, g_, w_); \
-	} while (0)
-
-static size_t from_hex(const char *s, uint8_t *out, size_t max)
-{
-	size_t n = 0;
-	unsigned v;
-
-	while (*s) {
-		if (*s == ' ') {
-			s++;
-			continue;
-		}
-		assert_int_equal(sscanf(s, "%2x", &v), 1);
-		assert_true(n < max);
-		out[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return n;
-}
 
 /* One field of the spec's table: where it is and what it must read */
 struct field {
@@ -182,9 +155,11 @@ static void test_bits(void **state)
 		bool b;
 
 		assert_int_equal(uds_parse_response(msg, 4, &r), 0);
-		assert_int_equal(uds_bit(r.payload, r.payload_len, 0, 0, &b), 0);
+		assert_int_equal(uds_bit(r.payload, r.payload_len, 0, 0, &b),
+				 0);
 		assert_int_equal(b, cases[i].emergency);
-		assert_int_equal(uds_bit(r.payload, r.payload_len, 0, 1, &b), 0);
+		assert_int_equal(uds_bit(r.payload, r.payload_len, 0, 1, &b),
+				 0);
 		assert_int_equal(b, cases[i].reduced);
 	}
 }
@@ -216,8 +191,7 @@ static void on_message(void *userdata, const struct isotp_message *m)
 		memcpy(l->vin, l->r.payload, 17);
 }
 
-static void feed_hex(struct isotp *tp, int64_t ts, uint32_t id,
-		     const char *hex)
+static void feed_hex(struct isotp *tp, int64_t ts, uint32_t id, const char *hex)
 {
 	struct frame f = { .ts_ns = ts, .id = id };
 
@@ -287,8 +261,8 @@ static void test_negative(void **state)
 static void test_bad_answers(void **state)
 {
 	static const char *const bad[] = {
-		"", "62", "62 5A", "7F", "7F 22", "7F 22 31 00", "50 03",
-		"22 5A 20", "41 05 8C",
+		"",	 "62",	     "62 5A",	 "7F", "7F 22", "7F 22 31 00",
+		"50 03", "22 5A 20", "41 05 8C",
 	};
 
 	(void)state;
@@ -308,12 +282,12 @@ static void test_short_payloads(void **state)
 		const char *hex;
 		unsigned offset, length;
 	} cases[] = {
-		{ "62 5A 20 00 C8", 2, 2 },	/* intake actual missing */
-		{ "62 5A 20 00 C8 FF", 2, 2 },	/* half of it there */
-		{ "62 5A 30 01", 1, 2 },	/* heater current missing */
-		{ "62 5A 21", 0, 1 },		/* no data at all */
-		{ "62 5A 50 0A F0 19", 3, 1 },	/* coolant level missing */
-		{ "62 5A 10 00 00", 10, 2 },	/* cylinder 6 missing */
+		{ "62 5A 20 00 C8", 2, 2 },    /* intake actual missing */
+		{ "62 5A 20 00 C8 FF", 2, 2 }, /* half of it there */
+		{ "62 5A 30 01", 1, 2 },       /* heater current missing */
+		{ "62 5A 21", 0, 1 },	       /* no data at all */
+		{ "62 5A 50 0A F0 19", 3, 1 }, /* coolant level missing */
+		{ "62 5A 10 00 00", 10, 2 },   /* cylinder 6 missing */
 		{ "62 5A 10 00 00", 4000000000u, 2 }, /* no wrap-around */
 	};
 
@@ -416,8 +390,8 @@ static void test_requests(void **state)
 
 		assert_int_equal(uds_parse_request(msg, n, &did),
 				 cases[i].want);
-		assert_int_equal(did, cases[i].want >= 0 ? cases[i].want
-							 : 0x1234);
+		assert_int_equal(did,
+				 cases[i].want >= 0 ? cases[i].want : 0x1234);
 		assert_int_equal(uds_parse_request(msg, n, NULL),
 				 cases[i].want);
 	}
