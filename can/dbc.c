@@ -693,7 +693,7 @@ static int parse_bo(struct parser *p, const struct tok *kw)
 	r = expect_punct(p, ':');
 	if (r < 0)
 		return r;
-	r = expect_uint(p, "the message size in bytes (0..64)", DBC_MAX_SIZE,
+	r = expect_uint(p, "the message size in bytes", DBC_MAX_SIZE,
 			&size);
 	if (r < 0)
 		return r;
