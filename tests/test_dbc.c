@@ -244,8 +244,7 @@ static void test_unit_metadata(void **state)
 	m = dbc_find_message_by_name(dbc, "Intel");
 	assert_non_null(m);
 	assert_ptr_equal(m, dbc_find_message(dbc, 100, false));
-	assert_string_equal(dbc_message_comment(m),
-			    "Intel byte order message");
+	assert_string_equal(dbc_message_comment(m), "Intel byte order message");
 	assert_string_equal(dbc_message_transmitter(m), "ECU");
 	assert_int_equal(dbc_message_size(m), 8);
 	s = dbc_message_find_signal(m, "U8");
@@ -280,10 +279,12 @@ static void test_unit_metadata(void **state)
 
 	/* float types */
 	m = dbc_find_message(dbc, 106, false);
-	assert_int_equal(dbc_signal_value_type(dbc_message_find_signal(m,
-				"F32")), DBC_VALUE_FLOAT32);
-	assert_int_equal(dbc_signal_value_type(dbc_message_find_signal(m,
-				"F64")), DBC_VALUE_FLOAT64);
+	assert_int_equal(
+		dbc_signal_value_type(dbc_message_find_signal(m, "F32")),
+		DBC_VALUE_FLOAT32);
+	assert_int_equal(
+		dbc_signal_value_type(dbc_message_find_signal(m, "F64")),
+		DBC_VALUE_FLOAT64);
 	assert_false(dbc_signal_little_endian(dbc_message_find_signal(
 		dbc_find_message(dbc, 101, false), "M16")));
 
@@ -367,10 +368,10 @@ static void test_lookup(void **state)
 		for (j = 0; j < dbc_n_messages(dbc); j++) {
 			const struct dbc_message *m = dbc_message_at(dbc, j);
 
-			assert_ptr_equal(dbc_find_message(dbc,
-							  dbc_message_id(m),
-							  dbc_message_extended(m)),
-					 m);
+			assert_ptr_equal(
+				dbc_find_message(dbc, dbc_message_id(m),
+						 dbc_message_extended(m)),
+				m);
 			assert_ptr_equal(dbc_find_message_by_name(
 						 dbc, dbc_message_name(m)),
 					 m);
@@ -465,18 +466,23 @@ static const struct error_case error_cases[] = {
 	{ "missing_at.dbc", 8, "expected '@', got '1'" },
 	{ "sg_before_bo.dbc", 7, "expected SG_ lines right after their BO_" },
 	{ "duplicate_id.dbc", 10, "already used by M on line 7" },
-	{ "motorola_overflow.dbc", 9, "signal T (start bit 15, 9 bits, "
-				      "Motorola) to fit in the 2 bytes" },
+	{ "motorola_overflow.dbc", 9,
+	  "signal T (start bit 15, 9 bits, "
+	  "Motorola) to fit in the 2 bytes" },
 	{ "float_length.dbc", 10, "to be 32 bits long for SIG_VALTYPE_ 1" },
-	{ "unknown_message.dbc", 11, "VAL_: expected the ID of a message "
-				     "defined by BO_, got 101" },
-	{ "unknown_signal.dbc", 10, "expected a signal of message M, got "
-				    "'T'" },
-	{ "mux_without_multiplexor.dbc", 8, "expected exactly one "
-					    "multiplexor (M)" },
+	{ "unknown_message.dbc", 11,
+	  "VAL_: expected the ID of a message "
+	  "defined by BO_, got 101" },
+	{ "unknown_signal.dbc", 10,
+	  "expected a signal of message M, got "
+	  "'T'" },
+	{ "mux_without_multiplexor.dbc", 8,
+	  "expected exactly one "
+	  "multiplexor (M)" },
 	{ "mux_cycle.dbc", 8, "to form a tree, A is in a cycle" },
-	{ "missing_semicolon.dbc", 11, "expected ';' to end the BA_DEF_ "
-				       "statement of line 10" },
+	{ "missing_semicolon.dbc", 11,
+	  "expected ';' to end the BA_DEF_ "
+	  "statement of line 10" },
 	{ "stray_character.dbc", 8, "expected a DBC token, got '{'" },
 	{ "too_long.dbc", 7, "(at most 64), got 65" },
 	{ "zero_length.dbc", 8, "expected a signal length of 1..64 bits" },
@@ -496,12 +502,14 @@ static const struct error_case error_cases[] = {
  * - issue_199_extended.dbc: BO_ 4294967295: bit 31 set, but 31 ID bits.
  */
 static const struct error_case conformance_rejects[] = {
-	{ "bad_message_length.dbc", 40, "expected signal Signal1 (start bit "
-					"8, 1 bits, Intel) to fit in the 1 "
-					"bytes of message Message1" },
+	{ "bad_message_length.dbc", 40,
+	  "expected signal Signal1 (start bit "
+	  "8, 1 bits, Intel) to fit in the 1 "
+	  "bytes of message Message1" },
 	{ "issue_199.dbc", 45, "expected a standard ID of at most 11 bits" },
-	{ "issue_199_extended.dbc", 45, "expected an extended ID of at most "
-					"29 bits" },
+	{ "issue_199_extended.dbc", 45,
+	  "expected an extended ID of at most "
+	  "29 bits" },
 };
 
 static void check_error(char *path, const struct error_case *c)
@@ -514,8 +522,8 @@ static void check_error(char *path, const struct error_case *c)
 	assert_null(dbc);
 	snprintf(want, sizeof(want), "%s:%u: ", path, c->line);
 	if (strncmp(err, want, strlen(want)) || !strstr(err, c->expect))
-		fail_msg("%s: got \"%s\", want \"%s...%s\"", c->file, err,
-			 want, c->expect);
+		fail_msg("%s: got \"%s\", want \"%s...%s\"", c->file, err, want,
+			 c->expect);
 	free(path);
 }
 
@@ -531,8 +539,8 @@ static void test_errors(void **state)
 			 error_cases[i].file);
 		check_error(source_path(rel), &error_cases[i]);
 	}
-	for (i = 0; i < sizeof(conformance_rejects) /
-			       sizeof(conformance_rejects[0]);
+	for (i = 0;
+	     i < sizeof(conformance_rejects) / sizeof(conformance_rejects[0]);
 	     i++) {
 		char rel[256];
 
@@ -548,8 +556,7 @@ static void test_missing_file(void **state)
 	struct dbc *dbc;
 
 	(void)state;
-	assert_int_equal(dbc_load(&dbc, "/nonexistent/x.dbc", err,
-				  sizeof(err)),
+	assert_int_equal(dbc_load(&dbc, "/nonexistent/x.dbc", err, sizeof(err)),
 			 -ENOENT);
 	assert_non_null(strstr(err, "/nonexistent/x.dbc: "));
 	dbc_free(NULL);
@@ -559,8 +566,8 @@ static bool is_rejected(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(conformance_rejects) /
-			       sizeof(conformance_rejects[0]);
+	for (i = 0;
+	     i < sizeof(conformance_rejects) / sizeof(conformance_rejects[0]);
 	     i++)
 		if (!strcmp(name, conformance_rejects[i].file))
 			return true;
@@ -652,7 +659,8 @@ static void test_conformance_details(void **state)
 	dbc_free(dbc);
 
 	/* 64-bit Motorola L 7|64@0+: bytes in order, 0x0102030405060708 */
-	dbc = load_ok(shared_path("data/dbc-conformance/padding_bit_order.dbc"));
+	dbc = load_ok(
+		shared_path("data/dbc-conformance/padding_bit_order.dbc"));
 	m = dbc_find_message_by_name(dbc, "MSG3");
 	s = dbc_message_find_signal(m, "L");
 	for (int i = 0; i < 8; i++)
@@ -670,14 +678,21 @@ struct encode_case {
 };
 
 static const struct encode_case encode_cases[] = {
-	{ 100, "S12", 679.5, 0 },   { 100, "S12", -1034, 0 },
-	{ 100, "S12", 1013.5, 0 },  { 100, "S12", 1014, -ERANGE },
+	{ 100, "S12", 679.5, 0 },
+	{ 100, "S12", -1034, 0 },
+	{ 100, "S12", 1013.5, 0 },
+	{ 100, "S12", 1014, -ERANGE },
 	{ 100, "S12", -1034.5, -ERANGE },
-	{ 101, "M12S", -2048, 0 },  { 101, "M12S", 2047, 0 },
-	{ 101, "M16", 65535, 0 },   { 101, "M16", -1, -ERANGE },
-	{ 105, "M64at3", 12345, 0 }, { 105, "I64at4", 1e18, 0 },
-	{ 106, "F64", -2.25, 0 },   { 107, "F32Scaled", 2.5, 0 },
-	{ 107, "F32BE", 1.5, 0 },   { 300, "B", 1000, 0 },
+	{ 101, "M12S", -2048, 0 },
+	{ 101, "M12S", 2047, 0 },
+	{ 101, "M16", 65535, 0 },
+	{ 101, "M16", -1, -ERANGE },
+	{ 105, "M64at3", 12345, 0 },
+	{ 105, "I64at4", 1e18, 0 },
+	{ 106, "F64", -2.25, 0 },
+	{ 107, "F32Scaled", 2.5, 0 },
+	{ 107, "F32BE", 1.5, 0 },
+	{ 300, "B", 1000, 0 },
 	{ 100, "U8", NAN, -EDOM },
 };
 
@@ -712,24 +727,26 @@ static void test_encode(void **state)
 				 c->value, v);
 		/* a signal elsewhere in the frame is untouched */
 		for (j = 0; j < dbc_message_n_signals(m); j++) {
-			const struct dbc_signal *o = dbc_message_signal_at(m, j);
+			const struct dbc_signal *o =
+				dbc_message_signal_at(m, j);
 
 			if (o != s && !strcmp(c->sig, "M16") &&
 			    !strcmp(dbc_signal_name(o), "M12S")) {
 				double ov;
 
-				assert_int_equal(dbc_signal_decode(m, o, data,
-								   len, &ov),
-						 0);
+				assert_int_equal(
+					dbc_signal_decode(m, o, data, len, &ov),
+					0);
 				/* 0x5A5 from the 0xA5 fill, signed 12 bits */
 				assert_true(ov == (double)(0x5A5));
 			}
 		}
 	}
-	assert_int_equal(dbc_signal_encode(dbc_message_find_signal(
-				   dbc_find_message(dbc, 100, 0), "S12"),
-				   0, (uint8_t[2]){ 0 }, 2),
-			 -EMSGSIZE);
+	assert_int_equal(
+		dbc_signal_encode(dbc_message_find_signal(
+					  dbc_find_message(dbc, 100, 0), "S12"),
+				  0, (uint8_t[2]){ 0 }, 2),
+		-EMSGSIZE);
 	dbc_free(dbc);
 }
 
