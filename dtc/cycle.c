@@ -129,3 +129,8 @@ enum cycle_change cycle_on_tick(struct cycle *c, int64_t now_ns)
 		return CYCLE_NONE;
 	return evaluate(c, now_ns);
 }
+
+enum cycle_change cycle_end(struct cycle *c, int64_t ts_ns)
+{
+	return c->running ? end(c, ts_ns) : CYCLE_NONE;
+}

@@ -50,6 +50,9 @@ enum cycle_change cycle_on_signal(struct cycle *c, int64_t ts_ns,
 /* Time passes without frames: the stop timer can still expire. */
 enum cycle_change cycle_on_tick(struct cycle *c, int64_t now_ns);
 
+/* Observation stops (end of a replay, shutdown): a running cycle ends now. */
+enum cycle_change cycle_end(struct cycle *c, int64_t ts_ns);
+
 static inline bool cycle_engine_running(const struct cycle *c)
 {
 	return c->running;
