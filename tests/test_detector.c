@@ -222,6 +222,83 @@ static const struct harness_case age_cases[] = {
 	},
 };
 
+#define CLEAN_CYL(n) TRACK_COUNTER(SIG_MISFIRE_COUNT_CYL_##n, 1, 0, { 0, 0 })
+#define PASSED(code, onset, latency)                                           \
+	{ code, DTC_RESULT_PASSED, DTC_SEVERITY_DEFAULT, false, onset, latency }
+
+/*
+ * A healthy car through a whole day's trip: ignition, cold start with
+ * cranking misfires, fast idle, driving, full load, VANOS steps followed in
+ * 0.3 s, stop, 25 s of heater after the stop, 5 min of pump after-run,
+ * parking. No detector may fail; each test completes and passes.
+ */
+static const struct harness_case drive_case = {
+	.name = "healthy trip: no detector fails, all pass",
+	.end_s = 900,
+	.tracks = {
+		TRACK_NOISY(SIG_ENGINE_SPEED_RPM, 0.01, 20, { 0, 0 }, { 5, 0 },
+			    { 5, 250 }, { 6.5, 250 }, { 6.5, 1100 },
+			    { 60, 800 }, { 70, 2500 }, { 200, 2500 },
+			    { 205, 6000 }, { 260, 6000 }, { 265, 2000 },
+			    { 300, 800 }, { 320, 800 }, { 320, 0 }),
+		TRACK(SIG_IGNITION_ON, 0.1, { 0, 1 }, { 330, 1 }, { 330, 0 }),
+		TRACK_NOISY(SIG_COOLANT_TEMP_C, 0.1, 0.5, { 0, 10 }, { 250, 90 },
+			    { 320, 92 }, { 900, 70 }),
+		TRACK_COUNTER(SIG_MISFIRE_COUNT_CYL_1, 1, 0, { 0, 0 },
+			      { 300, 6 }),
+		TRACK_COUNTER(SIG_MISFIRE_COUNT_CYL_2, 1, 0, { 0, 0 }, { 5, 0 },
+			      { 6.5, 8 }),
+		CLEAN_CYL(3), CLEAN_CYL(4), CLEAN_CYL(5), CLEAN_CYL(6),
+		TRACK(SIG_VANOS_INTAKE_TARGET_DEG, 0.2, { 0, 0 }, { 60, 0 },
+		      { 60, 30 }, { 200, 30 }, { 200, 10 }),
+		TRACK_NOISY(SIG_VANOS_INTAKE_ACTUAL_DEG, 0.2, 1, { 0, 0 },
+			    { 60, 0 }, { 60.3, 30 }, { 200, 30 },
+			    { 200.3, 10 }),
+		TRACK(SIG_VANOS_EXHAUST_TARGET_DEG, 0.2, { 0, 0 }, { 70, 0 },
+		      { 70, -25 }, { 260, -25 }, { 260, -5 }),
+		TRACK_NOISY(SIG_VANOS_EXHAUST_ACTUAL_DEG, 0.2, 1, { 0, 0 },
+			    { 70, 0 }, { 70.3, -25 }, { 260, -25 },
+			    { 260.3, -5 }),
+		TRACK(SIG_ENGINE_EMERGENCY_MODE, 1, { 0, 0 }),
+		TRACK(SIG_FUEL_HEATER_ON, 1, { 0, 1 }, { 345, 1 }, { 345, 0 }),
+		TRACK_NOISY(SIG_FUEL_HEATER_CURRENT_A, 1, 0.2, { 0, 8 },
+			    { 345, 8 }, { 345, 0.3 }),
+		TRACK_NOISY(SIG_BATTERY_CURRENT_A, 1, 0.3, { 0, -12 },
+			    { 6.5, -12 }, { 6.5, 25 }, { 320, 5 }, { 320, -11 },
+			    { 345, -11 }, { 345, -2 }, { 620, -2 },
+			    { 620, -0.1 }),
+		TRACK(SIG_TURBO_PUMP_DUTY_PCT, 1, { 0, 0 }, { 6.5, 0 },
+		      { 6.5, 40 }, { 320, 40 }, { 320, 80 }, { 620, 80 },
+		      { 620, 0 }),
+		TRACK_NOISY(SIG_TURBO_PUMP_SPEED_RPM, 1, 30, { 0, 0 },
+			    { 6.5, 0 }, { 7.5, 1200 }, { 320, 1200 },
+			    { 321, 2400 }, { 620, 2400 }, { 621, 0 }),
+		TRACK_NOISY(SIG_TURBO_COOLANT_TEMP_C, 1, 0.5, { 0, 10 },
+			    { 200, 85 }, { 260, 108 }, { 320, 100 },
+			    { 620, 88 }, { 900, 60 }),
+		TRACK(SIG_EGR_VALVE_PCT, 1, { 0, 0 }, { 60, 0 }, { 60, 30 },
+		      { 320, 30 }, { 320, 0 }),
+		TRACK_NOISY(SIG_EGR_TEMP_C, 1, 3, { 0, 10 }, { 60, 120 },
+			    { 200, 200 }, { 260, 240 }, { 320, 180 },
+			    { 900, 40 }),
+		TRACK(SIG_COOLANT_LEVEL_LOW, 1, { 0, 0 }),
+	},
+	.expect = {
+		PASSED("P0301", 0, 100),
+		PASSED("P0300", 0, 100),
+		PASSED("P0011", 0, 30),
+		PASSED("P2600", 0, 30),
+		PASSED("P1D04", 0, 30),
+		/* coolant reaches 70 °C at 187.5 s */
+		PASSED("P2457", 187.5, 30 + 1.1),
+		PASSED("P1D05", 0, 60),
+		/* after the stop: the heater's after-run is over, parked */
+		PASSED("P1D02", 320, 40),
+		/* ignition off at 330 s + 120 s of quiescent current */
+		PASSED("P1D03", 330, 400),
+	},
+};
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +311,9 @@ int main(void)
 		{ .name = age_cases[1].name,
 		  .test_func = harness_run_case,
 		  .initial_state = (void *)&age_cases[1] },
+		{ .name = drive_case.name,
+		  .test_func = harness_run_case,
+		  .initial_state = (void *)&drive_case },
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
