@@ -51,7 +51,7 @@ static const unsigned char rail_checks[SIG__MAX] = {
 };
 
 struct detectors {
-	const struct detector_env *env;
+	struct detector_env env; /* a copy: the caller's may be temporary */
 	struct detector *det[N_DETECTORS];
 	uint64_t listens[N_DETECTORS]; /* bit per signal id */
 };
@@ -99,7 +99,7 @@ int detectors_new(struct detectors **ret, const struct detector_env *env)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->env = env;
+	d->env = *env;
 	for (size_t i = 0; i < N_DETECTORS; i++) {
 		const struct detector_ops *ops = registry[i];
 		struct detector *det = calloc(1, ops->size);
@@ -110,7 +110,7 @@ int detectors_new(struct detectors **ret, const struct detector_env *env)
 		}
 		d->det[i] = det;
 		det->ops = ops;
-		det->env = env;
+		det->env = &d->env;
 		det->enabled = true;
 		det->active = true;
 		det->max_age_s = ops->max_age_s;

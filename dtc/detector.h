@@ -23,7 +23,10 @@ struct detector_env {
 
 struct detectors;
 
-/* All detectors of the registry, enabled, with the spec's defaults. */
+/*
+ * All detectors of the registry, enabled, with the spec's defaults. *env
+ * is copied; the signal table and the cycle it points to must outlive d.
+ */
 int detectors_new(struct detectors **ret, const struct detector_env *env);
 void detectors_free(struct detectors *d);
 

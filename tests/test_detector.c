@@ -31,6 +31,42 @@ static void test_registry(void **state)
 	detectors_free(NULL);
 }
 
+static void count_report(void *ud, int64_t ts_ns, const struct dtc_report *r)
+{
+	if (r->result == DTC_RESULT_FAILED && strcmp(r->code, "P1D04") == 0)
+		(*(int *)ud)++;
+}
+
+/* The daemon passes an env that lives on its stack: the set keeps a copy. */
+static void test_env_is_copied(void **state)
+{
+	struct signal_table *t = test_malloc(sizeof(*t));
+	struct cycle *c = test_malloc(sizeof(*c));
+	struct detector_env env = { .signals = t, .cycle = c };
+	struct detectors *d;
+	int failed = 0;
+
+	signal_table_init(t);
+	cycle_init(c, NULL);
+	env.sink.report = count_report;
+	env.sink.userdata = &failed;
+	assert_int_equal(detectors_new(&d, &env), 0);
+	memset(&env, 0, sizeof(env));
+	for (int i = 0; i <= 5; i++) {
+		int64_t ts = harness_ns(i);
+
+		t->slot[SIG_TURBO_COOLANT_TEMP_C] = (struct signal_slot){
+			.ts_ns = ts, .valid = true, .value = 140
+		};
+		detectors_on_signal(d, ts, SIG_TURBO_COOLANT_TEMP_C);
+		detectors_on_tick(d, ts);
+	}
+	assert_int_equal(failed, 1);
+	detectors_free(d);
+	test_free(c);
+	test_free(t);
+}
+
 struct config_case {
 	const char *detector, *key, *value;
 	int expect;
@@ -110,7 +146,7 @@ static void test_configure(void **state)
 
 static void on_inactive(void *ud, const char *detector, const char *signal)
 {
-	char (*seen)[64] = ud;
+	char(*seen)[64] = ud;
 	size_t i = 0;
 
 	while (seen[i][0])
@@ -170,9 +206,8 @@ static void test_empty_profile(void **state)
 
 	/* a disabled detector is not mentioned */
 	memset(seen, 0, 64 * 64);
-	assert_int_equal(detectors_configure(h->det, "misfire", "enabled",
-					     "off"),
-			 0);
+	assert_int_equal(
+		detectors_configure(h->det, "misfire", "enabled", "off"), 0);
 	detectors_check_profile(h->det, bound, on_inactive, seen);
 	assert_int_equal(count(seen, "misfire:engine_speed_rpm"), 0);
 	assert_int_equal(count(seen, "vanos:vanos_intake_target_deg"), 1);
@@ -223,8 +258,11 @@ static const struct harness_case age_cases[] = {
 };
 
 #define CLEAN_CYL(n) TRACK_COUNTER(SIG_MISFIRE_COUNT_CYL_##n, 1, 0, { 0, 0 })
-#define PASSED(code, onset, latency)                                           \
-	{ code, DTC_RESULT_PASSED, DTC_SEVERITY_DEFAULT, false, onset, latency }
+#define PASSED(code, onset, latency)                                         \
+	{                                                                    \
+		code, DTC_RESULT_PASSED, DTC_SEVERITY_DEFAULT, false, onset, \
+			latency                                              \
+	}
 
 /*
  * A healthy car through a whole day's trip: ignition, cold start with
@@ -303,6 +341,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_registry),
+		cmocka_unit_test(test_env_is_copied),
 		cmocka_unit_test(test_configure),
 		cmocka_unit_test(test_empty_profile),
 		{ .name = age_cases[0].name,
