@@ -281,7 +281,7 @@ static void step_vanos(struct model *m, bool running)
 	}
 	dev = f && running ? m->vanos_fault_deg : 0;
 	/* loose bolts rattle: the noise grows with the deviation */
-	noise = running ? 0.2 + dev / 8 : 0.05;
+	noise = running ? 0.2 + dev / 20 : 0.05;
 	m->vanos_in_actual = m->vanos_in_lag + rng_gauss(r) * noise;
 	m->vanos_ex_actual = m->vanos_ex_lag + rng_gauss(r) * noise;
 	/* a broken bolt lets the camshaft fall back */
