@@ -48,3 +48,65 @@ const char *dbc_signal_value_name(const struct dbc_signal *s, int64_t raw);
  */
 int dbc_signal_decode(const struct dbc_message *m, const struct dbc_signal *s,
 		      const uint8_t *data, size_t len, double *ret_value);
+
+/* Additions below: read-only accessors, raw decoding, encoding. */
+
+enum dbc_value_type {
+	DBC_VALUE_INT,	   /* integer, signed or unsigned */
+	DBC_VALUE_FLOAT32, /* SIG_VALTYPE_ 1: IEEE 754 single */
+	DBC_VALUE_FLOAT64, /* SIG_VALTYPE_ 2: IEEE 754 double */
+};
+
+/* Transmitter node as written in BO_ ("Vector__XXX" when none), or "". */
+const char *dbc_message_transmitter(const struct dbc_message *m);
+/* CM_ BO_ text, or NULL */
+const char *dbc_message_comment(const struct dbc_message *m);
+
+/* CM_ SG_ text, or NULL */
+const char *dbc_signal_comment(const struct dbc_signal *s);
+/* Start bit as written in the DBC (Motorola: the MSB, sawtooth numbering) */
+unsigned dbc_signal_start_bit(const struct dbc_signal *s);
+unsigned dbc_signal_length(const struct dbc_signal *s);
+/* true: Intel (@1), false: Motorola (@0) */
+bool dbc_signal_little_endian(const struct dbc_signal *s);
+bool dbc_signal_signed(const struct dbc_signal *s);
+enum dbc_value_type dbc_signal_value_type(const struct dbc_signal *s);
+double dbc_signal_factor(const struct dbc_signal *s);
+double dbc_signal_offset(const struct dbc_signal *s);
+double dbc_signal_minimum(const struct dbc_signal *s);
+double dbc_signal_maximum(const struct dbc_signal *s);
+/* M or mNM: other signals depend on this one's raw value */
+bool dbc_signal_is_multiplexor(const struct dbc_signal *s);
+/* The multiplexor selecting this signal (mN / SG_MUL_VAL_), or NULL */
+const struct dbc_signal *dbc_signal_multiplexer(const struct dbc_signal *s);
+/* Raw multiplexor value ranges (inclusive) for which this signal is sent */
+size_t dbc_signal_n_mux_ranges(const struct dbc_signal *s);
+int dbc_signal_mux_range_at(const struct dbc_signal *s, size_t i,
+			    int64_t *ret_lo, int64_t *ret_hi);
+/* Named table (VAL_TABLE_ name) lookup, or NULL */
+const char *dbc_value_table_lookup(const struct dbc *dbc, const char *table,
+				   int64_t raw);
+
+/*
+ * The raw value of a signal: sign-extended for signed signals, the bit
+ * pattern for floats and for unsigned 64-bit values above INT64_MAX.
+ * Errors as dbc_signal_decode.
+ */
+int dbc_signal_decode_raw(const struct dbc_message *m,
+			  const struct dbc_signal *s, const uint8_t *data,
+			  size_t len, int64_t *ret_raw);
+/*
+ * Decodes every signal present in the frame: ret_values[i] and
+ * ret_present[i] for signal i (arrays of dbc_message_n_signals entries).
+ * Returns how many were decoded.
+ */
+size_t dbc_message_decode(const struct dbc_message *m, const uint8_t *data,
+			  size_t len, double *ret_values, bool *ret_present);
+/*
+ * Writes physical value into the signal's bits of data (other bits kept):
+ * raw = round((value - offset) / factor). -ERANGE when the raw value does
+ * not fit the signal, -EMSGSIZE when len is too short, -EDOM on factor 0
+ * or a NaN. Multiplexors are the caller's to set.
+ */
+int dbc_signal_encode(const struct dbc_signal *s, double value, uint8_t *data,
+		      size_t len);

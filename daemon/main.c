@@ -1,10 +1,307 @@
-/* main.c: dtcd command line (replaced by the real one as the trunk lands) */
+/* main.c: dtcd's command line: replay a log, run live, check or clear */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "dtcd-build.h"
+#include "live.h"
+#include "log.h"
+#include "pipeline.h"
+#include "profile.h"
+#include "replay.h"
+
+enum mode { MODE_LIVE, MODE_REPLAY, MODE_CLEAR, MODE_CHECK };
+
+struct args {
+	enum mode mode;
+	const char *config;
+	const char *replay;
+	const char *profile;
+	const char *state_dir;
+	const char *lang;
+	const char *interface;
+	const char *clear_code;
+	bool signals;
+	bool json;
+	bool foreground;
+	int verbose;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: dtcd [-dnv] [-c FILE] [-i IFACE] [--profile NAME|PATH]\n"
+		"            [--state DIR] [--lang en|de] [--json]\n"
+		"       dtcd --replay FILE [--signals | --json] [--profile NAME|PATH]\n"
+		"            [--state DIR] [-c FILE]\n"
+		"       dtcd --clear [CODE] --state DIR\n"
+		"\n"
+		"  -c, --config FILE    configuration (INI)\n"
+		"  -n                   check the configuration, profile and DBC, then exit\n"
+		"  -d                   stay in the foreground, log to stderr\n"
+		"  -v                   more log messages (twice: debug)\n"
+		"  -i, --interface IF   SocketCAN interface (default can0)\n"
+		"  --replay FILE        replay a candump log (- = stdin) as fast as it reads\n"
+		"  --signals            write each change of a canonical signal (JSON lines)\n"
+		"  --json               write DTC events as JSON lines\n"
+		"  --profile NAME|PATH  vehicle profile (default bmw-reference)\n"
+		"  --state DIR          keep DTCs, cycles and events in DIR/dtcd.db\n"
+		"  --lang en|de         language of titles and workshop actions\n"
+		"  --clear [CODE]       clear one or all DTCs (as UDS 0x14) and exit\n"
+		"  --version            print the version\n");
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	enum { OPT_REPLAY = 256, OPT_SIGNALS, OPT_JSON, OPT_PROFILE, OPT_STATE,
+	       OPT_LANG, OPT_CLEAR, OPT_VERSION };
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "replay", required_argument, NULL, OPT_REPLAY },
+		{ "signals", no_argument, NULL, OPT_SIGNALS },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "profile", required_argument, NULL, OPT_PROFILE },
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "lang", required_argument, NULL, OPT_LANG },
+		{ "clear", optional_argument, NULL, OPT_CLEAR },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:i:dnvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			a->config = optarg;
+			break;
+		case 'i':
+			a->interface = optarg;
+			break;
+		case 'd':
+			a->foreground = true;
+			break;
+		case 'n':
+			a->mode = MODE_CHECK;
+			break;
+		case 'v':
+			a->verbose++;
+			break;
+		case OPT_REPLAY:
+			a->mode = MODE_REPLAY;
+			a->replay = optarg;
+			break;
+		case OPT_SIGNALS:
+			a->signals = true;
+			break;
+		case OPT_JSON:
+			a->json = true;
+			break;
+		case OPT_PROFILE:
+			a->profile = optarg;
+			break;
+		case OPT_STATE:
+			a->state_dir = optarg;
+			break;
+		case OPT_LANG:
+			if (strcmp(optarg, "en") && strcmp(optarg, "de")) {
+				fprintf(stderr, "dtcd: --lang: expected en or de\n");
+				return -EINVAL;
+			}
+			a->lang = optarg;
+			break;
+		case OPT_CLEAR:
+			a->mode = MODE_CLEAR;
+			/* "--clear P0301" as well as "--clear=P0301" */
+			if (!optarg && optind < argc && argv[optind][0] != '-')
+				optarg = argv[optind++];
+			a->clear_code = optarg;
+			break;
+		case OPT_VERSION:
+			printf("dtcd %s\n", DTCD_VERSION);
+			exit(EXIT_SUCCESS);
+		case 'h':
+			usage(stdout);
+			exit(EXIT_SUCCESS);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "dtcd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return -EINVAL;
+	}
+	if (a->signals && a->json) {
+		fprintf(stderr, "dtcd: --signals and --json exclude each other\n");
+		return -EINVAL;
+	}
+	if (a->signals && a->mode != MODE_REPLAY) {
+		fprintf(stderr, "dtcd: --signals goes with --replay\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A binary in the build tree uses the source tree's etc/, else the installed one. */
+static const char *default_etc_dir(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0) {
+		exe[n] = '\0';
+		if (strncmp(exe, DTCD_BUILD_ROOT "/",
+			    strlen(DTCD_BUILD_ROOT) + 1) == 0)
+			return DTCD_SOURCE_ETC;
+	}
+	return DTCD_DATADIR;
+}
+
+static int apply_args(struct config *cfg, const struct args *a)
+{
+	const char *env = getenv("DTCD_ETC_DIR");
+
+	if ((a->profile && config_set(&cfg->profile, a->profile) < 0) ||
+	    (a->state_dir && config_set(&cfg->state_dir, a->state_dir) < 0) ||
+	    (a->lang && config_set(&cfg->lang, a->lang) < 0) ||
+	    (a->interface && config_set(&cfg->interface, a->interface) < 0))
+		return -ENOMEM;
+	if (!a->lang && !a->config) {
+		/* the locale picks German where the user asked for it */
+		const char *l = getenv("LC_ALL");
+
+		if (!l || !*l)
+			l = getenv("LC_MESSAGES");
+		if (!l || !*l)
+			l = getenv("LANG");
+		if (l && strncmp(l, "de", 2) == 0 && config_set(&cfg->lang, "de") < 0)
+			return -ENOMEM;
+	}
+	if (a->json)
+		cfg->json = true;
+	if (!cfg->etc_dir &&
+	    config_set(&cfg->etc_dir, env && *env ? env : default_etc_dir()) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int load_profile(const struct config *cfg, struct profile **ret)
+{
+	char dir[PATH_MAX];
+	const char *dirs[] = { DTCD_SYSCONFDIR "/profiles", dir, NULL };
+	char err[512], *path;
+	int r;
+
+	snprintf(dir, sizeof(dir), "%s/profiles", cfg->etc_dir);
+	r = profile_find(cfg->profile, dirs, &path);
+	if (r < 0) {
+		log_warnx("profile '%s' not found in %s or %s", cfg->profile,
+			  dirs[0], dirs[1]);
+		return r;
+	}
+	r = profile_load(ret, path, err, sizeof(err));
+	free(path);
+	if (r < 0)
+		log_warnx("%s", err);
+	return r;
+}
+
+static int make_pipeline(const struct config *cfg, const struct profile *prof,
+			 const struct args *a, struct pipeline **ret)
+{
+	struct pipeline_options o = { .cfg = cfg, .profile = prof };
+	char err[512];
+	int r;
+
+	o.signals_only = a->signals;
+	if (a->signals || cfg->json)
+		r = output_json_new(&o.outputs[o.n_outputs++], stdout);
+	else
+		r = output_text_new(&o.outputs[o.n_outputs++], stdout);
+	if (r < 0)
+		return r;
+	r = pipeline_new(ret, &o, err, sizeof(err));
+	for (size_t i = 0; i < o.n_outputs; i++)
+		output_free(&o.outputs[i]);
+	if (r < 0)
+		log_warnx("%s", err);
+	return r;
+}
+
+static int64_t wall_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 int main(int argc, char **argv)
 {
-	printf("dtcd %s\n", DTCD_VERSION);
-	return 0;
+	struct args a = { .mode = MODE_LIVE };
+	struct config *cfg = NULL;
+	struct profile *prof = NULL;
+	struct pipeline *p = NULL;
+	char err[512];
+	int r;
+
+	if (parse_args(argc, argv, &a) < 0)
+		return 2;
+	log_init(LOG_TARGET_STDERR, a.verbose);
+	r = config_load(&cfg, a.config, err, sizeof(err));
+	if (r < 0) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	r = apply_args(cfg, &a);
+	if (r == 0)
+		r = load_profile(cfg, &prof);
+	if (r < 0)
+		goto out;
+
+	switch (a.mode) {
+	case MODE_CHECK:
+		r = make_pipeline(cfg, prof, &a, &p);
+		if (r == 0)
+			printf("configuration OK (profile %s)\n", prof->name);
+		break;
+	case MODE_REPLAY:
+		r = make_pipeline(cfg, prof, &a, &p);
+		if (r == 0)
+			r = replay_run(p, a.replay, NULL);
+		break;
+	case MODE_CLEAR:
+		if (!cfg->state_dir) {
+			log_warnx("--clear needs --state DIR (or state_dir in "
+				  "the configuration)");
+			r = -EINVAL;
+			break;
+		}
+		r = make_pipeline(cfg, prof, &a, &p);
+		if (r == 0)
+			r = pipeline_clear(p, wall_clock_ns(), a.clear_code);
+		if (r < 0 && r != -EINVAL)
+			log_warnx("clear %s: %s", a.clear_code ? a.clear_code : "all",
+				  strerror(-r));
+		break;
+	case MODE_LIVE:
+		r = make_pipeline(cfg, prof, &a, &p);
+		if (r == 0)
+			r = live_run(p, cfg, a.foreground);
+		break;
+	}
+out:
+	pipeline_free(p);
+	profile_free(prof);
+	config_free(cfg);
+	return r < 0 ? 1 : 0;
 }

@@ -24,7 +24,8 @@ enum cycle_change {
 struct cycle {
 	struct cycle_config cfg;
 	bool running;          /* inside an operation cycle */
-	int64_t cond_since_ns; /* start/stop condition true since, 0 = not */
+	bool cond_active;      /* the start/stop condition holds ... */
+	int64_t cond_since_ns; /* ... since this frame time */
 	int64_t started_ns;    /* when the current/last cycle started */
 	int64_t ended_ns;      /* when the last cycle ended; 0 = never */
 	double coolant_at_start;
@@ -48,6 +49,9 @@ enum cycle_change cycle_on_signal(struct cycle *c, int64_t ts_ns,
 				  enum signal_id id, double value);
 /* Time passes without frames: the stop timer can still expire. */
 enum cycle_change cycle_on_tick(struct cycle *c, int64_t now_ns);
+
+/* Observation stops (end of a replay, shutdown): a running cycle ends now. */
+enum cycle_change cycle_end(struct cycle *c, int64_t ts_ns);
 
 static inline bool cycle_engine_running(const struct cycle *c)
 {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "dtcd-build.h"
 #include "sim.h"
 
 static void usage(FILE *f)

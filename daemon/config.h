@@ -1,0 +1,39 @@
+/* config.h: dtcd.conf, an INI file read with libinih */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct config_detector_key {
+	char *detector; /* from [detector.NAME] */
+	char *key;
+	char *value;
+	unsigned line;
+};
+
+struct config {
+	char *path;     /* NULL: built-in defaults */
+	char *profile;  /* name or path */
+	char *interface;
+	char *state_dir; /* NULL: no persistence */
+	char *lang;
+	char *etc_dir;   /* where profiles/, dtc.ini and actions live */
+	unsigned tick_ms;
+	bool json;
+	char *mqtt_host; /* NULL: no MQTT */
+	int mqtt_port;
+	char *mqtt_topic;
+	char *mqtt_client_id;
+	int mqtt_qos;
+	char *control_socket;
+	struct config_detector_key *detector_keys;
+	size_t n_detector_keys;
+};
+
+/* Defaults, then the file if path is not NULL. errbuf gets FILE:LINE: why. */
+int config_load(struct config **ret, const char *path, char *errbuf,
+		size_t errlen);
+/* Takes NULL. */
+void config_free(struct config *c);
+/* Replace a string setting (from the command line). */
+int config_set(char **field, const char *value);

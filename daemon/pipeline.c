@@ -1,0 +1,332 @@
+/* pipeline.c: the one path every frame takes, in replay and live alike */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalogue.h"
+#include "cycle.h"
+#include "decoder.h"
+#include "detector.h"
+#include "log.h"
+#include "manager.h"
+#include "pipeline.h"
+#include "store.h"
+
+#define SRCS_PER_SIGNAL 4
+
+/* the last value written per signal and source, for --signals */
+struct last_value {
+	bool used;
+	bool valid;
+	uint32_t src;
+	double value;
+	char text[SIG_VIN_LEN + 1];
+};
+
+struct pipeline {
+	const struct config *cfg;
+	const struct profile *profile;
+	bool signals_only;
+	struct signal_table table;
+	struct decoder *decoder;
+	struct cycle cycle;
+	struct detectors *detectors;
+	struct dtc_manager *manager;
+	struct dtc_store *store;
+	struct catalogue *catalogue;
+	struct output outputs[PIPELINE_MAX_OUTPUTS];
+	size_t n_outputs;
+	int64_t tick_ns;
+	int64_t last_tick_ns;
+	int64_t last_ts_ns;
+	bool have_ts;
+	struct last_value last[SIG__MAX][SRCS_PER_SIGNAL];
+};
+
+/* ---- outputs ---- */
+
+static bool signal_changed(struct pipeline *p, enum signal_id id,
+			   const struct signal_slot *s)
+{
+	struct last_value *l = p->last[id], *slot = NULL;
+
+	for (size_t i = 0; i < SRCS_PER_SIGNAL; i++) {
+		if (l[i].used && l[i].src == s->src) {
+			slot = &l[i];
+			break;
+		}
+		if (!l[i].used && !slot)
+			slot = &l[i];
+	}
+	if (!slot)
+		slot = &l[SRCS_PER_SIGNAL - 1]; /* more sources than we track */
+	if (slot->used && slot->src == s->src && slot->valid == s->valid &&
+	    (!s->valid || (signal_info(id)->is_text ?
+				   strcmp(slot->text, s->text) == 0 :
+				   slot->value == s->value)))
+		return false;
+	*slot = (struct last_value){ .used = true, .valid = s->valid,
+				     .src = s->src, .value = s->value };
+	memcpy(slot->text, s->text, sizeof(slot->text));
+	return true;
+}
+
+static void on_event(void *userdata, const struct dtc_event *ev)
+{
+	struct pipeline *p = userdata;
+	const struct catalogue_entry *e = NULL;
+
+	if (p->catalogue && ev->type != DTC_EVENT_ECU)
+		e = catalogue_find(p->catalogue, ev->code);
+	for (size_t i = 0; i < p->n_outputs; i++)
+		if (p->outputs[i].ops->event)
+			p->outputs[i].ops->event(p->outputs[i].state, ev,
+						 e ? e->action : NULL,
+						 e ? e->title : NULL);
+}
+
+/* ---- cycles, detectors, manager ---- */
+
+static void cycle_changed(struct pipeline *p, int64_t ts_ns,
+			  enum cycle_change change)
+{
+	if (change == CYCLE_NONE)
+		return;
+	log_debug("operation cycle %s at %.6f",
+		  change == CYCLE_STARTED ? "started" : "ended", ts_ns / 1e9);
+	if (change == CYCLE_STARTED)
+		dtc_manager_cycle_started(p->manager, ts_ns);
+	else
+		dtc_manager_cycle_ended(p->manager, ts_ns,
+					cycle_last_was_warmup(&p->cycle));
+	detectors_cycle_changed(p->detectors, ts_ns, change);
+}
+
+static void on_signal(void *userdata, int64_t ts_ns, enum signal_id id,
+		      const struct signal_slot *slot)
+{
+	struct pipeline *p = userdata;
+
+	if (p->signals_only) {
+		if (!signal_changed(p, id, slot))
+			return;
+		for (size_t i = 0; i < p->n_outputs; i++)
+			if (p->outputs[i].ops->signal)
+				p->outputs[i].ops->signal(p->outputs[i].state,
+							  ts_ns, id, slot);
+		return;
+	}
+	/* implausible or "no value" never drives a cycle */
+	if (slot->valid && signal_plausible(id, slot->value))
+		cycle_changed(p, ts_ns,
+			      cycle_on_signal(&p->cycle, ts_ns, id,
+					      slot->value));
+	dtc_manager_on_signal(p->manager, ts_ns, id, slot);
+	detectors_on_signal(p->detectors, ts_ns, id);
+}
+
+static void on_ecu_status(void *userdata, int64_t ts_ns, uint32_t ecu_id,
+			  int mil_on, int dtc_count)
+{
+	struct pipeline *p = userdata;
+
+	if (!p->signals_only)
+		dtc_manager_ecu_status(p->manager, ts_ns, ecu_id, mil_on,
+				       dtc_count);
+}
+
+static void on_ecu_codes(void *userdata, int64_t ts_ns, uint32_t ecu_id,
+			 uint8_t service, const uint16_t *codes, size_t n)
+{
+	struct pipeline *p = userdata;
+
+	if (!p->signals_only)
+		dtc_manager_ecu_codes(p->manager, ts_ns, ecu_id, service, codes,
+				      n);
+}
+
+static void on_warning(void *userdata, const char *what)
+{
+	log_warnx("%s", what);
+}
+
+static const struct decoder_ops decoder_ops = {
+	.signal = on_signal,
+	.ecu_status = on_ecu_status,
+	.ecu_codes = on_ecu_codes,
+	.warning = on_warning,
+};
+
+static void sink_report(void *userdata, int64_t ts_ns,
+			const struct dtc_report *r)
+{
+	struct pipeline *p = userdata;
+
+	dtc_manager_report(p->manager, ts_ns, r);
+}
+
+static void detector_inactive(void *userdata, const char *detector,
+			      const char *signal)
+{
+	struct pipeline *p = userdata;
+
+	log_warnx("detector %s is inactive: profile %s binds no %s", detector,
+		  p->profile->name, signal);
+}
+
+static void on_store_error(void *userdata, const char *msg)
+{
+	log_warnx("store: %s", msg);
+}
+
+static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
+{
+	const struct config *cfg = p->cfg;
+	struct detector_env env = {
+		.signals = &p->table,
+		.cycle = &p->cycle,
+		.sink = { .report = sink_report, .userdata = p },
+	};
+	char path[4096];
+	int r;
+
+	/* the directory: the catalogue picks actions.LANG.ini itself */
+	r = catalogue_load(&p->catalogue, cfg->etc_dir, cfg->lang, errbuf,
+			   errlen);
+	if (r < 0)
+		return r;
+	if (cfg->state_dir) {
+		r = dtc_store_open(&p->store, cfg->state_dir, errbuf, errlen);
+		if (r < 0)
+			return r;
+	}
+	snprintf(path, sizeof(path), "%s/dtc.ini", cfg->etc_dir);
+	r = dtc_manager_new(&p->manager, path, p->store, on_event, p, errbuf,
+			    errlen);
+	if (r < 0)
+		return r;
+	dtc_manager_set_error_handler(p->manager, on_store_error, p);
+	r = detectors_new(&p->detectors, &env);
+	if (r < 0) {
+		snprintf(errbuf, errlen, "detectors: %s", strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < cfg->n_detector_keys; i++) {
+		const struct config_detector_key *k = &cfg->detector_keys[i];
+
+		r = detectors_configure(p->detectors, k->detector, k->key,
+					k->value);
+		if (r == -ENOENT) {
+			snprintf(errbuf, errlen,
+				 "%s:%u: unknown key '%s' of detector '%s'",
+				 cfg->path, k->line, k->key, k->detector);
+			return r;
+		}
+		if (r < 0) {
+			snprintf(errbuf, errlen,
+				 "%s:%u: bad value '%s' for %s of detector %s",
+				 cfg->path, k->line, k->value, k->key,
+				 k->detector);
+			return r;
+		}
+	}
+	detectors_check_profile(p->detectors, p->profile->bound,
+				detector_inactive, p);
+	return 0;
+}
+
+int pipeline_new(struct pipeline **ret, struct pipeline_options *opts,
+		 char *errbuf, size_t errlen)
+{
+	struct pipeline *p;
+	int r;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->cfg = opts->cfg;
+	p->profile = opts->profile;
+	p->signals_only = opts->signals_only;
+	p->tick_ns = (int64_t)opts->cfg->tick_ms * 1000000;
+	memcpy(p->outputs, opts->outputs, sizeof(p->outputs));
+	p->n_outputs = opts->n_outputs;
+	opts->n_outputs = 0;
+	signal_table_init(&p->table);
+	cycle_init(&p->cycle, NULL);
+	r = decoder_new(&p->decoder, p->profile, &p->table, &decoder_ops, p,
+			errbuf, errlen);
+	if (r == 0 && !p->signals_only)
+		r = setup_diagnosis(p, errbuf, errlen);
+	if (r < 0) {
+		pipeline_free(p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_outputs; i++) {
+		if (p->outputs[i].ops->flush)
+			p->outputs[i].ops->flush(p->outputs[i].state);
+		output_free(&p->outputs[i]);
+	}
+	detectors_free(p->detectors);
+	dtc_manager_free(p->manager);
+	dtc_store_close(p->store);
+	catalogue_free(p->catalogue);
+	decoder_free(p->decoder);
+	free(p);
+}
+
+void pipeline_tick(struct pipeline *p, int64_t now_ns)
+{
+	p->last_tick_ns = now_ns;
+	if (p->signals_only)
+		return;
+	cycle_changed(p, now_ns, cycle_on_tick(&p->cycle, now_ns));
+	detectors_on_tick(p->detectors, now_ns);
+	dtc_manager_on_tick(p->manager, now_ns);
+}
+
+void pipeline_feed(struct pipeline *p, const struct frame *f)
+{
+	/*
+	 * Time-driven checks run at the frame time of the first frame after
+	 * each tick interval: a replay at full speed and a live run of the
+	 * same frames see the same times.
+	 */
+	if (!p->have_ts) {
+		p->have_ts = true;
+		p->last_tick_ns = f->ts_ns;
+	} else if (f->ts_ns - p->last_tick_ns >= p->tick_ns) {
+		pipeline_tick(p, f->ts_ns);
+	}
+	p->last_ts_ns = f->ts_ns;
+	decoder_feed(p->decoder, f);
+}
+
+void pipeline_finish(struct pipeline *p)
+{
+	if (!p->signals_only && p->have_ts) {
+		pipeline_tick(p, p->last_ts_ns);
+		/* dtcd stops watching: for it the operation cycle ends here */
+		cycle_changed(p, p->last_ts_ns,
+			      cycle_end(&p->cycle, p->last_ts_ns));
+	}
+	for (size_t i = 0; i < p->n_outputs; i++)
+		if (p->outputs[i].ops->flush)
+			p->outputs[i].ops->flush(p->outputs[i].state);
+}
+
+int pipeline_clear(struct pipeline *p, int64_t ts_ns, const char *code)
+{
+	if (!p->manager)
+		return -EOPNOTSUPP;
+	return dtc_manager_clear(p->manager, ts_ns, code);
+}

@@ -1,0 +1,36 @@
+/* pipeline.h: frames -> signals -> cycles, detectors, DTC manager -> outputs */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "frame.h"
+#include "output.h"
+#include "profile.h"
+
+#define PIPELINE_MAX_OUTPUTS 4
+
+struct pipeline;
+
+struct pipeline_options {
+	const struct config *cfg;
+	const struct profile *profile;
+	bool signals_only; /* --signals: decode, write signal changes, no DTCs */
+	struct output outputs[PIPELINE_MAX_OUTPUTS];
+	size_t n_outputs;
+};
+
+/* Takes the outputs over (freed with the pipeline). errbuf says why not. */
+int pipeline_new(struct pipeline **ret, struct pipeline_options *opts,
+		 char *errbuf, size_t errlen);
+/* Takes NULL. */
+void pipeline_free(struct pipeline *p);
+
+void pipeline_feed(struct pipeline *p, const struct frame *f);
+/* Time passes without frames (live mode's timer); frame time base. */
+void pipeline_tick(struct pipeline *p, int64_t now_ns);
+/* The end of the input: an operation cycle still running ends here. */
+void pipeline_finish(struct pipeline *p);
+/* Clears DTCs (code NULL = all) as UDS 0x14 does. */
+int pipeline_clear(struct pipeline *p, int64_t ts_ns, const char *code);

@@ -1,0 +1,327 @@
+/* detector.c: the detector registry, the set the daemon drives, helpers */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "detector.h"
+
+static const struct detector_ops *const registry[] = {
+	&det_misfire_ops,     &det_vanos_ops, &det_fuel_heater_ops,
+	&det_turbo_pump_ops, &det_egr_ops,
+};
+
+#define N_DETECTORS (sizeof(registry) / sizeof(registry[0]))
+
+/*
+ * Sensors that report a range end when open or shorted (the OBD encodings
+ * 0x00 and 0xFF of a temperature are -40 and 215 °C): a value exactly at
+ * that end is no measurement. Signals whose range ends are normal readings
+ * (a stopped pump at 0 rpm, 0 A, 0 % duty, the booleans) are not listed.
+ */
+enum { RAIL_MIN = 1, RAIL_MAX = 2 };
+
+static const unsigned char rail_checks[SIG__MAX] = {
+	[SIG_ENGINE_SPEED_RPM] = RAIL_MAX,
+	[SIG_COOLANT_TEMP_C] = RAIL_MIN | RAIL_MAX,
+	[SIG_OIL_TEMP_C] = RAIL_MIN | RAIL_MAX,
+	[SIG_AMBIENT_TEMP_C] = RAIL_MIN | RAIL_MAX,
+	[SIG_EGR_TEMP_C] = RAIL_MIN | RAIL_MAX,
+	[SIG_MISFIRE_COUNT_CYL_1] = RAIL_MAX,
+	[SIG_MISFIRE_COUNT_CYL_2] = RAIL_MAX,
+	[SIG_MISFIRE_COUNT_CYL_3] = RAIL_MAX,
+	[SIG_MISFIRE_COUNT_CYL_4] = RAIL_MAX,
+	[SIG_MISFIRE_COUNT_CYL_5] = RAIL_MAX,
+	[SIG_MISFIRE_COUNT_CYL_6] = RAIL_MAX,
+	[SIG_MISFIRE_COUNT_CYL_7] = RAIL_MAX,
+	[SIG_MISFIRE_COUNT_CYL_8] = RAIL_MAX,
+	[SIG_MISFIRE_COUNT_CYL_9] = RAIL_MAX,
+	[SIG_MISFIRE_COUNT_CYL_10] = RAIL_MAX,
+	[SIG_MISFIRE_COUNT_CYL_11] = RAIL_MAX,
+	[SIG_MISFIRE_COUNT_CYL_12] = RAIL_MAX,
+	[SIG_VANOS_INTAKE_TARGET_DEG] = RAIL_MIN | RAIL_MAX,
+	[SIG_VANOS_INTAKE_ACTUAL_DEG] = RAIL_MIN | RAIL_MAX,
+	[SIG_VANOS_EXHAUST_TARGET_DEG] = RAIL_MIN | RAIL_MAX,
+	[SIG_VANOS_EXHAUST_ACTUAL_DEG] = RAIL_MIN | RAIL_MAX,
+	[SIG_FUEL_HEATER_CURRENT_A] = RAIL_MAX,
+	[SIG_BATTERY_CURRENT_A] = RAIL_MIN | RAIL_MAX,
+	[SIG_TURBO_PUMP_SPEED_RPM] = RAIL_MAX,
+	[SIG_TURBO_COOLANT_TEMP_C] = RAIL_MIN | RAIL_MAX,
+};
+
+struct detectors {
+	const struct detector_env *env;
+	struct detector *det[N_DETECTORS];
+	uint64_t listens[N_DETECTORS]; /* bit per signal id */
+};
+
+_Static_assert(SIG__MAX <= 64, "listens[] holds one bit per signal");
+
+size_t detectors_count(void)
+{
+	return N_DETECTORS;
+}
+
+const char *detectors_name(size_t i)
+{
+	return i < N_DETECTORS ? registry[i]->name : NULL;
+}
+
+static double *param_ptr(struct detector *det, const struct detector_param *p)
+{
+	return (double *)((char *)det + p->offset);
+}
+
+void detectors_free(struct detectors *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < N_DETECTORS; i++) {
+		struct detector *det = d->det[i];
+
+		if (!det)
+			continue;
+		if (det->ops->teardown)
+			det->ops->teardown(det);
+		free(det);
+	}
+	free(d);
+}
+
+int detectors_new(struct detectors **ret, const struct detector_env *env)
+{
+	struct detectors *d;
+	int r;
+
+	if (!ret || !env || !env->signals || !env->cycle)
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->env = env;
+	for (size_t i = 0; i < N_DETECTORS; i++) {
+		const struct detector_ops *ops = registry[i];
+		struct detector *det = calloc(1, ops->size);
+
+		if (!det) {
+			detectors_free(d);
+			return -ENOMEM;
+		}
+		d->det[i] = det;
+		det->ops = ops;
+		det->env = env;
+		det->enabled = true;
+		det->active = true;
+		det->max_age_s = ops->max_age_s;
+		for (size_t k = 0; k < ops->n_params; k++)
+			*param_ptr(det, &ops->params[k]) = ops->params[k].def;
+		for (size_t k = 0; k < ops->n_signals; k++)
+			d->listens[i] |= UINT64_C(1) << ops->signals[k].id;
+		r = ops->init ? ops->init(det) : 0;
+		if (r < 0) {
+			/* no teardown for a detector whose init failed */
+			free(det);
+			d->det[i] = NULL;
+			detectors_free(d);
+			return r;
+		}
+	}
+	*ret = d;
+	return 0;
+}
+
+static struct detector *find(const struct detectors *d, const char *name)
+{
+	for (size_t i = 0; i < N_DETECTORS; i++)
+		if (strcmp(registry[i]->name, name) == 0)
+			return d->det[i];
+	return NULL;
+}
+
+bool detectors_is_active(const struct detectors *d, const char *detector)
+{
+	const struct detector *det = find(d, detector);
+
+	return det && det->enabled && det->active;
+}
+
+static int parse_bool(const char *v, bool *ret)
+{
+	static const char *const yes[] = { "1", "true", "yes", "on" };
+	static const char *const no[] = { "0", "false", "no", "off" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*ret = true;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*ret = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int parse_number(const char *v, double min, double max, bool integer,
+			double *ret)
+{
+	char *end;
+	double x;
+
+	errno = 0;
+	x = strtod(v, &end);
+	if (end == v || errno || !isfinite(x))
+		return -EINVAL;
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (*end)
+		return -EINVAL;
+	if (x < min || x > max || (integer && x != floor(x)))
+		return -EINVAL;
+	*ret = x;
+	return 0;
+}
+
+int detectors_configure(struct detectors *d, const char *detector,
+			const char *key, const char *value)
+{
+	struct detector *det;
+
+	if (!d || !detector || !key || !value)
+		return -EINVAL;
+	det = find(d, detector);
+	if (!det)
+		return -ENOENT;
+	if (strcmp(key, "enabled") == 0)
+		return parse_bool(value, &det->enabled);
+	if (strcmp(key, "max_age_s") == 0)
+		return parse_number(value, 0.01, 3600, false, &det->max_age_s);
+	for (size_t k = 0; k < det->ops->n_params; k++) {
+		const struct detector_param *p = &det->ops->params[k];
+
+		if (strcmp(key, p->key) == 0)
+			return parse_number(value, p->min, p->max, p->integer,
+					    param_ptr(det, p));
+	}
+	return -ENOENT;
+}
+
+void detectors_check_profile(struct detectors *d, const bool bound[SIG__MAX],
+			     void (*inactive)(void *ud, const char *detector,
+					      const char *signal),
+			     void *ud)
+{
+	for (size_t i = 0; i < N_DETECTORS; i++) {
+		struct detector *det = d->det[i];
+		const struct detector_ops *ops = det->ops;
+
+		det->active = true;
+		for (size_t k = 0; k < ops->n_signals; k++) {
+			enum signal_id id = ops->signals[k].id;
+
+			if (ops->signals[k].optional || bound[id])
+				continue;
+			if (ops->needs && !ops->needs(det, id))
+				continue;
+			det->active = false;
+			if (det->enabled && inactive)
+				inactive(ud, ops->name, signal_name(id));
+		}
+	}
+}
+
+static bool runs(const struct detector *det)
+{
+	return det && det->enabled && det->active;
+}
+
+void detectors_on_signal(struct detectors *d, int64_t ts_ns, enum signal_id id)
+{
+	if (id < 0 || id >= SIG__MAX)
+		return;
+	for (size_t i = 0; i < N_DETECTORS; i++)
+		if (runs(d->det[i]) && (d->listens[i] & (UINT64_C(1) << id)))
+			d->det[i]->ops->on_signal(d->det[i], ts_ns, id);
+}
+
+void detectors_on_tick(struct detectors *d, int64_t now_ns)
+{
+	for (size_t i = 0; i < N_DETECTORS; i++)
+		if (runs(d->det[i]) && d->det[i]->ops->on_tick)
+			d->det[i]->ops->on_tick(d->det[i], now_ns);
+}
+
+void detectors_cycle_changed(struct detectors *d, int64_t ts_ns,
+			     enum cycle_change change)
+{
+	if (change == CYCLE_NONE)
+		return;
+	for (size_t i = 0; i < N_DETECTORS; i++)
+		if (runs(d->det[i]) && d->det[i]->ops->on_cycle)
+			d->det[i]->ops->on_cycle(d->det[i], ts_ns, change);
+}
+
+bool detector_get(const struct detector *d, enum signal_id id, int64_t now_ns,
+		  double *ret_value)
+{
+	const struct signal_info *info;
+	double v;
+
+	if (!signal_table_get(d->env->signals, id, now_ns,
+			      detector_s_to_ns(d->max_age_s), &v))
+		return false;
+	/* a value from the future (out-of-order frames) is not "fresh" */
+	if (d->env->signals->slot[id].ts_ns > now_ns)
+		return false;
+	info = signal_info(id);
+	if ((rail_checks[id] & RAIL_MIN) && v == info->min)
+		return false;
+	if ((rail_checks[id] & RAIL_MAX) && v == info->max)
+		return false;
+	*ret_value = v;
+	return true;
+}
+
+bool detector_engine_running(const struct detector *d)
+{
+	return cycle_engine_running(d->env->cycle);
+}
+
+void detector_result_reset(struct detector_result *r, const char *code)
+{
+	r->code = code;
+	r->last = -1;
+}
+
+static void send(struct detector *d, struct detector_result *r, int64_t ts_ns,
+		 enum dtc_result result, enum dtc_severity severity,
+		 bool confirm_now)
+{
+	struct dtc_report rep = {
+		.code = r->code,
+		.detector = d->ops->name,
+		.result = result,
+		.severity = severity,
+		.confirm_now = confirm_now,
+	};
+
+	r->last = (int)result;
+	dtc_sink_report(&d->env->sink, ts_ns, &rep);
+}
+
+void detector_pass(struct detector *d, struct detector_result *r,
+		   int64_t ts_ns)
+{
+	if (r->last != DTC_RESULT_PASSED)
+		send(d, r, ts_ns, DTC_RESULT_PASSED, DTC_SEVERITY_DEFAULT,
+		     false);
+}
+
+void detector_fail(struct detector *d, struct detector_result *r,
+		   int64_t ts_ns, enum dtc_severity severity,
+		   bool confirm_now)
+{
+	send(d, r, ts_ns, DTC_RESULT_FAILED, severity, confirm_now);
+}

@@ -1,0 +1,1253 @@
+/* manager.c: the DTC manager: debounce, ISO 14229-1 status, cycles, aging */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalogue.h"
+#include "manager.h"
+
+#define CODE_MAX 16
+#define DETECTOR_MAX 32
+#define MS 1000000LL
+/* status after a clear, and of a DTC never tested */
+#define ST_CLEARED                                    \
+	(DTC_ST_TEST_NOT_COMPLETED_SINCE_CLEAR |       \
+	 DTC_ST_TEST_NOT_COMPLETED_THIS_OP_CYCLE)
+
+enum confirm_mode {
+	CONFIRM_CYCLES,
+	CONFIRM_AT_ONCE,
+	CONFIRM_AT_ONCE_WHEN_CRITICAL,
+};
+
+enum debounce_kind {
+	DEBOUNCE_COUNTER,
+	DEBOUNCE_TIME,
+};
+
+/* one bit per key, so that a DTC section inherits what it does not set */
+enum policy_key {
+	K_DETECTOR,
+	K_SEVERITY,
+	K_CONFIRM,
+	K_CONFIRM_CYCLES,
+	K_AGING_CYCLES,
+	K_WARNING_INDICATOR,
+	K_WARNING_OFF_CYCLES,
+	K_DEBOUNCE,
+	K_COUNTER_FAIL,
+	K_COUNTER_PASS,
+	K_TIME_FAIL_MS,
+	K_TIME_PASS_MS,
+	K__MAX,
+};
+
+static const char *const key_names[K__MAX] = {
+	[K_DETECTOR] = "detector",
+	[K_SEVERITY] = "severity",
+	[K_CONFIRM] = "confirm",
+	[K_CONFIRM_CYCLES] = "confirm_cycles",
+	[K_AGING_CYCLES] = "aging_cycles",
+	[K_WARNING_INDICATOR] = "warning_indicator",
+	[K_WARNING_OFF_CYCLES] = "warning_off_cycles",
+	[K_DEBOUNCE] = "debounce",
+	[K_COUNTER_FAIL] = "counter_fail",
+	[K_COUNTER_PASS] = "counter_pass",
+	[K_TIME_FAIL_MS] = "time_fail_ms",
+	[K_TIME_PASS_MS] = "time_pass_ms",
+};
+
+struct policy {
+	char detector[DETECTOR_MAX];
+	enum dtc_severity severity;
+	enum confirm_mode confirm;
+	unsigned confirm_cycles;     /* failing operation cycles to confirm */
+	unsigned aging_cycles;       /* warm-up cycles without failure to heal */
+	bool warning_indicator;      /* confirmed sets bit 7 (the MIL) */
+	unsigned warning_off_cycles; /* passing cycles to switch it off, 0 never */
+	enum debounce_kind debounce;
+	int counter_fail, counter_pass; /* steps to qualify */
+	int64_t time_fail_ns, time_pass_ns;
+	unsigned set; /* keys given in the section */
+	int line;
+};
+
+struct entry {
+	char code[CODE_MAX];
+	struct policy pol;
+	enum dtc_severity severity; /* now: the last failure's, or policy's */
+	uint8_t status;
+	bool stored;
+	unsigned occurrences, failed_cycles, aging_cycles, passed_cycles;
+	int64_t first_ns, last_ns;
+	bool has_ff;
+	struct dtc_freeze_frame ff;
+	/* debounce, not persisted (AUTOSAR does not either by default) */
+	int counter;
+	int timer_dir; /* +1 towards failed, -1 towards passed, 0 idle */
+	bool timer_running;
+	int64_t timer_since;
+	/* changed in this batch */
+	bool dirty, ff_dirty;
+};
+
+enum { SVC_STORED, SVC_PENDING, SVC_PERMANENT, SVC__MAX };
+
+struct ecu {
+	uint32_t id;
+	bool have_status;
+	int mil_on, dtc_count;
+	bool have_codes[SVC__MAX];
+	uint16_t *codes[SVC__MAX];
+	size_t n_codes[SVC__MAX];
+};
+
+/* an event waiting for its batch to be committed */
+struct queued {
+	struct dtc_event ev;
+	char code[CODE_MAX];
+	char detector[DETECTOR_MAX];
+	struct entry *entry; /* freeze frame source, NULL for none */
+};
+
+struct dtc_manager {
+	struct policy defaults;
+	struct entry **entries; /* sorted by code, each allocated alone */
+	size_t n, cap;
+	struct ecu *ecus;
+	size_t n_ecus;
+	struct dtc_store *store;
+	void (*on_event)(void *ud, const struct dtc_event *ev);
+	void *ud;
+	void (*on_error)(void *ud, const char *msg);
+	void *err_ud;
+	struct signal_table sig;
+	uint64_t operation_cycles, warmup_cycles;
+	bool counters_dirty;
+	struct queued *queue;
+	size_t n_queue, cap_queue;
+};
+
+/* ---- policy file ---- */
+
+static void policy_default(struct policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->detector, sizeof(p->detector), "unknown");
+	p->severity = DTC_SEVERITY_MEDIUM;
+	p->confirm = CONFIRM_CYCLES;
+	p->confirm_cycles = 2;
+	p->aging_cycles = 40;
+	p->warning_indicator = true;
+	p->warning_off_cycles = 3;
+	p->debounce = DEBOUNCE_COUNTER;
+	p->counter_fail = 3;
+	p->counter_pass = 3;
+	p->time_fail_ns = 1000 * MS;
+	p->time_pass_ns = 1000 * MS;
+}
+
+struct parse_ctx {
+	struct dtc_manager *m;
+	struct catalogue_ini ini;
+	const char *path;
+	char *errbuf;
+	size_t errlen;
+	int fail_line;
+	struct policy *cur;
+	char cur_section[CODE_MAX];
+	bool defaults_seen;
+};
+
+static void parse_fail(struct parse_ctx *x, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (x->fail_line)
+		return; /* the first error is the one to fix */
+	x->fail_line = line;
+	n = snprintf(x->errbuf, x->errlen, "%s:%d: ", x->path, line);
+	if (n < 0 || (size_t)n >= x->errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(x->errbuf + n, x->errlen - n, fmt, ap);
+	va_end(ap);
+}
+
+static bool parse_uint(const char *s, long lo, long hi, long *ret)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return false;
+	*ret = v;
+	return true;
+}
+
+static struct entry *entry_find(const struct dtc_manager *m, const char *code)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(m->entries[mid]->code, code);
+
+		if (c == 0)
+			return m->entries[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static struct entry *entry_add(struct dtc_manager *m, const char *code)
+{
+	struct entry *e;
+	size_t pos = 0;
+
+	if (strlen(code) >= CODE_MAX)
+		return NULL;
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 32;
+		struct entry **n = realloc(m->entries, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		m->entries = n;
+		m->cap = cap;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	snprintf(e->code, sizeof(e->code), "%s", code);
+	e->pol = m->defaults;
+	e->pol.set = 0;
+	e->status = ST_CLEARED;
+	while (pos < m->n && strcmp(m->entries[pos]->code, code) < 0)
+		pos++;
+	memmove(&m->entries[pos + 1], &m->entries[pos],
+		(m->n - pos) * sizeof(*m->entries));
+	m->entries[pos] = e;
+	m->n++;
+	return e;
+}
+
+static bool parse_key(struct parse_ctx *x, struct policy *p, int k,
+		      const char *v)
+{
+	long n;
+
+	switch (k) {
+	case K_DETECTOR:
+		if (!*v || strlen(v) >= sizeof(p->detector))
+			return false;
+		snprintf(p->detector, sizeof(p->detector), "%s", v);
+		return true;
+	case K_SEVERITY:
+		return catalogue_parse_severity(v, &p->severity) == 0;
+	case K_CONFIRM:
+		if (strcmp(v, "cycles") == 0)
+			p->confirm = CONFIRM_CYCLES;
+		else if (strcmp(v, "at_once") == 0)
+			p->confirm = CONFIRM_AT_ONCE;
+		else if (strcmp(v, "at_once_when_critical") == 0)
+			p->confirm = CONFIRM_AT_ONCE_WHEN_CRITICAL;
+		else
+			return false;
+		return true;
+	case K_WARNING_INDICATOR:
+		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+			p->warning_indicator = true;
+		else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+			p->warning_indicator = false;
+		else
+			return false;
+		return true;
+	case K_DEBOUNCE:
+		if (strcmp(v, "counter") == 0)
+			p->debounce = DEBOUNCE_COUNTER;
+		else if (strcmp(v, "time") == 0)
+			p->debounce = DEBOUNCE_TIME;
+		else
+			return false;
+		return true;
+	case K_CONFIRM_CYCLES:
+		if (!parse_uint(v, 1, 255, &n))
+			return false;
+		p->confirm_cycles = n;
+		return true;
+	case K_AGING_CYCLES:
+		if (!parse_uint(v, 0, 65535, &n))
+			return false;
+		p->aging_cycles = n;
+		return true;
+	case K_WARNING_OFF_CYCLES:
+		if (!parse_uint(v, 0, 255, &n))
+			return false;
+		p->warning_off_cycles = n;
+		return true;
+	case K_COUNTER_FAIL:
+	case K_COUNTER_PASS:
+		if (!parse_uint(v, 1, 127, &n))
+			return false;
+		*(k == K_COUNTER_FAIL ? &p->counter_fail : &p->counter_pass) =
+			n;
+		return true;
+	case K_TIME_FAIL_MS:
+	case K_TIME_PASS_MS:
+		if (!parse_uint(v, 0, 86400000, &n))
+			return false;
+		*(k == K_TIME_FAIL_MS ? &p->time_fail_ns : &p->time_pass_ns) =
+			n * MS;
+		return true;
+	}
+	(void)x;
+	return false;
+}
+
+static const char *const key_expect[K__MAX] = {
+	[K_DETECTOR] = "a detector name",
+	[K_SEVERITY] = "low, medium, high or critical",
+	[K_CONFIRM] = "cycles, at_once or at_once_when_critical",
+	[K_CONFIRM_CYCLES] = "a number 1..255",
+	[K_AGING_CYCLES] = "a number 0..65535 (0 = never heal)",
+	[K_WARNING_INDICATOR] = "yes or no",
+	[K_WARNING_OFF_CYCLES] = "a number 0..255 (0 = until healed)",
+	[K_DEBOUNCE] = "counter or time",
+	[K_COUNTER_FAIL] = "a number 1..127",
+	[K_COUNTER_PASS] = "a number 1..127",
+	[K_TIME_FAIL_MS] = "milliseconds 0..86400000",
+	[K_TIME_PASS_MS] = "milliseconds 0..86400000",
+};
+
+static int policy_handler(void *user, const char *section, const char *name,
+			  const char *value)
+{
+	struct parse_ctx *x = user;
+	int line = x->ini.line;
+	int k;
+
+	if (strcmp(section, x->cur_section) != 0 || !x->cur) {
+		struct entry *e;
+
+		snprintf(x->cur_section, sizeof(x->cur_section), "%s",
+			 section);
+		x->cur = NULL;
+		if (strcmp(section, "defaults") == 0) {
+			if (x->m->n) {
+				parse_fail(x, line,
+					   "[defaults] must come before the "
+					   "DTC sections");
+				return 0;
+			}
+			x->cur = &x->m->defaults;
+		} else if (!catalogue_code_valid(section)) {
+			parse_fail(x, line,
+				   "section [%s]: expected [defaults] or a "
+				   "DTC code such as [P0301]", section);
+			return 0;
+		} else if (entry_find(x->m, section)) {
+			parse_fail(x, line, "section [%s] appears twice",
+				   section);
+			return 0;
+		} else {
+			e = entry_add(x->m, section);
+			if (!e)
+				return 0;
+			e->pol.line = line;
+			x->cur = &e->pol;
+		}
+	}
+	for (k = 0; k < K__MAX; k++)
+		if (strcmp(name, key_names[k]) == 0)
+			break;
+	if (k == K__MAX) {
+		parse_fail(x, line, "unknown key '%s'", name);
+		return 0;
+	}
+	if (!parse_key(x, x->cur, k, value)) {
+		parse_fail(x, line, "%s = '%s': expected %s", name, value,
+			   key_expect[k]);
+		return 0;
+	}
+	x->cur->set |= 1u << k;
+	return 1;
+}
+
+/* a DTC section takes what it does not set from [defaults] */
+static void policy_inherit(struct policy *p, const struct policy *d)
+{
+	struct policy own = *p;
+
+	*p = *d;
+	p->set = own.set;
+	p->line = own.line;
+	for (int k = 0; k < K__MAX; k++) {
+		if (!(own.set & (1u << k)))
+			continue;
+		switch (k) {
+		case K_DETECTOR:
+			memcpy(p->detector, own.detector, sizeof(p->detector));
+			break;
+		case K_SEVERITY:
+			p->severity = own.severity;
+			break;
+		case K_CONFIRM:
+			p->confirm = own.confirm;
+			break;
+		case K_CONFIRM_CYCLES:
+			p->confirm_cycles = own.confirm_cycles;
+			break;
+		case K_AGING_CYCLES:
+			p->aging_cycles = own.aging_cycles;
+			break;
+		case K_WARNING_INDICATOR:
+			p->warning_indicator = own.warning_indicator;
+			break;
+		case K_WARNING_OFF_CYCLES:
+			p->warning_off_cycles = own.warning_off_cycles;
+			break;
+		case K_DEBOUNCE:
+			p->debounce = own.debounce;
+			break;
+		case K_COUNTER_FAIL:
+			p->counter_fail = own.counter_fail;
+			break;
+		case K_COUNTER_PASS:
+			p->counter_pass = own.counter_pass;
+			break;
+		case K_TIME_FAIL_MS:
+			p->time_fail_ns = own.time_fail_ns;
+			break;
+		case K_TIME_PASS_MS:
+			p->time_pass_ns = own.time_pass_ns;
+			break;
+		}
+	}
+}
+
+static int policy_load(struct dtc_manager *m, const char *path, char *errbuf,
+		       size_t errlen)
+{
+	struct parse_ctx x = { .m = m, .path = path, .errbuf = errbuf,
+			       .errlen = errlen };
+	int r;
+
+	policy_default(&m->defaults);
+	r = catalogue_ini_parse(path, &x.ini, policy_handler, &x);
+	if (r < 0) {
+		snprintf(errbuf, errlen, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	if (r > 0) {
+		if (r == x.ini.long_line || !x.fail_line || r < x.fail_line) {
+			x.fail_line = 0;
+			parse_fail(&x, r,
+				   r == x.ini.long_line
+					   ? "line too long"
+					   : "expected [section] or key = "
+					     "value");
+		}
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		struct entry *e = m->entries[i];
+
+		policy_inherit(&e->pol, &m->defaults);
+		if (!(e->pol.set & (1u << K_DETECTOR))) {
+			parse_fail(&x, e->pol.line, "[%s]: missing key "
+				   "'detector'", e->code);
+			return -EINVAL;
+		}
+		e->severity = e->pol.severity;
+	}
+	return 0;
+}
+
+/* ---- the batch: state changes and events, committed together ---- */
+
+static void mark(struct entry *e, bool ff)
+{
+	e->dirty = true;
+	e->ff_dirty |= ff;
+}
+
+static void queue_event(struct dtc_manager *m, enum dtc_event_type type,
+			int64_t ts_ns, const char *code, const char *detector,
+			enum dtc_severity sev, uint8_t status,
+			unsigned occurrences, struct entry *ff_src)
+{
+	struct queued *q;
+
+	if (m->n_queue == m->cap_queue) {
+		size_t cap = m->cap_queue ? m->cap_queue * 2 : 16;
+		struct queued *n = realloc(m->queue, cap * sizeof(*n));
+
+		if (!n) {
+			if (m->on_error)
+				m->on_error(m->err_ud, "out of memory");
+			return;
+		}
+		m->queue = n;
+		m->cap_queue = cap;
+	}
+	q = &m->queue[m->n_queue++];
+	memset(q, 0, sizeof(*q));
+	snprintf(q->code, sizeof(q->code), "%s", code);
+	snprintf(q->detector, sizeof(q->detector), "%s", detector);
+	q->entry = ff_src;
+	q->ev.type = type;
+	q->ev.ts_ns = ts_ns;
+	q->ev.severity = sev;
+	q->ev.status = status;
+	q->ev.occurrences = occurrences;
+	q->ev.mil_on = -1;
+	q->ev.dtc_count = -1;
+}
+
+static void queue_dtc_event(struct dtc_manager *m, enum dtc_event_type type,
+			    int64_t ts_ns, struct entry *e)
+{
+	queue_event(m, type, ts_ns, e->code, e->pol.detector, e->severity,
+		    e->status, e->occurrences, e);
+}
+
+static void store_failed(struct dtc_manager *m, int r)
+{
+	char msg[512];
+
+	if (!m->on_error)
+		return;
+	snprintf(msg, sizeof(msg), "DTC store: %s (%s)", strerror(-r),
+		 dtc_store_errmsg(m->store));
+	m->on_error(m->err_ud, msg);
+}
+
+static int persist(struct dtc_manager *m)
+{
+	int r = dtc_store_begin(m->store);
+
+	for (size_t i = 0; r == 0 && i < m->n; i++) {
+		struct entry *e = m->entries[i];
+		struct dtc_store_dtc d = {
+			.code = e->code,
+			.detector = e->pol.detector,
+			.severity = e->severity,
+			.status = e->status,
+			.stored = e->stored,
+			.occurrences = e->occurrences,
+			.failed_cycles = e->failed_cycles,
+			.aging_cycles = e->aging_cycles,
+			.passed_cycles = e->passed_cycles,
+			.first_failure_ns = e->first_ns,
+			.last_failure_ns = e->last_ns,
+			.freeze_frame = e->has_ff ? &e->ff : NULL,
+			.freeze_frame_changed = e->ff_dirty,
+		};
+
+		if (e->dirty)
+			r = dtc_store_put_dtc(m->store, &d);
+	}
+	for (size_t i = 0; r == 0 && i < m->n_queue; i++) {
+		m->queue[i].ev.code = m->queue[i].code;
+		m->queue[i].ev.detector = m->queue[i].detector;
+		r = dtc_store_put_event(m->store, &m->queue[i].ev);
+	}
+	if (r == 0 && m->counters_dirty)
+		r = dtc_store_put_counter(m->store, "operation_cycles",
+					  (int64_t)m->operation_cycles);
+	if (r == 0 && m->counters_dirty)
+		r = dtc_store_put_counter(m->store, "warmup_cycles",
+					  (int64_t)m->warmup_cycles);
+	if (r == 0)
+		r = dtc_store_commit(m->store);
+	if (r < 0) {
+		store_failed(m, r);
+		dtc_store_rollback(m->store);
+	}
+	return r;
+}
+
+/*
+ * Ends a batch: one transaction for everything that changed, then the
+ * events to the daemon. An event reaches the outputs only once it is on
+ * disk, so a crash can lose an event's output but never its record.
+ */
+static void flush(struct dtc_manager *m)
+{
+	bool any = m->n_queue || m->counters_dirty;
+
+	for (size_t i = 0; !any && i < m->n; i++)
+		any = m->entries[i]->dirty;
+	if (!any)
+		return;
+	/* on failure the rows stay dirty and go with the next batch */
+	if (!m->store || persist(m) == 0) {
+		for (size_t i = 0; i < m->n; i++)
+			m->entries[i]->dirty = m->entries[i]->ff_dirty = false;
+		m->counters_dirty = false;
+	}
+	for (size_t i = 0; i < m->n_queue; i++) {
+		struct queued *q = &m->queue[i];
+
+		q->ev.code = q->code;
+		q->ev.detector = q->detector;
+		q->ev.freeze_frame =
+			q->entry && q->entry->has_ff ? &q->entry->ff : NULL;
+		if (m->on_event)
+			m->on_event(m->ud, &q->ev);
+	}
+	m->n_queue = 0;
+}
+
+/* ---- status byte processing (ISO 14229-1 annex D, AUTOSAR Dem) ---- */
+
+static void capture_freeze_frame(struct dtc_manager *m, struct entry *e)
+{
+	struct dtc_freeze_frame *ff = &e->ff;
+
+	memset(ff, 0, sizeof(*ff));
+	for (int i = 0; i < SIG__MAX; i++) {
+		const struct signal_slot *s = &m->sig.slot[i];
+
+		if (!s->valid)
+			continue;
+		if (i == SIG_VIN)
+			snprintf(ff->vin, sizeof(ff->vin), "%s", s->text);
+		else if (!signal_info(i)->is_text) {
+			ff->present[i] = true;
+			ff->value[i] = s->value;
+		}
+	}
+	e->has_ff = true;
+	mark(e, true);
+}
+
+static bool confirm_due(const struct entry *e, const struct dtc_report *r)
+{
+	if (r && r->confirm_now)
+		return true;
+	switch (e->pol.confirm) {
+	case CONFIRM_AT_ONCE:
+		return true;
+	case CONFIRM_AT_ONCE_WHEN_CRITICAL:
+		if (e->severity == DTC_SEVERITY_CRITICAL)
+			return true;
+		break;
+	case CONFIRM_CYCLES:
+		break;
+	}
+	return e->failed_cycles >= e->pol.confirm_cycles;
+}
+
+static void test_failed(struct dtc_manager *m, struct entry *e, int64_t ts,
+			const struct dtc_report *r)
+{
+	uint8_t old = e->status;
+
+	if (r && r->severity != DTC_SEVERITY_DEFAULT)
+		e->severity = r->severity;
+	else
+		e->severity = e->pol.severity;
+	e->status |= DTC_ST_TEST_FAILED | DTC_ST_TEST_FAILED_THIS_OP_CYCLE |
+		     DTC_ST_PENDING | DTC_ST_TEST_FAILED_SINCE_CLEAR;
+	e->status &= ~(DTC_ST_TEST_NOT_COMPLETED_SINCE_CLEAR |
+		       DTC_ST_TEST_NOT_COMPLETED_THIS_OP_CYCLE);
+	/* one more failing operation cycle, counted at its first failure */
+	if (!(old & DTC_ST_TEST_FAILED_THIS_OP_CYCLE))
+		e->failed_cycles++;
+	e->aging_cycles = 0;
+	e->passed_cycles = 0;
+	if (!(old & DTC_ST_TEST_FAILED)) {
+		/* an occurrence is a new failure episode: testFailed 0 -> 1 */
+		e->occurrences++;
+		e->last_ns = ts;
+		if (!e->first_ns)
+			e->first_ns = ts;
+	}
+	if (!e->stored) {
+		e->stored = true;
+		capture_freeze_frame(m, e);
+	}
+	if ((old & DTC_ST_CONFIRMED) && e->pol.warning_indicator)
+		e->status |= DTC_ST_WARNING_INDICATOR;
+	if (e->status != old || !(old & DTC_ST_TEST_FAILED))
+		mark(e, false);
+	if (!(old & DTC_ST_PENDING))
+		queue_dtc_event(m, DTC_EVENT_PENDING, ts, e);
+	if (!(old & DTC_ST_CONFIRMED) && confirm_due(e, r)) {
+		e->status |= DTC_ST_CONFIRMED;
+		if (e->pol.warning_indicator)
+			e->status |= DTC_ST_WARNING_INDICATOR;
+		/* the freeze frame is refreshed at confirmation */
+		capture_freeze_frame(m, e);
+		queue_dtc_event(m, DTC_EVENT_CONFIRMED, ts, e);
+	}
+}
+
+static void test_passed(struct entry *e)
+{
+	uint8_t old = e->status;
+
+	e->status &= ~(DTC_ST_TEST_FAILED |
+		       DTC_ST_TEST_NOT_COMPLETED_SINCE_CLEAR |
+		       DTC_ST_TEST_NOT_COMPLETED_THIS_OP_CYCLE);
+	if (e->status != old)
+		mark(e, false);
+}
+
+static void debounce_reset(struct entry *e)
+{
+	e->counter = 0;
+	e->timer_dir = 0;
+	e->timer_running = false;
+}
+
+static void qualify(struct dtc_manager *m, struct entry *e, int64_t ts,
+		    int dir, const struct dtc_report *r)
+{
+	if (dir > 0)
+		test_failed(m, e, ts, r);
+	else
+		test_passed(e);
+}
+
+/* a running debounce timer that has expired qualifies its result */
+static void timer_check(struct dtc_manager *m, struct entry *e, int64_t now,
+			const struct dtc_report *r)
+{
+	int64_t need;
+
+	if (!e->timer_running)
+		return;
+	need = e->timer_dir > 0 ? e->pol.time_fail_ns : e->pol.time_pass_ns;
+	if (now - e->timer_since < need)
+		return;
+	e->timer_running = false;
+	qualify(m, e, now, e->timer_dir, r);
+}
+
+static void debounce_step(struct dtc_manager *m, struct entry *e, int64_t ts,
+			  int dir, const struct dtc_report *r)
+{
+	if (e->pol.debounce == DEBOUNCE_TIME) {
+		if (e->timer_dir != dir) {
+			e->timer_dir = dir;
+			e->timer_running = true;
+			e->timer_since = ts;
+		}
+		timer_check(m, e, ts, r);
+		return;
+	}
+	/* counter: a change of direction starts again from 0 (jump) */
+	if (dir > 0) {
+		e->counter = e->counter < 0 ? 1 : e->counter + 1;
+		if (e->counter >= e->pol.counter_fail) {
+			e->counter = e->pol.counter_fail;
+			qualify(m, e, ts, 1, r);
+		}
+	} else {
+		e->counter = e->counter > 0 ? -1 : e->counter - 1;
+		if (e->counter <= -e->pol.counter_pass) {
+			e->counter = -e->pol.counter_pass;
+			qualify(m, e, ts, -1, r);
+		}
+	}
+}
+
+static struct entry *entry_for_report(struct dtc_manager *m,
+				      const struct dtc_report *r)
+{
+	struct entry *e = entry_find(m, r->code);
+
+	if (e || !catalogue_code_valid(r->code))
+		return e;
+	/* a code dtc.ini does not list is managed with the defaults */
+	e = entry_add(m, r->code);
+	if (e) {
+		if (r->detector && *r->detector)
+			snprintf(e->pol.detector, sizeof(e->pol.detector),
+				 "%s", r->detector);
+		e->severity = e->pol.severity;
+	}
+	return e;
+}
+
+void dtc_manager_report(struct dtc_manager *m, int64_t ts_ns,
+			const struct dtc_report *r)
+{
+	struct entry *e;
+
+	if (!m || !r || !r->code)
+		return;
+	e = entry_for_report(m, r);
+	if (!e) {
+		if (m->on_error) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg),
+				 "report for '%.16s': not a DTC code", r->code);
+			m->on_error(m->err_ud, msg);
+		}
+		return;
+	}
+	switch (r->result) {
+	case DTC_RESULT_FAILED:
+		/* a qualified result overrides the debounce state */
+		e->counter = e->pol.counter_fail;
+		e->timer_dir = 1;
+		e->timer_running = false;
+		test_failed(m, e, ts_ns, r);
+		break;
+	case DTC_RESULT_PASSED:
+		e->counter = -e->pol.counter_pass;
+		e->timer_dir = -1;
+		e->timer_running = false;
+		test_passed(e);
+		break;
+	case DTC_RESULT_PREFAILED:
+		debounce_step(m, e, ts_ns, 1, r);
+		break;
+	case DTC_RESULT_PREPASSED:
+		debounce_step(m, e, ts_ns, -1, r);
+		break;
+	}
+	flush(m);
+}
+
+void dtc_manager_sink_report(void *userdata, int64_t ts_ns,
+			     const struct dtc_report *r)
+{
+	dtc_manager_report(userdata, ts_ns, r);
+}
+
+void dtc_manager_on_tick(struct dtc_manager *m, int64_t now_ns)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		timer_check(m, m->entries[i], now_ns, NULL);
+	flush(m);
+}
+
+void dtc_manager_on_signal(struct dtc_manager *m, int64_t ts_ns,
+			   enum signal_id id, const struct signal_slot *slot)
+{
+	if (!m || !slot || id < 0 || id >= SIG__MAX)
+		return;
+	m->sig.slot[id] = *slot;
+	if (!m->sig.slot[id].ts_ns)
+		m->sig.slot[id].ts_ns = ts_ns;
+}
+
+void dtc_manager_cycle_started(struct dtc_manager *m, int64_t ts_ns)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		struct entry *e = m->entries[i];
+		uint8_t old = e->status;
+
+		e->status |= DTC_ST_TEST_NOT_COMPLETED_THIS_OP_CYCLE;
+		e->status &= ~DTC_ST_TEST_FAILED_THIS_OP_CYCLE;
+		debounce_reset(e);
+		if (e->status != old)
+			mark(e, false);
+	}
+	flush(m);
+}
+
+static void erase(struct entry *e)
+{
+	e->stored = false;
+	e->occurrences = 0;
+	e->failed_cycles = 0;
+	e->aging_cycles = 0;
+	e->passed_cycles = 0;
+	e->first_ns = e->last_ns = 0;
+	if (e->has_ff) {
+		e->has_ff = false;
+		mark(e, true);
+	}
+	mark(e, false);
+}
+
+static void cycle_end_entry(struct dtc_manager *m, struct entry *e, int64_t ts,
+			    bool warmup)
+{
+	bool tested = !(e->status & DTC_ST_TEST_NOT_COMPLETED_THIS_OP_CYCLE);
+	bool failed = e->status & DTC_ST_TEST_FAILED_THIS_OP_CYCLE;
+	uint8_t old = e->status;
+
+	if (tested && !failed) {
+		/* a whole passing cycle: no longer pending */
+		e->status &= ~DTC_ST_PENDING;
+		if (e->failed_cycles)
+			mark(e, false);
+		e->failed_cycles = 0;
+		if (e->status & DTC_ST_WARNING_INDICATOR) {
+			e->passed_cycles++;
+			mark(e, false);
+			if (e->pol.warning_off_cycles &&
+			    e->passed_cycles >= e->pol.warning_off_cycles)
+				e->status &= ~DTC_ST_WARNING_INDICATOR;
+		}
+		/* a pending DTC that never confirmed leaves the memory */
+		if (e->stored && !(e->status & DTC_ST_CONFIRMED))
+			erase(e);
+	}
+	if (warmup && (e->status & DTC_ST_CONFIRMED) && !failed) {
+		e->aging_cycles++;
+		mark(e, false);
+		if (e->pol.aging_cycles &&
+		    e->aging_cycles >= e->pol.aging_cycles) {
+			e->status &= ~(DTC_ST_CONFIRMED | DTC_ST_PENDING |
+				       DTC_ST_WARNING_INDICATOR |
+				       DTC_ST_TEST_FAILED_SINCE_CLEAR);
+			erase(e);
+			queue_dtc_event(m, DTC_EVENT_HEALED, ts, e);
+		}
+	}
+	if (e->status != old)
+		mark(e, false);
+}
+
+void dtc_manager_cycle_ended(struct dtc_manager *m, int64_t ts_ns,
+			     bool warmup)
+{
+	if (!m)
+		return;
+	m->operation_cycles++;
+	if (warmup)
+		m->warmup_cycles++;
+	m->counters_dirty = true;
+	for (size_t i = 0; i < m->n; i++)
+		cycle_end_entry(m, m->entries[i], ts_ns, warmup);
+	flush(m);
+}
+
+static void clear_entry(struct dtc_manager *m, struct entry *e, int64_t ts)
+{
+	e->status = ST_CLEARED;
+	e->severity = e->pol.severity;
+	erase(e);
+	debounce_reset(e);
+	queue_dtc_event(m, DTC_EVENT_CLEARED, ts, e);
+}
+
+int dtc_manager_clear(struct dtc_manager *m, int64_t ts_ns, const char *code)
+{
+	if (!m)
+		return -EINVAL;
+	if (code) {
+		struct entry *e = entry_find(m, code);
+
+		if (!e)
+			return -ENOENT;
+		clear_entry(m, e, ts_ns);
+	} else {
+		for (size_t i = 0; i < m->n; i++) {
+			struct entry *e = m->entries[i];
+
+			if (e->stored || e->status != ST_CLEARED)
+				clear_entry(m, e, ts_ns);
+		}
+	}
+	flush(m);
+	return 0;
+}
+
+/* ---- what ECUs report themselves ---- */
+
+static struct ecu *ecu_get(struct dtc_manager *m, uint32_t id)
+{
+	struct ecu *n;
+
+	for (size_t i = 0; i < m->n_ecus; i++)
+		if (m->ecus[i].id == id)
+			return &m->ecus[i];
+	n = realloc(m->ecus, (m->n_ecus + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	m->ecus = n;
+	n = &m->ecus[m->n_ecus++];
+	memset(n, 0, sizeof(*n));
+	n->id = id;
+	return n;
+}
+
+void dtc_manager_ecu_status(struct dtc_manager *m, int64_t ts_ns,
+			    uint32_t ecu_id, int mil_on, int dtc_count)
+{
+	struct queued *q;
+	struct ecu *u;
+
+	if (!m || (mil_on < 0 && dtc_count < 0))
+		return;
+	u = ecu_get(m, ecu_id);
+	if (!u || (u->have_status && u->mil_on == mil_on &&
+		   u->dtc_count == dtc_count))
+		return;
+	u->have_status = true;
+	u->mil_on = mil_on;
+	u->dtc_count = dtc_count;
+	queue_event(m, DTC_EVENT_ECU, ts_ns, "MIL", "ecu",
+		    mil_on > 0 ? DTC_SEVERITY_MEDIUM : DTC_SEVERITY_LOW,
+		    mil_on > 0 ? DTC_ST_WARNING_INDICATOR : 0,
+		    dtc_count > 0 ? dtc_count : 0, NULL);
+	if (m->n_queue) {
+		q = &m->queue[m->n_queue - 1];
+		q->ev.ecu_id = ecu_id;
+		q->ev.mil_on = mil_on;
+		q->ev.dtc_count = dtc_count;
+	}
+	flush(m);
+}
+
+static bool has_code(const uint16_t *codes, size_t n, uint16_t c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (codes[i] == c)
+			return true;
+	return false;
+}
+
+/* SAE J2012: two bits of letter, then four hex digits */
+static void code_name(uint16_t c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%c%X%03X", "PCBU"[c >> 14], (c >> 12) & 3,
+		 c & 0xfff);
+}
+
+static void queue_ecu_code(struct dtc_manager *m, int64_t ts, uint32_t ecu_id,
+			   int svc, uint16_t c, bool present)
+{
+	static const char *const kinds[SVC__MAX] = { "stored", "pending",
+						     "permanent" };
+	static const uint8_t status[SVC__MAX] = {
+		DTC_ST_CONFIRMED, DTC_ST_PENDING, DTC_ST_CONFIRMED };
+	const struct entry *e;
+	char name[CODE_MAX];
+
+	code_name(c, name, sizeof(name));
+	e = entry_find(m, name);
+	queue_event(m, DTC_EVENT_ECU, ts, name, "ecu",
+		    e ? e->pol.severity : DTC_SEVERITY_MEDIUM,
+		    present ? status[svc] : 0, 0, NULL);
+	if (m->n_queue) {
+		m->queue[m->n_queue - 1].ev.ecu_id = ecu_id;
+		m->queue[m->n_queue - 1].ev.ecu_kind = kinds[svc];
+	}
+}
+
+void dtc_manager_ecu_codes(struct dtc_manager *m, int64_t ts_ns,
+			   uint32_t ecu_id, uint8_t service,
+			   const uint16_t *codes, size_t n)
+{
+	uint16_t *now;
+	size_t n_now = 0;
+	struct ecu *u;
+	int svc;
+
+	if (!m || (n && !codes))
+		return;
+	switch (service) {
+	case 0x03:
+		svc = SVC_STORED;
+		break;
+	case 0x07:
+		svc = SVC_PENDING;
+		break;
+	case 0x0A:
+		svc = SVC_PERMANENT;
+		break;
+	default:
+		return;
+	}
+	u = ecu_get(m, ecu_id);
+	now = malloc((n ? n : 1) * sizeof(*now));
+	if (!u || !now) {
+		free(now);
+		return;
+	}
+	/* 0x0000 pads a response: no DTC */
+	for (size_t i = 0; i < n; i++)
+		if (codes[i] && !has_code(now, n_now, codes[i]))
+			now[n_now++] = codes[i];
+	for (size_t i = 0; i < n_now; i++)
+		if (!u->have_codes[svc] ||
+		    !has_code(u->codes[svc], u->n_codes[svc], now[i]))
+			queue_ecu_code(m, ts_ns, ecu_id, svc, now[i], true);
+	/* a code the ECU no longer reports: an event with status 0 */
+	for (size_t i = 0; i < u->n_codes[svc]; i++)
+		if (!has_code(now, n_now, u->codes[svc][i]))
+			queue_ecu_code(m, ts_ns, ecu_id, svc,
+				       u->codes[svc][i], false);
+	free(u->codes[svc]);
+	u->codes[svc] = now;
+	u->n_codes[svc] = n_now;
+	u->have_codes[svc] = true;
+	flush(m);
+}
+
+/* ---- life cycle ---- */
+
+static int restore_one(void *ud, const struct dtc_store_dtc *d)
+{
+	struct dtc_manager *m = ud;
+	struct entry *e = entry_find(m, d->code);
+
+	if (!e) {
+		if (!catalogue_code_valid(d->code))
+			return 0;
+		e = entry_add(m, d->code);
+		if (!e)
+			return -ENOMEM;
+		snprintf(e->pol.detector, sizeof(e->pol.detector), "%s",
+			 d->detector);
+	}
+	e->severity = d->severity != DTC_SEVERITY_DEFAULT ? d->severity
+							  : e->pol.severity;
+	e->status = d->status;
+	e->stored = d->stored;
+	e->occurrences = d->occurrences;
+	e->failed_cycles = d->failed_cycles;
+	e->aging_cycles = d->aging_cycles;
+	e->passed_cycles = d->passed_cycles;
+	e->first_ns = d->first_failure_ns;
+	e->last_ns = d->last_failure_ns;
+	e->has_ff = d->freeze_frame != NULL;
+	if (d->freeze_frame)
+		e->ff = *d->freeze_frame;
+	return 0;
+}
+
+static int restore(struct dtc_manager *m, char *errbuf, size_t errlen)
+{
+	int64_t v;
+	int r = dtc_store_load(m->store, restore_one, m);
+
+	if (r == 0) {
+		v = 0;
+		r = dtc_store_get_counter(m->store, "operation_cycles", &v);
+		m->operation_cycles = v;
+	}
+	if (r == 0) {
+		v = 0;
+		r = dtc_store_get_counter(m->store, "warmup_cycles", &v);
+		m->warmup_cycles = v;
+	}
+	if (r < 0)
+		snprintf(errbuf, errlen, "DTC store: %s (%s)", strerror(-r),
+			 dtc_store_errmsg(m->store));
+	return r;
+}
+
+int dtc_manager_new(struct dtc_manager **ret, const char *dtc_ini_path,
+		    struct dtc_store *store,
+		    void (*on_event)(void *ud, const struct dtc_event *ev),
+		    void *ud, char *errbuf, size_t errlen)
+{
+	struct dtc_manager *m;
+	int r;
+
+	if (errlen)
+		errbuf[0] = '\0';
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->store = store;
+	m->on_event = on_event;
+	m->ud = ud;
+	signal_table_init(&m->sig);
+	r = policy_load(m, dtc_ini_path, errbuf, errlen);
+	if (r == 0 && store)
+		r = restore(m, errbuf, errlen);
+	if (r < 0) {
+		dtc_manager_free(m);
+		return r;
+	}
+	*ret = m;
+	return 0;
+}
+
+void dtc_manager_free(struct dtc_manager *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		free(m->entries[i]);
+	free(m->entries);
+	for (size_t i = 0; i < m->n_ecus; i++)
+		for (int s = 0; s < SVC__MAX; s++)
+			free(m->ecus[i].codes[s]);
+	free(m->ecus);
+	free(m->queue);
+	free(m);
+}
+
+void dtc_manager_set_error_handler(struct dtc_manager *m,
+				   void (*on_error)(void *ud, const char *msg),
+				   void *ud)
+{
+	m->on_error = on_error;
+	m->err_ud = ud;
+}
+
+static void fill_info(const struct entry *e, struct dtc_info *ret)
+{
+	ret->code = e->code;
+	ret->detector = e->pol.detector;
+	ret->severity = e->severity;
+	ret->status = e->status;
+	ret->stored = e->stored;
+	ret->occurrences = e->occurrences;
+	ret->failed_cycles = e->failed_cycles;
+	ret->aging_cycles = e->aging_cycles;
+	ret->first_failure_ns = e->first_ns;
+	ret->last_failure_ns = e->last_ns;
+	ret->freeze_frame = e->has_ff ? &e->ff : NULL;
+}
+
+size_t dtc_manager_n_dtcs(const struct dtc_manager *m)
+{
+	return m ? m->n : 0;
+}
+
+int dtc_manager_dtc(const struct dtc_manager *m, size_t i,
+		    struct dtc_info *ret_info)
+{
+	if (!m || i >= m->n)
+		return -ENOENT;
+	fill_info(m->entries[i], ret_info);
+	return 0;
+}
+
+int dtc_manager_find(const struct dtc_manager *m, const char *code,
+		     struct dtc_info *ret_info)
+{
+	const struct entry *e = m && code ? entry_find(m, code) : NULL;
+
+	if (!e)
+		return -ENOENT;
+	fill_info(e, ret_info);
+	return 0;
+}
+
+uint64_t dtc_manager_operation_cycles(const struct dtc_manager *m)
+{
+	return m ? m->operation_cycles : 0;
+}
+
+uint64_t dtc_manager_warmup_cycles(const struct dtc_manager *m)
+{
+	return m ? m->warmup_cycles : 0;
+}

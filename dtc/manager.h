@@ -1,0 +1,96 @@
+/* manager.h: the DTC manager: debounce, status byte, cycles, aging, store */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "report.h"
+#include "signal.h"
+#include "store.h"
+
+struct dtc_manager;
+
+/*
+ * Loads the per-DTC policy from dtc_ini_path (see docs/dtc.md for the keys)
+ * and, when store is not NULL, restores the DTCs and cycle counters from it.
+ * The manager does not own the store. on_event is called for each event
+ * after it is committed to the store (in the order the events happened).
+ * Errors name file:line.
+ */
+int dtc_manager_new(struct dtc_manager **ret, const char *dtc_ini_path,
+		    struct dtc_store *store,
+		    void (*on_event)(void *ud, const struct dtc_event *ev),
+		    void *ud, char *errbuf, size_t errlen);
+void dtc_manager_free(struct dtc_manager *m);
+
+/*
+ * Store failures do not stop the manager (the alarm matters more than the
+ * history): the event is still delivered and on_error, when set, gets
+ * SQLite's message. The default is silence; the daemon logs them.
+ */
+void dtc_manager_set_error_handler(struct dtc_manager *m,
+				   void (*on_error)(void *ud, const char *msg),
+				   void *ud);
+
+/* a dtc_sink target: the manager as userdata */
+void dtc_manager_report(struct dtc_manager *m, int64_t ts_ns,
+			const struct dtc_report *r);
+void dtc_manager_sink_report(void *userdata, int64_t ts_ns,
+			     const struct dtc_report *r);
+
+/* last value of each canonical signal, for freeze frames */
+void dtc_manager_on_signal(struct dtc_manager *m, int64_t ts_ns,
+			   enum signal_id id, const struct signal_slot *slot);
+
+/* operation cycle boundaries from the daemon's struct cycle (spec 2) */
+void dtc_manager_cycle_started(struct dtc_manager *m, int64_t ts_ns);
+void dtc_manager_cycle_ended(struct dtc_manager *m, int64_t ts_ns,
+			     bool warmup);
+
+/* time passes without reports: time-based debounce can qualify */
+void dtc_manager_on_tick(struct dtc_manager *m, int64_t now_ns);
+
+/* What ECUs say themselves (OBD 01 01; Mode 03/07/0A): an "ecu" event when
+ * a state is first seen and when it changes. mil_on/dtc_count -1 = unknown. */
+void dtc_manager_ecu_status(struct dtc_manager *m, int64_t ts_ns,
+			    uint32_t ecu_id, int mil_on, int dtc_count);
+void dtc_manager_ecu_codes(struct dtc_manager *m, int64_t ts_ns,
+			   uint32_t ecu_id, uint8_t service,
+			   const uint16_t *codes, size_t n);
+
+/*
+ * As UDS 0x14 ClearDiagnosticInformation: status 0x50, counters and freeze
+ * frame erased, a "cleared" event per DTC. code NULL = all DTCs that hold
+ * anything. -ENOENT for a code the manager does not know.
+ */
+int dtc_manager_clear(struct dtc_manager *m, int64_t ts_ns, const char *code);
+
+/* A DTC as dtcctl and --list show it; pointers valid until the next call
+ * into the manager. */
+struct dtc_info {
+	const char *code;
+	const char *detector;
+	enum dtc_severity severity;
+	uint8_t status;
+	bool stored; /* in event memory (failed since the last clear/heal) */
+	unsigned occurrences;
+	unsigned failed_cycles;
+	unsigned aging_cycles;
+	int64_t first_failure_ns; /* 0 = never */
+	int64_t last_failure_ns;
+	const struct dtc_freeze_frame *freeze_frame; /* NULL = none */
+};
+
+/* every DTC the manager knows (dtc.ini and reported), in code order */
+size_t dtc_manager_n_dtcs(const struct dtc_manager *m);
+int dtc_manager_dtc(const struct dtc_manager *m, size_t i,
+		    struct dtc_info *ret_info);
+/* -ENOENT when unknown */
+int dtc_manager_find(const struct dtc_manager *m, const char *code,
+		     struct dtc_info *ret_info);
+
+/* completed operation and warm-up cycles since the store was created */
+uint64_t dtc_manager_operation_cycles(const struct dtc_manager *m);
+uint64_t dtc_manager_warmup_cycles(const struct dtc_manager *m);

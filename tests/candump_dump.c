@@ -1,0 +1,72 @@
+/* candump_dump.c: prints what the candump reader reads, one frame a line */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "candump.h"
+
+/*
+ * The canonical form the comparison tests parse:
+ *   TS_NS IFACE ID FLAGS LEN LEN8_DLC DATA DIR
+ * TS_NS in nanoseconds, ID hex, FLAGS as letters (E extended, R remote,
+ * X error, F FD, B BRS, S ESI) or "-", DATA hex or "-", DIR R/T or "-".
+ * Errors go to stderr as "FILE:LINE: expected WHAT".
+ */
+static void on_error(void *userdata, const char *path, unsigned long line,
+		     const char *what)
+{
+	fprintf(stderr, "%s:%lu: expected %s\n", path, line, what);
+}
+
+static void print_frame(const struct frame *f)
+{
+	static const struct {
+		unsigned int flag;
+		char c;
+	} letters[] = {
+		{ FRAME_EFF, 'E' }, { FRAME_RTR, 'R' }, { FRAME_ERR, 'X' },
+		{ FRAME_FD, 'F' },  { FRAME_BRS, 'B' }, { FRAME_ESI, 'S' },
+	};
+	char flags[8], data[2 * FRAME_MAX_DATA + 1];
+	size_t n = 0, i;
+
+	for (i = 0; i < sizeof(letters) / sizeof(letters[0]); i++)
+		if (f->flags & letters[i].flag)
+			flags[n++] = letters[i].c;
+	if (!n)
+		flags[n++] = '-';
+	flags[n] = '\0';
+
+	n = 0;
+	if (!(f->flags & FRAME_RTR))
+		for (i = 0; i < f->len; i++)
+			n += (size_t)sprintf(data + n, "%02X", f->data[i]);
+	if (!n)
+		strcpy(data, "-");
+
+	printf("%" PRId64 " %s %X %s %u %u %s %c\n", f->ts_ns, f->iface, f->id,
+	       flags, f->len, f->len8_dlc, data, f->dir ? f->dir : '-');
+}
+
+int main(int argc, char **argv)
+{
+	struct candump_reader *r;
+	struct frame f;
+	int ret;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: candump_dump FILE|-\n");
+		return 2;
+	}
+	ret = candump_reader_open(&r, argv[1], on_error, NULL);
+	if (ret < 0) {
+		fprintf(stderr, "%s: %s\n", argv[1], strerror(-ret));
+		return 1;
+	}
+	while ((ret = candump_reader_next(r, &f)) > 0)
+		print_frame(&f);
+	if (ret < 0)
+		fprintf(stderr, "%s: %s\n", argv[1], strerror(-ret));
+	candump_reader_free(r);
+	return ret < 0 ? 1 : 0;
+}
