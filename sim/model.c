@@ -281,7 +281,7 @@ static void step_vanos(struct model *m, bool running)
 	}
 	dev = f && running ? m->vanos_fault_deg : 0;
 	/* loose bolts rattle: the noise grows with the deviation */
-	noise = running ? 0.2 + dev / 8 : 0.05;
+	noise = running ? 0.2 + dev / 20 : 0.05;
 	m->vanos_in_actual = m->vanos_in_lag + rng_gauss(r) * noise;
 	m->vanos_ex_actual = m->vanos_ex_lag + rng_gauss(r) * noise;
 	/* a broken bolt lets the camshaft fall back */
@@ -361,13 +361,12 @@ static void step_turbo(struct model *m, bool running)
 	} else {
 		double since = m->t - m->stop_t;
 
-		/* hysteresis: start above 90 °C, stop below 88 °C */
-		if (since < PUMP_AFTER_RUN_S &&
-		    m->turbo_coolant_c > (m->after_run ? 88 : 90) &&
-		    (m->after_run || since < 1))
-			m->after_run = true;
-		else
-			m->after_run = false;
+		/*
+		 * After-run against heat soak: on above 95 °C, off at 90 °C,
+		 * for at most 15 minutes after the engine stopped.
+		 */
+		m->after_run = since < PUMP_AFTER_RUN_S &&
+			       m->turbo_coolant_c > (m->after_run ? 90 : 95);
 		m->pump_duty_pct = m->after_run ? PUMP_AFTER_RUN_DUTY : 0;
 	}
 	target = m->pump_duty_pct / 100 * PUMP_MAX_RPM * factor;

@@ -108,6 +108,7 @@ struct parse {
 	struct scenario_fault *fault; /* current [fault NAME] or NULL */
 	bool fault_has_type;
 	char section[64]; /* the last section seen */
+	unsigned section_line; /* of the last [section] header read */
 	struct override *ov;
 	unsigned n_ov;
 };
@@ -503,7 +504,7 @@ static void fault_begin(struct parse *p, const char *section)
 	f = &sc->fault[sc->n_faults++];
 	memset(f, 0, sizeof(*f));
 	snprintf(f->name, sizeof(f->name), "%s", section);
-	f->line = p->line;
+	f->line = p->section_line;
 	f->start_cycle = 1;
 	f->cylinder = 0;
 	f->rate = f->burst_s = f->gap_s = f->min_load = NAN;
@@ -606,9 +607,12 @@ static char *reader(char *str, int num, void *stream)
 	struct parse *p = stream;
 	char *r = fgets(str, num, p->f);
 
-	if (r)
-		p->line++;
-	return r;
+	if (!r)
+		return NULL;
+	p->line++;
+	if (str[strspn(str, " \t")] == '[')
+		p->section_line = p->line;
+	return str;
 }
 
 static const struct scenario_cycle default_cycle = {
