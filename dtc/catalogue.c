@@ -56,8 +56,11 @@ static char *line_reader(char *str, int num, void *stream)
 	if (!r)
 		return NULL;
 	/* a chunk that begins a line is a new line; a long line comes in parts */
-	if (ini->at_bol)
+	if (ini->at_bol) {
 		ini->line++;
+		if (str[strspn(str, " \t")] == '[')
+			ini->section_line = ini->line;
+	}
 	len = strlen(str);
 	ini->at_bol = len > 0 && str[len - 1] == '\n';
 	if (!ini->at_bol && !feof(ini->f) && !ini->long_line)
@@ -138,11 +141,12 @@ static struct entry *entry_get(struct load_ctx *x, const char *section)
 	struct catalogue *c = x->c;
 	struct entry *e;
 
-	if (c->n && strcmp(c->entries[c->n - 1].pub.code, section) == 0)
+	if (c->n && c->entries[c->n - 1].line == x->ini.section_line)
 		return &c->entries[c->n - 1];
 	for (size_t i = 0; i < c->n; i++)
 		if (strcmp(c->entries[i].pub.code, section) == 0) {
-			fail(x, x->ini.line, "section [%s] appears twice",
+			fail(x, x->ini.section_line,
+			     "section [%s] appears twice",
 			     section);
 			return NULL;
 		}
@@ -160,7 +164,7 @@ static struct entry *entry_get(struct load_ctx *x, const char *section)
 	e->pub.code = strdup(section);
 	if (!e->pub.code)
 		return NULL;
-	e->line = x->ini.line;
+	e->line = x->ini.section_line;
 	c->n++;
 	return e;
 }
@@ -191,7 +195,7 @@ static int handler(void *user, const char *section, const char *name,
 		return 0;
 	}
 	if (!catalogue_code_valid(section)) {
-		fail(x, x->ini.line,
+		fail(x, x->ini.section_line,
 		     "section [%s]: expected a DTC code such as [P0301]",
 		     section);
 		return 0;

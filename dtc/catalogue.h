@@ -47,6 +47,7 @@ int catalogue_parse_severity(const char *s, enum dtc_severity *ret_severity);
  */
 struct catalogue_ini {
 	int line;      /* the line the handler is called for */
+	int section_line; /* the line of the last [section] header */
 	FILE *f;
 	bool at_bol;   /* the last chunk read ended a line */
 	int long_line; /* first line longer than inih's buffer, 0 = none */

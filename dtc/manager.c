@@ -157,8 +157,7 @@ struct parse_ctx {
 	size_t errlen;
 	int fail_line;
 	struct policy *cur;
-	char cur_section[CODE_MAX];
-	bool defaults_seen;
+	int cur_line; /* the header line of cur's section */
 };
 
 static void parse_fail(struct parse_ctx *x, int line, const char *fmt, ...)
@@ -335,11 +334,14 @@ static int policy_handler(void *user, const char *section, const char *name,
 	int line = x->ini.line;
 	int k;
 
-	if (strcmp(section, x->cur_section) != 0 || !x->cur) {
+	/* a new header, even with the name of the last (a duplicate) */
+	if (x->ini.section_line != x->cur_line || !x->cur) {
 		struct entry *e;
 
-		snprintf(x->cur_section, sizeof(x->cur_section), "%s",
-			 section);
+		/* section errors name the [section] line */
+		line = x->ini.section_line;
+
+		x->cur_line = x->ini.section_line;
 		x->cur = NULL;
 		if (strcmp(section, "defaults") == 0) {
 			if (x->m->n) {
@@ -362,10 +364,11 @@ static int policy_handler(void *user, const char *section, const char *name,
 			e = entry_add(x->m, section);
 			if (!e)
 				return 0;
-			e->pol.line = line;
+			e->pol.line = x->ini.section_line;
 			x->cur = &e->pol;
 		}
 	}
+	line = x->ini.line;
 	for (k = 0; k < K__MAX; k++)
 		if (strcmp(name, key_names[k]) == 0)
 			break;
@@ -666,9 +669,13 @@ static void test_failed(struct dtc_manager *m, struct entry *e, int64_t ts,
 		e->failed_cycles++;
 	e->aging_cycles = 0;
 	e->passed_cycles = 0;
-	if (!(old & DTC_ST_TEST_FAILED)) {
-		/* an occurrence is a new failure episode: testFailed 0 -> 1 */
+	/* an occurrence is a new failure episode: testFailed 0 -> 1 */
+	if (!(old & DTC_ST_TEST_FAILED))
 		e->occurrences++;
+	/* the last failure: a new episode or the first in this cycle (a
+	 * report that changes nothing is not written to the store) */
+	if (!(old & DTC_ST_TEST_FAILED) ||
+	    !(old & DTC_ST_TEST_FAILED_THIS_OP_CYCLE)) {
 		e->last_ns = ts;
 		if (!e->first_ns)
 			e->first_ns = ts;
@@ -904,7 +911,9 @@ static void cycle_end_entry(struct dtc_manager *m, struct entry *e, int64_t ts,
 		if (e->stored && !(e->status & DTC_ST_CONFIRMED))
 			erase(e);
 	}
-	if (warmup && (e->status & DTC_ST_CONFIRMED) && !failed) {
+	/* aging counts warm-up cycles in which the fault is not present */
+	if (warmup && (e->status & DTC_ST_CONFIRMED) && !failed &&
+	    !(e->status & DTC_ST_TEST_FAILED)) {
 		e->aging_cycles++;
 		mark(e, false);
 		if (e->pol.aging_cycles &&
