@@ -19,10 +19,8 @@ enum field {
 };
 
 static const char *const field_names[F__MAX] = {
-	[F_TITLE] = "title",
-	[F_DESCRIPTION] = "description",
-	[F_SEVERITY] = "severity",
-	[F_DRIVER_ADVICE] = "driver_advice",
+	[F_TITLE] = "title",	   [F_DESCRIPTION] = "description",
+	[F_SEVERITY] = "severity", [F_DRIVER_ADVICE] = "driver_advice",
 	[F_ACTION] = "action",
 };
 
@@ -55,7 +53,8 @@ static char *line_reader(char *str, int num, void *stream)
 
 	if (!r)
 		return NULL;
-	/* a chunk that begins a line is a new line; a long line comes in parts */
+	/* a chunk that begins a line is a new line; a long line comes in parts
+	 */
 	if (ini->at_bol) {
 		ini->line++;
 		if (str[strspn(str, " \t")] == '[')
@@ -146,8 +145,7 @@ static struct entry *entry_get(struct load_ctx *x, const char *section)
 	for (size_t i = 0; i < c->n; i++)
 		if (strcmp(c->entries[i].pub.code, section) == 0) {
 			fail(x, x->ini.section_line,
-			     "section [%s] appears twice",
-			     section);
+			     "section [%s] appears twice", section);
 			return NULL;
 		}
 	if (c->n == c->cap) {
@@ -206,7 +204,8 @@ static int handler(void *user, const char *section, const char *name,
 	if (f == F__MAX) {
 		fail(x, x->ini.line,
 		     "unknown key '%s' (expected title, description, "
-		     "severity, driver_advice or action)", name);
+		     "severity, driver_advice or action)",
+		     name);
 		return 0;
 	}
 	e = entry_get(x, section);
@@ -220,7 +219,8 @@ static int handler(void *user, const char *section, const char *name,
 		if (catalogue_parse_severity(value, &e->pub.severity) < 0) {
 			fail(x, x->ini.line,
 			     "severity '%s': expected low, medium, high or "
-			     "critical", value);
+			     "critical",
+			     value);
 			return 0;
 		}
 	}
@@ -265,7 +265,8 @@ static int check_complete(struct load_ctx *x)
 int catalogue_load(struct catalogue **ret, const char *path, const char *lang,
 		   char *errbuf, size_t errlen)
 {
-	struct load_ctx x = { .path = path, .errbuf = errbuf,
+	struct load_ctx x = { .path = path,
+			      .errbuf = errbuf,
 			      .errlen = errlen };
 	char file[4096];
 	struct stat st;
@@ -275,8 +276,7 @@ int catalogue_load(struct catalogue **ret, const char *path, const char *lang,
 		errbuf[0] = '\0';
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		if (!lang || !*lang || strchr(lang, '/')) {
-			snprintf(errbuf, errlen, "%s: no language given",
-				 path);
+			snprintf(errbuf, errlen, "%s: no language given", path);
 			return -EINVAL;
 		}
 		snprintf(file, sizeof(file), "%s/actions.%s.ini", path, lang);
@@ -293,10 +293,10 @@ int catalogue_load(struct catalogue **ret, const char *path, const char *lang,
 		if (r == x.ini.long_line || r < x.fail_line)
 			x.failed = false;
 		fail(&x, r,
-		     r == x.ini.long_line
-			     ? "line longer than 199 characters (continue "
-			       "a value on indented lines)"
-			     : "expected [CODE] or key = value");
+		     r == x.ini.long_line ?
+			     "line longer than 199 characters (continue "
+			     "a value on indented lines)" :
+			     "expected [CODE] or key = value");
 		r = -EINVAL;
 	} else if (x.c->n == 0) {
 		snprintf(errbuf, errlen, "%s: no entries", x.path);

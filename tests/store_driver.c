@@ -181,8 +181,8 @@ static int run_line(struct dtc_manager *m, char *line)
 	if (strcmp(tok[0], "start") == 0 && n == 2)
 		dtc_manager_cycle_started(m, ts);
 	else if (strcmp(tok[0], "end") == 0 && n <= 3)
-		dtc_manager_cycle_ended(m, ts,
-					n == 3 && strcmp(tok[2], "warmup") == 0);
+		dtc_manager_cycle_ended(
+			m, ts, n == 3 && strcmp(tok[2], "warmup") == 0);
 	else if (strcmp(tok[0], "tick") == 0 && n == 2)
 		dtc_manager_on_tick(m, ts);
 	else if (strcmp(tok[0], "ecu") == 0 && n == 5 &&
@@ -215,7 +215,8 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--json") != 0) {
 			fprintf(stderr,
 				"usage: %s --dtc-ini FILE --replay SCRIPT "
-				"[--json] [--state DIR]\n", argv[0]);
+				"[--json] [--state DIR]\n",
+				argv[0]);
 			return 2;
 		}
 	}

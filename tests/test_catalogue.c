@@ -102,10 +102,10 @@ static void test_every_spec_code(void **state)
 						 langs[l], e->code,
 						 r->facts[l][f], e->action);
 			/* recommend the check by VIN, never claim */
-			assert_non_null(strstr(e->action,
-					       l ? "Fahrgestellnummer" : "VIN"));
-			assert_null(strstr(e->action, l ? "ist betroffen"
-							 : "is affected"));
+			assert_non_null(strstr(
+				e->action, l ? "Fahrgestellnummer" : "VIN"));
+			assert_null(strstr(e->action, l ? "ist betroffen" :
+							  "is affected"));
 		}
 		assert_null(catalogue_find(c, "P9999"));
 		catalogue_free(c);
@@ -119,10 +119,11 @@ static void test_fire_advice(void **state)
 	struct catalogue *en = load("en"), *de = load("de");
 
 	for (size_t i = 0; i < 3; i++) {
-		assert_non_null(strstr(catalogue_find(en, fire[i])
-					       ->driver_advice, "fire"));
-		assert_non_null(strstr(catalogue_find(de, fire[i])
-					       ->driver_advice, "Feuerwehr"));
+		assert_non_null(strstr(
+			catalogue_find(en, fire[i])->driver_advice, "fire"));
+		assert_non_null(
+			strstr(catalogue_find(de, fire[i])->driver_advice,
+			       "Feuerwehr"));
 	}
 	assert_non_null(strstr(catalogue_find(en, "P1D05")->driver_advice,
 			       "switch the engine off"));
@@ -147,8 +148,7 @@ static char *write_tmp(const char *text)
 	snprintf(path, sizeof(path), "/tmp/test_catalogue.XXXXXX");
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)),
-			 (ssize_t)strlen(text));
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
 	return path;
 }
@@ -188,7 +188,7 @@ static const char long_line[] =
 	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 	"\n";
 
-#define FULL                                                                \
+#define FULL                                                               \
 	"title = t\ndescription = d\nseverity = high\ndriver_advice = a\n" \
 	"action = w\n"
 
@@ -215,8 +215,9 @@ static void test_errors_name_file_and_line(void **state)
 		struct catalogue *c = NULL;
 		char err[512], want[512];
 
-		assert_int_equal(catalogue_load(&c, path, "en", err,
-						sizeof(err)), -EINVAL);
+		assert_int_equal(
+			catalogue_load(&c, path, "en", err, sizeof(err)),
+			-EINVAL);
 		assert_null(c);
 		snprintf(want, sizeof(want), "%s%s", path, bads[i].error);
 		if (strncmp(err, want, strlen(want)) != 0)
@@ -231,12 +232,13 @@ static void test_missing_files(void **state)
 	struct catalogue *c = NULL;
 	char err[512];
 
-	assert_int_equal(catalogue_load(&c, "/nonexistent.ini", "en", err,
-					sizeof(err)), -ENOENT);
+	assert_int_equal(
+		catalogue_load(&c, "/nonexistent.ini", "en", err, sizeof(err)),
+		-ENOENT);
 	assert_non_null(strstr(err, "/nonexistent.ini: "));
 	/* a language without a file: the path it looked for */
-	assert_int_equal(catalogue_load(&c, etc_dir(), "fr", err,
-					sizeof(err)), -ENOENT);
+	assert_int_equal(catalogue_load(&c, etc_dir(), "fr", err, sizeof(err)),
+			 -ENOENT);
 	assert_non_null(strstr(err, "/actions.fr.ini: "));
 	assert_null(c);
 }

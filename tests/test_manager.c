@@ -12,56 +12,55 @@
 
 #include "manager.h"
 
-#define S(x) ((int64_t)((x) * 1e9))
+#define S(x) ((int64_t)((x)*1e9))
 
 /* the tables leave trailing fields (a step's code, warm-ups) at zero */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 /* a policy file of our own, so the tests do not move with etc/dtc.ini */
-static const char test_ini[] =
-	"[defaults]\n"
-	"counter_fail = 3\n"
-	"counter_pass = 2\n"
-	"[P0301]\n"
-	"detector = misfire\n"
-	"severity = high\n"
-	"[P0302]\n"
-	"detector = misfire\n"
-	"severity = high\n"
-	"[P1D02]\n"
-	"detector = fuel_heater\n"
-	"severity = critical\n"
-	"confirm = at_once\n"
-	"[P1D04]\n"
-	"detector = turbo_pump\n"
-	"severity = high\n"
-	"confirm = at_once_when_critical\n"
-	"[P0011]\n"
-	"detector = vanos\n"
-	"debounce = time\n"
-	"time_fail_ms = 1000\n"
-	"time_pass_ms = 500\n"
-	"[P2600]\n"
-	"detector = turbo_pump\n"
-	"confirm_cycles = 3\n"
-	"[P2457]\n"
-	"detector = egr\n"
-	"warning_indicator = no\n"
-	"aging_cycles = 3\n";
+static const char test_ini[] = "[defaults]\n"
+			       "counter_fail = 3\n"
+			       "counter_pass = 2\n"
+			       "[P0301]\n"
+			       "detector = misfire\n"
+			       "severity = high\n"
+			       "[P0302]\n"
+			       "detector = misfire\n"
+			       "severity = high\n"
+			       "[P1D02]\n"
+			       "detector = fuel_heater\n"
+			       "severity = critical\n"
+			       "confirm = at_once\n"
+			       "[P1D04]\n"
+			       "detector = turbo_pump\n"
+			       "severity = high\n"
+			       "confirm = at_once_when_critical\n"
+			       "[P0011]\n"
+			       "detector = vanos\n"
+			       "debounce = time\n"
+			       "time_fail_ms = 1000\n"
+			       "time_pass_ms = 500\n"
+			       "[P2600]\n"
+			       "detector = turbo_pump\n"
+			       "confirm_cycles = 3\n"
+			       "[P2457]\n"
+			       "detector = egr\n"
+			       "warning_indicator = no\n"
+			       "aging_cycles = 3\n";
 
 enum op {
 	END_OF_STEPS,
-	FAIL,       /* DTC_RESULT_FAILED */
-	PASS,       /* DTC_RESULT_PASSED */
+	FAIL, /* DTC_RESULT_FAILED */
+	PASS, /* DTC_RESULT_PASSED */
 	PREFAIL,
 	PREPASS,
-	FAIL_NOW,   /* failed with confirm_now */
-	FAIL_CRIT,  /* failed, severity critical */
-	START,      /* operation cycle starts */
-	END,        /* ... ends, no warm-up */
-	END_WARM,   /* ... ends, was a warm-up cycle */
+	FAIL_NOW,  /* failed with confirm_now */
+	FAIL_CRIT, /* failed, severity critical */
+	START,	   /* operation cycle starts */
+	END,	   /* ... ends, no warm-up */
+	END_WARM,  /* ... ends, was a warm-up cycle */
 	TICK,
-	CLEAR,      /* code NULL = all */
+	CLEAR, /* code NULL = all */
 };
 
 struct step {
@@ -77,7 +76,7 @@ struct scenario {
 	const char *code;   /* whose final state is checked */
 	uint8_t status;
 	unsigned occurrences;
-	int warmups;        /* > 0: add this many (START, END_WARM) pairs */
+	int warmups; /* > 0: add this many (START, END_WARM) pairs */
 };
 
 struct rec {
@@ -138,8 +137,10 @@ static struct dtc_manager *new_manager(struct rec *rec)
 static void report(struct dtc_manager *m, double t, const char *code,
 		   enum dtc_result res, bool now, enum dtc_severity sev)
 {
-	struct dtc_report r = { .code = code, .detector = "test",
-				.result = res, .confirm_now = now,
+	struct dtc_report r = { .code = code,
+				.detector = "test",
+				.result = res,
+				.confirm_now = now,
 				.severity = sev };
 
 	dtc_manager_report(m, S(t), &r);
@@ -191,7 +192,9 @@ static void run_step(struct dtc_manager *m, const struct step *s)
  * Expected statuses are worked out by hand from ISO 14229-1 annex D:
  * 0x50 after clear; a failure sets 0x01 0x02 0x04 0x20 and clears 0x10 0x40;
  * a pass clears 0x01 0x10 0x40; a cycle start sets 0x40 and clears 0x02.
+ * (Not clang-formatted: one scenario per block reads better.)
  */
+/* clang-format off */
 static const struct scenario scenarios[] = {
 	{ "never tested: 0x50, no event",
 	  { { START, 1 }, { END, 9 } }, "", "P0301", 0x50, 0 },
@@ -338,6 +341,7 @@ static const struct scenario scenarios[] = {
 	    { FAIL, 4, "P0420" } },
 	  "pending:P0420:0x27 confirmed:P0420:0xAF", "P0420", 0xAF, 1 },
 };
+/* clang-format on */
 
 static void test_scenario(void **state)
 {
@@ -367,7 +371,8 @@ static void test_freeze_frame(void **state)
 {
 	struct rec rec = { .buf = "" };
 	struct dtc_manager *m = new_manager(&rec);
-	struct signal_slot vin = { .ts_ns = 1, .valid = true,
+	struct signal_slot vin = { .ts_ns = 1,
+				   .valid = true,
 				   .text = "WBAPH5C55BA123456" };
 	struct signal_slot v = { .ts_ns = 1, .valid = true };
 	struct dtc_info info;
@@ -443,8 +448,7 @@ static void test_ecu_events(void **state)
 
 		assert_int_equal(dtc_manager_find(m, "P0301", &info), 0);
 		assert_int_equal(info.status, 0x50);
-		assert_int_equal(dtc_manager_find(m, "P0420", &info),
-				 -ENOENT);
+		assert_int_equal(dtc_manager_find(m, "P0420", &info), -ENOENT);
 	}
 	dtc_manager_free(m);
 }
@@ -520,7 +524,8 @@ static void test_shipped_policy(void **state)
 		struct dtc_info info;
 
 		assert_int_equal(dtc_manager_new(&m, path, NULL, record, &rec,
-						 err, sizeof(err)), 0);
+						 err, sizeof(err)),
+				 0);
 		assert_int_equal(dtc_manager_find(m, spec[i].code, &info), 0);
 		assert_string_equal(info.detector, spec[i].detector);
 		assert_int_equal(info.severity, spec[i].sev);
@@ -576,12 +581,13 @@ static void test_bad_ini(void **state)
 		char err[512], want[512];
 
 		assert_true(fd >= 0);
-		assert_int_equal(write(fd, bad_inis[i].text,
-				       strlen(bad_inis[i].text)),
-				 (ssize_t)strlen(bad_inis[i].text));
+		assert_int_equal(
+			write(fd, bad_inis[i].text, strlen(bad_inis[i].text)),
+			(ssize_t)strlen(bad_inis[i].text));
 		close(fd);
 		assert_int_equal(dtc_manager_new(&m, path, NULL, NULL, NULL,
-						 err, sizeof(err)), -EINVAL);
+						 err, sizeof(err)),
+				 -EINVAL);
 		assert_null(m);
 		snprintf(want, sizeof(want), "%s%s", path, bad_inis[i].error);
 		if (strncmp(err, want, strlen(want)) != 0)
@@ -596,8 +602,8 @@ static void test_missing_ini(void **state)
 	struct dtc_manager *m = NULL;
 	char err[256];
 
-	assert_int_equal(dtc_manager_new(&m, "/nonexistent/dtc.ini", NULL,
-					 NULL, NULL, err, sizeof(err)),
+	assert_int_equal(dtc_manager_new(&m, "/nonexistent/dtc.ini", NULL, NULL,
+					 NULL, err, sizeof(err)),
 			 -ENOENT);
 	assert_non_null(strstr(err, "/nonexistent/dtc.ini: "));
 }

@@ -14,7 +14,7 @@
 #include "manager.h"
 #include "store.h"
 
-#define S(x) ((int64_t)((x) * 1e9))
+#define S(x) ((int64_t)((x)*1e9))
 
 struct ctx {
 	char dir[64];
@@ -48,8 +48,7 @@ static int64_t query_int(const char *db, const char *sql, const char *arg)
 
 	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL),
 			 SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL),
-			 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
 	if (arg)
 		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -77,8 +76,10 @@ static void on_event(void *ud, const struct dtc_event *ev)
 	assert_true(query_int(c->db, sql, ev->code) >= 1);
 	/* the row holds the batch's end state: pending 0x27 may be 0xAF */
 	if (ev->type != DTC_EVENT_ECU) {
-		int64_t row = query_int(c->db, "SELECT status FROM dtc WHERE "
-					       "code = ?1", ev->code);
+		int64_t row = query_int(c->db,
+					"SELECT status FROM dtc WHERE "
+					"code = ?1",
+					ev->code);
 
 		assert_int_equal(row & ev->status, ev->status);
 	}
@@ -132,15 +133,18 @@ static int teardown(void **state)
 static void report(struct dtc_manager *m, double t, const char *code,
 		   enum dtc_result res, bool now)
 {
-	struct dtc_report r = { .code = code, .detector = "test",
-				.result = res, .confirm_now = now };
+	struct dtc_report r = { .code = code,
+				.detector = "test",
+				.result = res,
+				.confirm_now = now };
 
 	dtc_manager_report(m, S(t), &r);
 }
 
 static void set_signals(struct dtc_manager *m)
 {
-	struct signal_slot vin = { .ts_ns = 1, .valid = true,
+	struct signal_slot vin = { .ts_ns = 1,
+				   .valid = true,
 				   .text = "WBAPH5C55BA123456" };
 	struct signal_slot v = { .ts_ns = 1, .valid = true, .value = 87.5 };
 
@@ -186,8 +190,11 @@ static void test_restore_pending(void **state)
 	close_all(c);
 	assert_int_equal(query_int(c->db, "SELECT count(*) FROM event", NULL),
 			 2);
-	assert_int_equal(query_int(c->db, "SELECT status FROM dtc WHERE "
-					  "code = ?1", "P0303"), 0xAF);
+	assert_int_equal(query_int(c->db,
+				   "SELECT status FROM dtc WHERE "
+				   "code = ?1",
+				   "P0303"),
+			 0xAF);
 }
 
 /* runs of the daemon in a row act as days of driving: aging across them */
@@ -220,8 +227,8 @@ static void test_days_of_driving_heal(void **state)
 	assert_null(info.freeze_frame);
 	assert_int_equal(dtc_manager_warmup_cycles(c->m), 40);
 	close_all(c);
-	assert_int_equal(query_int(c->db, "SELECT count(*) FROM freeze_frame",
-				   NULL), 0);
+	assert_int_equal(
+		query_int(c->db, "SELECT count(*) FROM freeze_frame", NULL), 0);
 }
 
 static void test_clear_persists(void **state)
@@ -250,10 +257,13 @@ static void test_clear_persists(void **state)
 				       "cleared:P0301:0x50 "
 				       "cleared:P2600:0x50");
 	close_all(c);
-	assert_int_equal(query_int(c->db, "SELECT count(*) FROM freeze_frame",
-				   NULL), 0);
-	assert_int_equal(query_int(c->db, "SELECT count(*) FROM event WHERE"
-					  " type = 'cleared'", NULL), 2);
+	assert_int_equal(
+		query_int(c->db, "SELECT count(*) FROM freeze_frame", NULL), 0);
+	assert_int_equal(query_int(c->db,
+				   "SELECT count(*) FROM event WHERE"
+				   " type = 'cleared'",
+				   NULL),
+			 2);
 }
 
 /* a code that dtc.ini does not know comes back with its detector */
@@ -281,11 +291,16 @@ static void test_ecu_events_stored(void **state)
 	dtc_manager_ecu_status(c->m, S(1), 0x7E8, 1, 1);
 	dtc_manager_ecu_codes(c->m, S(2), 0x7E8, 0x03, codes, 1);
 	close_all(c);
-	assert_int_equal(query_int(c->db, "SELECT count(*) FROM event WHERE"
-					  " type = 'ecu' AND ecu_id = 2024",
-				   NULL), 2);
-	assert_int_equal(query_int(c->db, "SELECT mil_on FROM event WHERE"
-					  " code = ?1", "MIL"), 1);
+	assert_int_equal(query_int(c->db,
+				   "SELECT count(*) FROM event WHERE"
+				   " type = 'ecu' AND ecu_id = 2024",
+				   NULL),
+			 2);
+	assert_int_equal(query_int(c->db,
+				   "SELECT mil_on FROM event WHERE"
+				   " code = ?1",
+				   "MIL"),
+			 1);
 	assert_int_equal(c->checked, 2);
 }
 
@@ -299,8 +314,9 @@ static void test_wal_mode(void **state)
 	open_all(c);
 	close_all(c);
 	assert_int_equal(sqlite3_open(c->db, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &st,
-					    NULL), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &st, NULL),
+		SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
 	sqlite3_finalize(st);
@@ -312,12 +328,19 @@ static void test_store_api(void **state)
 	struct ctx *c = *state;
 	struct dtc_freeze_frame ff = { 0 };
 	struct dtc_store_dtc d = {
-		.code = "P0011", .detector = "vanos",
-		.severity = DTC_SEVERITY_MEDIUM, .status = 0x2F,
-		.stored = true, .occurrences = 4, .failed_cycles = 2,
-		.aging_cycles = 7, .passed_cycles = 1,
-		.first_failure_ns = 5, .last_failure_ns = 9,
-		.freeze_frame = &ff, .freeze_frame_changed = true,
+		.code = "P0011",
+		.detector = "vanos",
+		.severity = DTC_SEVERITY_MEDIUM,
+		.status = 0x2F,
+		.stored = true,
+		.occurrences = 4,
+		.failed_cycles = 2,
+		.aging_cycles = 7,
+		.passed_cycles = 1,
+		.first_failure_ns = 5,
+		.last_failure_ns = 9,
+		.freeze_frame = &ff,
+		.freeze_frame_changed = true,
 	};
 	char err[256];
 	int64_t v = -1;
@@ -333,18 +356,23 @@ static void test_store_api(void **state)
 	assert_int_equal(dtc_store_put_counter(c->store, "x", 42), 0);
 	/* a rolled-back batch leaves nothing */
 	dtc_store_rollback(c->store);
-	assert_int_equal(query_int(c->db, "SELECT count(*) FROM dtc", NULL),
-			 0);
+	assert_int_equal(query_int(c->db, "SELECT count(*) FROM dtc", NULL), 0);
 	assert_int_equal(dtc_store_begin(c->store), 0);
 	assert_int_equal(dtc_store_put_dtc(c->store, &d), 0);
 	assert_int_equal(dtc_store_put_counter(c->store, "x", 42), 0);
 	assert_int_equal(dtc_store_commit(c->store), 0);
 	assert_int_equal(dtc_store_get_counter(c->store, "x", &v), 0);
 	assert_true(v == 42);
-	assert_int_equal(query_int(c->db, "SELECT aging_cycles FROM dtc "
-					  "WHERE code = ?1", "P0011"), 7);
-	assert_int_equal(query_int(c->db, "SELECT value FROM freeze_frame "
-					  "WHERE code = ?1", "P0011"), 1234);
+	assert_int_equal(query_int(c->db,
+				   "SELECT aging_cycles FROM dtc "
+				   "WHERE code = ?1",
+				   "P0011"),
+			 7);
+	assert_int_equal(query_int(c->db,
+				   "SELECT value FROM freeze_frame "
+				   "WHERE code = ?1",
+				   "P0011"),
+			 1234);
 	dtc_store_close(c->store);
 	c->store = NULL;
 }
@@ -356,8 +384,8 @@ static void test_open_errors(void **state)
 	char err[512], path[256];
 	FILE *f;
 
-	assert_true(dtc_store_open(&s, "/nonexistent/state", err,
-				   sizeof(err)) < 0);
+	assert_true(dtc_store_open(&s, "/nonexistent/state", err, sizeof(err)) <
+		    0);
 	assert_null(s);
 	assert_non_null(strstr(err, "/nonexistent/state/dtc.sqlite"));
 	/* a file that is not a database is refused, not overwritten */
@@ -386,8 +414,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ecu_events_stored, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_wal_mode, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_wal_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_api, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup,
