@@ -41,23 +41,31 @@ struct candump_reader {
 
 /* hex digit value + 1; 0 for anything that is not a hex digit */
 static const uint8_t hex1[256] = {
-	['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
-	['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['A'] = 11, ['B'] = 12,
+	['0'] = 1,  ['1'] = 2,	['2'] = 3,  ['3'] = 4,	['4'] = 5,  ['5'] = 6,
+	['6'] = 7,  ['7'] = 8,	['8'] = 9,  ['9'] = 10, ['A'] = 11, ['B'] = 12,
 	['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16, ['a'] = 11, ['b'] = 12,
 	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
 };
 
 /* valid CAN FD payload lengths (ISO 11898-1 DLC 0..15) */
 static const bool fd_len_ok[FRAME_MAX_DATA + 1] = {
-	[0] = true,  [1] = true,  [2] = true,  [3] = true,  [4] = true,
-	[5] = true,  [6] = true,  [7] = true,  [8] = true,  [12] = true,
-	[16] = true, [20] = true, [24] = true, [32] = true, [48] = true,
-	[64] = true,
+	[0] = true,  [1] = true,  [2] = true,  [3] = true,
+	[4] = true,  [5] = true,  [6] = true,  [7] = true,
+	[8] = true,  [12] = true, [16] = true, [20] = true,
+	[24] = true, [32] = true, [48] = true, [64] = true,
+};
+
+static const struct frame zero_frame;
+
+/* the blanks that separate fields: one table load instead of five tests */
+static const bool blank[256] = {
+	[' '] = true,  ['\t'] = true, ['\r'] = true,
+	['\v'] = true, ['\f'] = true,
 };
 
 static inline bool is_blank(char c)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+	return blank[(unsigned char)c];
 }
 
 static inline unsigned int hexval(char c)
@@ -123,7 +131,8 @@ static const char *parse_timestamp(const char **pp, const char *e,
 			return "timestamp within the 64-bit range";
 	} else {
 		/* two's complement: the unsigned wrap of a negative time */
-		int64_t neg = (int64_t)(units - (UINT64_C(1) << 63)) + INT64_MIN;
+		int64_t neg =
+			(int64_t)(units - (UINT64_C(1) << 63)) + INT64_MIN;
 
 		if (__builtin_mul_overflow(neg, (int64_t)mult, &ns))
 			return "timestamp within the 64-bit range";
@@ -151,7 +160,8 @@ static const char *parse_data(const char **pp, const char *e, uint8_t *data,
 		}
 		if (n == max)
 			return max == CAN_MAX_DLEN ?
-				       "at most 8 data bytes (CAN FD uses '##')" :
+				       "at most 8 data bytes (CAN FD uses "
+				       "'##')" :
 				       "at most 64 CAN FD data bytes";
 		if (e - p < 2)
 			return "two hex digits per data byte";
@@ -256,9 +266,11 @@ static const char *parse_frame(const char *p, const char *e, struct frame *f)
 		if (what)
 			return what;
 		if (p != e)
-			return "hex data bytes up to the end of the CAN FD frame";
+			return "hex data bytes up to the end of the CAN FD "
+			       "frame";
 		if (!fd_len_ok[len])
-			return "CAN FD length 0..8, 12, 16, 20, 24, 32, 48 or 64";
+			return "CAN FD length 0..8, 12, 16, 20, 24, 32, 48 or "
+			       "64";
 	} else {
 		what = parse_data(&p, e, f->data, CAN_MAX_DLEN, &len);
 		if (what)
@@ -296,7 +308,8 @@ int candump_parse_line(const char *line, size_t len, struct frame *ret_frame,
 	if (e - p >= 9 && memcmp(p, "DROPCOUNT", 9) == 0)
 		return -ENODATA;
 
-	memset(f, 0, sizeof(*f));
+	/* a copy of a zero frame: 16-byte moves, faster than rep stos */
+	*f = zero_frame;
 	what = parse_timestamp(&p, e, &f->ts_ns);
 	if (what)
 		goto invalid;
@@ -443,13 +456,14 @@ static int reader_fill(struct candump_reader *r)
 	}
 	if (r->fd >= 0) {
 		do
-			n = read(r->fd, r->buf + r->end, sizeof(r->buf) - r->end);
+			n = read(r->fd, r->buf + r->end,
+				 sizeof(r->buf) - r->end);
 		while (n < 0 && errno == EINTR);
 		if (n < 0)
 			return -errno;
 	} else {
-		n = (ssize_t)fread(r->buf + r->end, 1,
-				   sizeof(r->buf) - r->end, r->stream);
+		n = (ssize_t)fread(r->buf + r->end, 1, sizeof(r->buf) - r->end,
+				   r->stream);
 		if (n == 0 && ferror(r->stream))
 			return -EIO;
 	}

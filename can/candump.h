@@ -18,7 +18,11 @@ typedef void (*candump_error_fn)(void *userdata, const char *path,
 /* path "-" reads stdin. Returns 0 or -errno. */
 int candump_reader_open(struct candump_reader **ret, const char *path,
 			candump_error_fn on_error, void *userdata);
-/* Takes an already open stream (not closed by candump_reader_free). */
+/*
+ * Takes an already open stream (not closed by candump_reader_free). Reads
+ * its descriptor directly (stdio only for streams without one, such as
+ * fmemopen), so nothing may have been read from it through stdio before.
+ */
 int candump_reader_from_stream(struct candump_reader **ret, FILE *stream,
 			       const char *name, candump_error_fn on_error,
 			       void *userdata);

@@ -176,6 +176,11 @@ static void detector_inactive(void *userdata, const char *detector,
 		  p->profile->name, signal);
 }
 
+static void on_store_error(void *userdata, const char *msg)
+{
+	log_warnx("store: %s", msg);
+}
+
 static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
 {
 	const struct config *cfg = p->cfg;
@@ -187,8 +192,9 @@ static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
 	char path[4096];
 	int r;
 
-	snprintf(path, sizeof(path), "%s/actions.ini", cfg->etc_dir);
-	r = catalogue_load(&p->catalogue, path, cfg->lang, errbuf, errlen);
+	/* the directory: the catalogue picks actions.LANG.ini itself */
+	r = catalogue_load(&p->catalogue, cfg->etc_dir, cfg->lang, errbuf,
+			   errlen);
 	if (r < 0)
 		return r;
 	if (cfg->state_dir) {
@@ -201,6 +207,7 @@ static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
 			    errlen);
 	if (r < 0)
 		return r;
+	dtc_manager_set_error_handler(p->manager, on_store_error, p);
 	r = detectors_new(&p->detectors, &env);
 	if (r < 0) {
 		snprintf(errbuf, errlen, "detectors: %s", strerror(-r));

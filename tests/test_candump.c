@@ -33,11 +33,19 @@ struct line_case {
 	const char *data; /* hex of data[0..len) */
 };
 
-#define OK(l, ts, ifc, i, fl, n, hex, d)                                       \
-	{ .line = l, .ret = 0, .ts_ns = ts, .iface = ifc, .id = i,            \
-	  .flags = fl, .len = n, .data = hex, .dir = d }
-#define BAD(l) { .line = l, .ret = -EINVAL }
-#define SKIP(l) { .line = l, .ret = -ENODATA }
+#define OK(l, ts, ifc, i, fl, n, hex, d)                                 \
+	{                                                                \
+		.line = l, .ret = 0, .ts_ns = ts, .iface = ifc, .id = i, \
+		.flags = fl, .len = n, .data = hex, .dir = d             \
+	}
+#define BAD(l)                            \
+	{                                 \
+		.line = l, .ret = -EINVAL \
+	}
+#define SKIP(l)                            \
+	{                                  \
+		.line = l, .ret = -ENODATA \
+	}
 
 static const char fd64[] =
 	"(1.000000) can0 123##1"
@@ -61,8 +69,8 @@ static const struct line_case cases[] = {
 	OK("(000.019968) can0 064#64000000", 19968000, "can0", 0x64, 0, 4,
 	   "64000000", 0),
 	OK("(0.000000) can0 123#", 0, "can0", 0x123, 0, 0, "", 0),
-	OK("(00000000000000000001.000001) can0 123#", 1000001000, "can0",
-	   0x123, 0, 0, "", 0),
+	OK("(00000000000000000001.000001) can0 123#", 1000001000, "can0", 0x123,
+	   0, 0, "", 0),
 	/* a relative log's negative time written as unsigned 64-bit µs */
 	OK("(18446744073709.055907) can0 0A8#6FED01E001F00302", -495709000,
 	   "can0", 0xa8, 0, 8, "6FED01E001F00302", 0),
@@ -80,7 +88,8 @@ static const struct line_case cases[] = {
 	/* interface names: any blanks around, at most 15 characters */
 	OK("(1.000000)   vcan0 123#11", 1000000000, "vcan0", 0x123, 0, 1, "11",
 	   0),
-	OK("(1.000000)\tcan0\t123#11", 1000000000, "can0", 0x123, 0, 1, "11", 0),
+	OK("(1.000000)\tcan0\t123#11", 1000000000, "can0", 0x123, 0, 1, "11",
+	   0),
 	OK("(1.000000) abcdefghijklmno 123#11", 1000000000, "abcdefghijklmno",
 	   0x123, 0, 1, "11", 0),
 	BAD("(1.000000) abcdefghijklmnop 123#11"),
@@ -120,8 +129,8 @@ static const struct line_case cases[] = {
 	/* data: hex pairs, '.' separators, at most 8 bytes */
 	OK("(1.000000) can0 123#11.22.33", 1000000000, "can0", 0x123, 0, 3,
 	   "112233", 0),
-	OK("(1.000000) can0 123#1122334455667788", 1000000000, "can0", 0x123,
-	   0, 8, "1122334455667788", 0),
+	OK("(1.000000) can0 123#1122334455667788", 1000000000, "can0", 0x123, 0,
+	   8, "1122334455667788", 0),
 	OK("(1.000000) can0 123#11.22.33.44.55.66.77.88", 1000000000, "can0",
 	   0x123, 0, 8, "1122334455667788", 0),
 	BAD("(1.000000) can0 123#112"),
@@ -130,12 +139,23 @@ static const struct line_case cases[] = {
 	BAD("(1.000000) can0 123#112233445566778899"),
 	BAD("(1.000000) can0 123#11 22"),
 	/* len8_dlc: "_" raw DLC 9..F after 8 bytes */
-	{ .line = "(1.000000) can0 123#1122334455667788_C", .ret = 0,
-	  .ts_ns = 1000000000, .iface = "can0", .id = 0x123, .len = 8,
-	  .len8_dlc = 0xc, .data = "1122334455667788" },
-	{ .line = "(1.000000) can0 123#1122334455667788_9 R", .ret = 0,
-	  .ts_ns = 1000000000, .iface = "can0", .id = 0x123, .len = 8,
-	  .len8_dlc = 9, .dir = 'R', .data = "1122334455667788" },
+	{ .line = "(1.000000) can0 123#1122334455667788_C",
+	  .ret = 0,
+	  .ts_ns = 1000000000,
+	  .iface = "can0",
+	  .id = 0x123,
+	  .len = 8,
+	  .len8_dlc = 0xc,
+	  .data = "1122334455667788" },
+	{ .line = "(1.000000) can0 123#1122334455667788_9 R",
+	  .ret = 0,
+	  .ts_ns = 1000000000,
+	  .iface = "can0",
+	  .id = 0x123,
+	  .len = 8,
+	  .len8_dlc = 9,
+	  .dir = 'R',
+	  .data = "1122334455667788" },
 	BAD("(1.000000) can0 123#1122334455667788_8"),
 	BAD("(1.000000) can0 123#1122334455667788_G"),
 	BAD("(1.000000) can0 123#1122334455667788_"),
@@ -149,9 +169,15 @@ static const struct line_case cases[] = {
 	   'T'),
 	OK("(1.000000) can0 00050005#R8", 1000000000, "can0", 0x50005,
 	   EFF | RTR, 8, "", 0),
-	{ .line = "(1.000000) can0 123#R8_F", .ret = 0, .ts_ns = 1000000000,
-	  .iface = "can0", .id = 0x123, .flags = RTR, .len = 8,
-	  .len8_dlc = 0xf, .data = "" },
+	{ .line = "(1.000000) can0 123#R8_F",
+	  .ret = 0,
+	  .ts_ns = 1000000000,
+	  .iface = "can0",
+	  .id = 0x123,
+	  .flags = RTR,
+	  .len = 8,
+	  .len8_dlc = 0xf,
+	  .data = "" },
 	BAD("(1.000000) can0 123#R9"),
 	BAD("(1.000000) can0 123#R3_C"),
 	BAD("(1.000000) can0 123#R_C"),
@@ -160,8 +186,8 @@ static const struct line_case cases[] = {
 	BAD("(1.000000) can0 20000080#R"),
 	/* CAN FD: "##", flags nibble (BRS 1, ESI 2), valid lengths only */
 	OK("(1.000000) can0 123##0", 1000000000, "can0", 0x123, FD, 0, "", 0),
-	OK("(1.000000) can0 123##1112233", 1000000000, "can0", 0x123,
-	   FD | BRS, 3, "112233", 0),
+	OK("(1.000000) can0 123##1112233", 1000000000, "can0", 0x123, FD | BRS,
+	   3, "112233", 0),
 	OK("(1.000000) can0 123##2.11.22", 1000000000, "can0", 0x123, FD | ESI,
 	   2, "1122", 0),
 	OK("(1.000000) can0 12345678##3112233445566778899AABBCC", 1000000000,
@@ -174,7 +200,7 @@ static const struct line_case cases[] = {
 	BAD(fd66),
 	BAD("(1.000000) can0 123##"),
 	BAD("(1.000000) can0 123##G11"),
-	BAD("(1.000000) can0 123##1112233445566778899"), /* 9 bytes */
+	BAD("(1.000000) can0 123##1112233445566778899"),	 /* 9 bytes */
 	BAD("(1.000000) can0 123##1112233445566778899AABBCCDD"), /* 13 */
 	BAD("(1.000000) can0 123##1R"),
 	BAD("(1.000000) can0 123###111"),
@@ -192,7 +218,8 @@ static const struct line_case cases[] = {
 	/* blank lines and DROPCOUNT are nothing to do */
 	SKIP(""),
 	SKIP("   \t \r"),
-	SKIP("DROPCOUNT: dropped 3 CAN frames on 'can0' socket (total drops 3)"),
+	SKIP("DROPCOUNT: dropped 3 CAN frames on 'can0' socket (total drops "
+	     "3)"),
 	/* other garbage */
 	BAD("hello"),
 	BAD("# a comment"),
@@ -281,9 +308,9 @@ static size_t read_all(FILE *stream, const char *name, struct error_log *log,
 	size_t n = 0;
 	int ret;
 
-	assert_int_equal(candump_reader_from_stream(&r, stream, name,
-						    record_error, log),
-			 0);
+	assert_int_equal(
+		candump_reader_from_stream(&r, stream, name, record_error, log),
+		0);
 	while ((ret = candump_reader_next(r, &f)) == 1) {
 		if (n < max)
 			out[n] = f;
@@ -467,9 +494,9 @@ static void test_open_errors(void **state)
 {
 	struct candump_reader *r = NULL;
 
-	assert_int_equal(candump_reader_open(&r, "/nonexistent/x.log", NULL,
-					     NULL),
-			 -ENOENT);
+	assert_int_equal(
+		candump_reader_open(&r, "/nonexistent/x.log", NULL, NULL),
+		-ENOENT);
 	candump_reader_free(NULL);
 }
 
