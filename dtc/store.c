@@ -25,7 +25,7 @@
  * The manager batches the changes of one report/cycle into one transaction,
  * so the cost is one fsync per batch, not per row.
  */
-#define STORE_FILE "dtc.sqlite"
+#define STORE_FILE "dtcd.db"
 #define STORE_SCHEMA_VERSION 1
 /* the history is a ring: older rows go, the DTC rows themselves stay */
 #define STORE_EVENT_CAP 100000

@@ -30,7 +30,7 @@ struct dtc_store_dtc {
 };
 
 /*
- * Opens (creating when missing) STATE_DIR/dtc.sqlite: WAL journal,
+ * Opens (creating when missing) STATE_DIR/dtcd.db: WAL journal,
  * synchronous=FULL (see store.c for why). The directory must exist.
  */
 int dtc_store_open(struct dtc_store **ret, const char *state_dir, char *errbuf,

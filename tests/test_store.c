@@ -28,8 +28,8 @@ struct ctx {
 
 static void rm_state(const char *dir)
 {
-	static const char *const files[] = { "dtc.sqlite", "dtc.sqlite-wal",
-					     "dtc.sqlite-shm", "junk" };
+	static const char *const files[] = { "dtcd.db", "dtcd.db-wal",
+					     "dtcd.db-shm", "junk" };
 	char p[256];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
@@ -114,7 +114,7 @@ static int setup(void **state)
 	assert_non_null(root);
 	snprintf(c->dir, sizeof(c->dir), "/tmp/test_store.XXXXXX");
 	assert_non_null(mkdtemp(c->dir));
-	snprintf(c->db, sizeof(c->db), "%s/dtc.sqlite", c->dir);
+	snprintf(c->db, sizeof(c->db), "%s/dtcd.db", c->dir);
 	snprintf(c->ini, sizeof(c->ini), "%s/etc/dtc.ini", root);
 	*state = c;
 	return 0;
@@ -387,9 +387,9 @@ static void test_open_errors(void **state)
 	assert_true(dtc_store_open(&s, "/nonexistent/state", err, sizeof(err)) <
 		    0);
 	assert_null(s);
-	assert_non_null(strstr(err, "/nonexistent/state/dtc.sqlite"));
+	assert_non_null(strstr(err, "/nonexistent/state/dtcd.db"));
 	/* a file that is not a database is refused, not overwritten */
-	snprintf(path, sizeof(path), "%s/dtc.sqlite", c->dir);
+	snprintf(path, sizeof(path), "%s/dtcd.db", c->dir);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	for (int i = 0; i < 200; i++)

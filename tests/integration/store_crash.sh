@@ -165,10 +165,10 @@ for k in 1 2 3; do
 		full_ns=$((t1 - t0))
 	fi
 done
-full_events=$(check "$state/dtc.sqlite" "$work/all.out")
+full_events=$(check "$state/dtcd.db" "$work/all.out")
 echo "store_crash: whole runs: shortest $((full_ns / 1000000)) ms," \
 	"$full_events events in three"
-if [ "$full_events" -lt 20 ]; then
+if [ "$full_events" -lt 10 ]; then
 	echo "store_crash: too few events to test anything" >&2
 	exit 1
 fi
@@ -203,10 +203,10 @@ for ((i = 0; i < kills; i++)); do
 		exit 1
 	fi
 	cat "$work/run.out" >>"$work/all.out"
-	if [ ! -f "$state/dtc.sqlite" ]; then
+	if [ ! -f "$state/dtcd.db" ]; then
 		continue # killed before the store was created
 	fi
-	if ! check "$state/dtc.sqlite" "$work/all.out" >/dev/null; then
+	if ! check "$state/dtcd.db" "$work/all.out" >/dev/null; then
 		echo "store_crash: after kill $i (delay ${delay_us} us, seed $seed)," \
 			"work directory $work" >&2
 		cat "$work/err" >&2
