@@ -335,13 +335,14 @@ static void step_misfires(struct model *m)
 static void step_turbo(struct model *m, bool running)
 {
 	struct rng *r = &m->rng;
-	double factor = 1, target, h;
+	double factor = 1, flow_per_rpm = 1, target, h;
 	const struct scenario_fault *f;
 
 	if (active(m, SCENARIO_FAULT_TURBO_PUMP_DEAD))
 		factor = 0;
 	else if ((f = active(m, SCENARIO_FAULT_TURBO_PUMP_WEAK)))
-		factor = f->efficiency;
+		/* worn: turns slower, and its impeller moves less per turn */
+		factor = flow_per_rpm = f->efficiency;
 
 	if (running)
 		m->turbo_housing_c = lag(m->turbo_housing_c,
@@ -373,7 +374,8 @@ static void step_turbo(struct model *m, bool running)
 	m->pump_speed_rpm = lag(m->pump_speed_rpm, target, 0.5);
 	if (m->pump_speed_rpm < 1 && target == 0)
 		m->pump_speed_rpm = 0;
-	h = TURBO_H_PASSIVE + TURBO_H_PUMP * m->pump_speed_rpm / PUMP_MAX_RPM;
+	h = TURBO_H_PASSIVE +
+	    TURBO_H_PUMP * flow_per_rpm * m->pump_speed_rpm / PUMP_MAX_RPM;
 	m->turbo_coolant_c +=
 		(TURBO_K_HOUSING * (m->turbo_housing_c - m->turbo_coolant_c) -
 		 h * (m->turbo_coolant_c - m->coolant_c)) *
@@ -387,15 +389,16 @@ static void step_egr(struct model *m, bool running)
 	const struct scenario_fault *leak = active(m, SCENARIO_FAULT_EGR_LEAK);
 	double valve = 0, target, t_exh, eff, out;
 
-	if (running && m->coolant_c >= 60 && m->rpm < 3200 && m->load < 0.65 &&
+	/* EGR only at part load: it closes toward 0.5 load */
+	if (running && m->coolant_c >= 60 && m->rpm < 3200 && m->load < 0.5 &&
 	    !m->overrun)
-		valve = clamp(55 - 60 * m->load, 0, 55);
+		valve = clamp(50 - 60 * m->load, 0, 50);
 	m->egr_valve_pct = clamp(lag(m->egr_valve_pct, valve, 0.5), 0, 100);
 	m->egr_flow = m->egr_valve_pct / 100 * clamp(m->rpm / 2000, 0.3, 1.5);
 
 	eff = leak ? leak->efficiency : EGR_EFFICIENCY;
 	if (running) {
-		t_exh = 180 + 480 * m->load;
+		t_exh = 250 + 450 * m->load;
 		target = m->coolant_c + 5 +
 			 (t_exh - m->coolant_c - 5) * (1 - eff) *
 				 fmin(1, m->egr_flow / 0.1);

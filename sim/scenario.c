@@ -483,7 +483,7 @@ static void fault_defaults(struct scenario_fault *f)
 			*v = d[i][1];
 	}
 	if (isnan(f->efficiency))
-		f->efficiency = f->type == SCENARIO_FAULT_EGR_LEAK ? 0.2 : 0.4;
+		f->efficiency = f->type == SCENARIO_FAULT_EGR_LEAK ? 0.25 : 0.3;
 	if (f->type == SCENARIO_FAULT_COIL && isnan(f->rate))
 		f->rate = 0.3;
 	if (isnan(f->rate))

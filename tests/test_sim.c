@@ -275,7 +275,7 @@ static const struct {
 	  "city", EXPECT_VANOS_EX },
 	{ "type = fuel_heater\ncurrent_a = 12\n", "city", EXPECT_HEATER },
 	{ "type = turbo_pump_dead\n", "hill", EXPECT_PUMP_DEAD },
-	{ "type = turbo_pump_weak\nefficiency = 0.35\n", "hill",
+	{ "type = turbo_pump_weak\nefficiency = 0.3\n", "hill",
 	  EXPECT_PUMP_WEAK },
 	{ "type = egr_leak\n", "city", EXPECT_EGR_LEAK },
 	{ "type = egr_combustion\nstart_s = 400\n", "city", EXPECT_EGR_FIRE },
