@@ -128,7 +128,8 @@ int main(int argc, char **argv)
 	r = scenario_path ? scenario_load(&sc, scenario_path, on_error, NULL) :
 			    scenario_new_default(&sc);
 	if (r) {
-		if (r != -EINVAL && scenario_path)
+		/* scenario_load reported its own errors through on_error */
+		if (r == -ENOMEM)
 			fprintf(stderr, "dtcd-sim: %s: %s\n", scenario_path,
 				strerror(-r));
 		return 1;
