@@ -108,16 +108,19 @@ trap 'exit 130' INT TERM
 
 root=$tmp/root
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,work,vm}
-# a file and the shared libraries it loads, at the same paths as here
-add() {
+# the shared libraries a program loads, at the same paths as here
+libs() {
 	local lib
-	mkdir -p "$root$(dirname "$2")"
-	cp -L "$1" "$root$2"
 	ldd "$1" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
 		[ -e "$root$lib" ] && continue
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"
 	done
+}
+add() {
+	mkdir -p "$root$(dirname "$2")"
+	cp -L "$1" "$root$2"
+	libs "$1"
 }
 cp /bin/busybox "$root/bin/busybox"
 for a in $(/bin/busybox --list); do
@@ -137,7 +140,7 @@ chmod 755 "$root/init"
 printf '%s\n' "$cmd" >"$root/vm/cmd"
 cp -a "$dir/." "$root/work/"
 while IFS= read -r -d '' f; do
-	[ "$(head -c4 "$f")" = $'\x7fELF' ] && add "$f" "${f#"$root"}"
+	[ "$(head -c4 "$f")" != $'\x7fELF' ] || libs "$f"
 done < <(find "$root/work" -type f -print0)
 # Uncompressed: gunzip under TCG costs more than reading the extra bytes.
 (cd "$root" && find . | cpio -o -H newc --quiet --owner 0:0) >"$tmp/initrd"
