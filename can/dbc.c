@@ -47,11 +47,11 @@ struct dbc_signal {
 	uint64_t mask;
 
 	/* multiplexing */
-	bool is_multiplexor;  /* M or mNM */
-	bool has_mux_value;   /* mN or mNM */
-	int64_t mux_value;    /* N */
-	char *muxer_name;     /* from SG_MUL_VAL_ */
-	unsigned mux_line;    /* line of SG_MUL_VAL_ */
+	bool is_multiplexor; /* M or mNM */
+	bool has_mux_value;  /* mN or mNM */
+	int64_t mux_value;   /* N */
+	char *muxer_name;    /* from SG_MUL_VAL_ */
+	unsigned mux_line;   /* line of SG_MUL_VAL_ */
 	struct dbc_mux_range *ranges;
 	size_t n_ranges;
 	const struct dbc_signal *parent;
@@ -128,6 +128,7 @@ struct parser {
 };
 
 /* Every statement keyword a DBC file can have at the top level. */
+/* clang-format off */
 static const char *const dbc_keywords[] = {
 	"VERSION", "NS_", "NS_DESC_", "CM_", "BA_DEF_", "BA_", "VAL_",
 	"CAT_DEF_", "CAT_", "FILTER", "BA_DEF_DEF_", "EV_DATA_",
@@ -137,6 +138,7 @@ static const char *const dbc_keywords[] = {
 	"BA_REL_", "BA_DEF_DEF_REL_", "BU_SG_REL_", "BU_EV_REL_",
 	"BU_BO_REL_", "SG_MUL_VAL_", "BS_", "BU_", "BO_", "SG_", "EV_",
 };
+/* clang-format on */
 
 static bool tok_is(const struct tok *t, const char *word)
 {
@@ -233,7 +235,8 @@ static int advance(struct parser *p)
 
 	for (;;) {
 		if (p->pos >= p->len) {
-			p->tok = (struct tok){ .type = TOK_EOF, .s = "",
+			p->tok = (struct tok){ .type = TOK_EOF,
+					       .s = "",
 					       .line = p->line };
 			return 0;
 		}
@@ -265,7 +268,8 @@ static int advance(struct parser *p)
 	unsigned char c = (unsigned char)b[start];
 
 	if (is_ident_start(c)) {
-		while (p->pos < p->len && is_ident_char((unsigned char)b[p->pos]))
+		while (p->pos < p->len &&
+		       is_ident_char((unsigned char)b[p->pos]))
 			p->pos++;
 		p->tok.type = TOK_IDENT;
 	} else if (is_digit(c) || (c == '.' && p->pos + 1 < p->len &&
@@ -291,9 +295,10 @@ static int advance(struct parser *p)
 			}
 		}
 		if (p->pos < p->len && is_ident_char((unsigned char)b[p->pos]))
-			return perr_at(p, p->line,
-				       "expected a number or a name, got '%.*s'",
-				       (int)(p->pos - start + 1), b + start);
+			return perr_at(
+				p, p->line,
+				"expected a number or a name, got '%.*s'",
+				(int)(p->pos - start + 1), b + start);
 		p->tok.type = TOK_NUM;
 	} else if (c == '"') {
 		unsigned first_line = p->line;
@@ -409,8 +414,10 @@ static int expect_uint(struct parser *p, const char *what, uint64_t max,
 	errno = 0;
 	v = strtoull(tmp, NULL, 10);
 	if (errno || v > max)
-		return perr_at(p, p->tok.line, "expected %s (at most %llu), got "
-				"%s", what, (unsigned long long)max, tmp);
+		return perr_at(p, p->tok.line,
+			       "expected %s (at most %llu), got "
+			       "%s",
+			       what, (unsigned long long)max, tmp);
 	*ret = v;
 	return advance(p);
 }
@@ -520,9 +527,10 @@ static int expect_sig_ref(struct parser *p, const char *stmt,
 		return r;
 	*ret = find_sig(m, t.s, t.len);
 	if (!*ret)
-		return perr_at(p, t.line,
-			       "%s: expected a signal of message %s, got '%.*s'",
-			       stmt, m->name, (int)t.len, t.s);
+		return perr_at(
+			p, t.line,
+			"%s: expected a signal of message %s, got '%.*s'", stmt,
+			m->name, (int)t.len, t.s);
 	return 0;
 }
 
@@ -693,8 +701,7 @@ static int parse_bo(struct parser *p, const struct tok *kw)
 	r = expect_punct(p, ':');
 	if (r < 0)
 		return r;
-	r = expect_uint(p, "the message size in bytes (0..64)", DBC_MAX_SIZE,
-			&size);
+	r = expect_uint(p, "the message size in bytes", DBC_MAX_SIZE, &size);
 	if (r < 0)
 		return r;
 	if (p->tok.type == TOK_IDENT && !tok_is_keyword(&p->tok)) {
@@ -748,9 +755,9 @@ static int parse_bo(struct parser *p, const struct tok *kw)
 	m = &dbc->msgs[dbc->n_msgs];
 	*m = (struct dbc_message){
 		.raw_id = (uint32_t)raw_id,
-		.id = (uint32_t)raw_id & ((raw_id & DBC_EFF_FLAG) ?
-						  DBC_EFF_MASK :
-						  DBC_STD_IDS - 1),
+		.id = (uint32_t)raw_id &
+		      ((raw_id & DBC_EFF_FLAG) ? DBC_EFF_MASK :
+						 DBC_STD_IDS - 1),
 		.extended = raw_id & DBC_EFF_FLAG,
 		.independent = independent,
 		.size = (unsigned)size,
@@ -792,13 +799,13 @@ static int signal_layout(struct parser *p, const struct dbc_message *m,
 			       "to fit in the %u bytes of message %s, it "
 			       "needs %u bytes",
 			       s->name, s->start, s->length,
-			       s->little_endian ? "Intel" : "Motorola",
-			       m->size, m->name, last + 1);
+			       s->little_endian ? "Intel" : "Motorola", m->size,
+			       m->name, last + 1);
 	s->first_byte = (uint8_t)first;
 	s->n_bytes = (uint8_t)(last - first + 1);
 	s->need_len = (uint8_t)(last + 1);
-	s->mask = s->length == 64 ? UINT64_MAX :
-				    (((uint64_t)1 << s->length) - 1);
+	s->mask =
+		s->length == 64 ? UINT64_MAX : (((uint64_t)1 << s->length) - 1);
 	return 0;
 }
 
@@ -978,7 +985,8 @@ static int parse_cm(struct parser *p)
 	}
 	/* opendbc files (the BMW one) end some CM_ lines without ';' */
 	if (!tok_punct(&p->tok, ';') &&
-	    (p->tok.type == TOK_EOF || (p->tok.col0 && tok_is_keyword(&p->tok))))
+	    (p->tok.type == TOK_EOF ||
+	     (p->tok.col0 && tok_is_keyword(&p->tok))))
 		return 0;
 	return expect_punct(p, ';');
 }
@@ -1045,8 +1053,9 @@ static int parse_sig_valtype(struct parser *p)
 	if (tok_punct(&p->tok, ':') && (r = advance(p)) < 0)
 		return r;
 	line = p->tok.line;
-	if ((r = expect_uint(p, "the value type 0 (integer), 1 (float) or 2 "
-				"(double)",
+	if ((r = expect_uint(p,
+			     "the value type 0 (integer), 1 (float) or 2 "
+			     "(double)",
 			     2, &type)) < 0)
 		return r;
 	if ((type == 1 && s->length != 32) || (type == 2 && s->length != 64))
@@ -1056,7 +1065,8 @@ static int parse_sig_valtype(struct parser *p)
 			       s->name, type == 1 ? 32 : 64, (unsigned)type,
 			       s->length);
 	s->type = type == 1 ? DBC_VALUE_FLOAT32 :
-	          type == 2 ? DBC_VALUE_FLOAT64 : DBC_VALUE_INT;
+		  type == 2 ? DBC_VALUE_FLOAT64 :
+			      DBC_VALUE_INT;
 	return expect_punct(p, ';');
 }
 
@@ -1232,9 +1242,8 @@ static int resolve_mux(struct parser *p, struct dbc_message *m)
 		struct dbc_mux_range *r;
 
 		if (s->muxer_name) {
-			struct dbc_signal *mux =
-				find_sig(m, s->muxer_name,
-					 strlen(s->muxer_name));
+			struct dbc_signal *mux = find_sig(
+				m, s->muxer_name, strlen(s->muxer_name));
 
 			if (!mux || mux == s)
 				return perr_at(p, s->mux_line,
@@ -1293,8 +1302,8 @@ static int ext_insert(struct dbc *dbc, uint32_t id, size_t idx)
 
 	while (dbc->ext[h].idx1)
 		h = (h + 1) & dbc->ext_mask;
-	dbc->ext[h] = (struct dbc_ext_slot){ .id = id,
-					     .idx1 = (uint32_t)idx + 1 };
+	dbc->ext[h] =
+		(struct dbc_ext_slot){ .id = id, .idx1 = (uint32_t)idx + 1 };
 	return 0;
 }
 
@@ -1847,7 +1856,7 @@ int dbc_signal_encode(const struct dbc_signal *s, double value, uint8_t *data,
 		if (bits >> i & 1)
 			data[byte] |= (uint8_t)(1u << bit);
 		else
-			data[byte] &= (uint8_t)~(1u << bit);
+			data[byte] &= (uint8_t) ~(1u << bit);
 	}
 	return 0;
 }

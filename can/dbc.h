@@ -52,7 +52,7 @@ int dbc_signal_decode(const struct dbc_message *m, const struct dbc_signal *s,
 /* Additions below: read-only accessors, raw decoding, encoding. */
 
 enum dbc_value_type {
-	DBC_VALUE_INT,     /* integer, signed or unsigned */
+	DBC_VALUE_INT,	   /* integer, signed or unsigned */
 	DBC_VALUE_FLOAT32, /* SIG_VALTYPE_ 1: IEEE 754 single */
 	DBC_VALUE_FLOAT64, /* SIG_VALTYPE_ 2: IEEE 754 double */
 };

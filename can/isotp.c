@@ -28,7 +28,7 @@ enum {
  */
 struct isotp_rx {
 	int64_t last_ns; /* frame time of the transfer's last frame */
-	size_t len;      /* FF_DL */
+	size_t len;	 /* FF_DL */
 	size_t have;
 	uint8_t next_sn;
 	uint8_t buf[ISOTP_MAX_MESSAGE];
@@ -245,7 +245,8 @@ static bool isotp_consecutive(struct isotp *tp, const struct frame *f,
 	size_t take;
 
 	if (i < 0)
-		return true; /* no transfer (or a dropped one) on this channel */
+		return true; /* no transfer (or a dropped one) on this channel
+			      */
 	rx = &tp->rx[i];
 	if (f->ts_ns - rx->last_ns > tp->timeout_ns ||
 	    (p[0] & 0x0F) != rx->next_sn || n < 2) {

@@ -27,12 +27,12 @@ struct isotp;
  */
 #define ISOTP_FUNCTIONAL 0xFF
 struct isotp_message {
-	int64_t ts_ns;      /* time of the frame that completed it */
+	int64_t ts_ns;	    /* time of the frame that completed it */
 	uint32_t can_id;    /* the CAN ID it came on */
 	bool extended_addr; /* BMW 0x6xx addressing */
-	bool response;      /* from the ECU (0x7E8.., 0x6xx + F1) */
+	bool response;	    /* from the ECU (0x7E8.., 0x6xx + F1) */
 	uint8_t ecu;
-	uint8_t tester;     /* BMW tester address, 0 for normal addressing */
+	uint8_t tester;	     /* BMW tester address, 0 for normal addressing */
 	const uint8_t *data; /* the payload, valid during the callback */
 	size_t len;
 };

@@ -8,10 +8,10 @@
 
 enum obd_kind {
 	OBD_UNKNOWN = 0, /* length unknown: the PID takes the rest */
-	OBD_SKIP,        /* known length, not decoded (bitmaps, enums) */
-	OBD_LINEAR,      /* one value: raw (A or 256A + B) * scale + offset */
-	OBD_STATUS,      /* PID 01 */
-	OBD_EGR_TEMP,    /* PID 6B */
+	OBD_SKIP,	 /* known length, not decoded (bitmaps, enums) */
+	OBD_LINEAR,	 /* one value: raw (A or 256A + B) * scale + offset */
+	OBD_STATUS,	 /* PID 01 */
+	OBD_EGR_TEMP,	 /* PID 6B */
 };
 
 struct obd_pid_desc {
@@ -21,8 +21,10 @@ struct obd_pid_desc {
 	double offset;
 };
 
+/* clang-format off */
 #define SKIP(n) { .kind = OBD_SKIP, .len = n }
 #define LIN(n, s, o) { .kind = OBD_LINEAR, .len = n, .scale = s, .offset = o }
+/* clang-format on */
 #define PCT LIN(1, 100.0 / 255.0, 0)
 #define TEMP LIN(1, 1, -40)
 #define TRIM LIN(1, 100.0 / 128.0, -100)
@@ -36,20 +38,20 @@ static const struct obd_pid_desc obd_pids[256] = {
 	[0x01] = { .kind = OBD_STATUS, .len = 4 },
 	[0x02] = SKIP(2),
 	[0x03] = SKIP(2),
-	[0x04] = PCT, /* calculated load % */
+	[0x04] = PCT,  /* calculated load % */
 	[0x05] = TEMP, /* coolant °C */
 	[0x06] = TRIM, /* short term fuel trim bank 1 % */
 	[0x07] = TRIM, /* long term fuel trim bank 1 % */
 	[0x08] = TRIM,
 	[0x09] = TRIM,
-	[0x0A] = LIN(1, 3, 0), /* fuel pressure kPa */
-	[0x0B] = LIN(1, 1, 0), /* intake manifold pressure kPa */
-	[0x0C] = LIN(2, 0.25, 0), /* engine speed rpm */
-	[0x0D] = LIN(1, 1, 0), /* vehicle speed km/h */
+	[0x0A] = LIN(1, 3, 0),	   /* fuel pressure kPa */
+	[0x0B] = LIN(1, 1, 0),	   /* intake manifold pressure kPa */
+	[0x0C] = LIN(2, 0.25, 0),  /* engine speed rpm */
+	[0x0D] = LIN(1, 1, 0),	   /* vehicle speed km/h */
 	[0x0E] = LIN(1, 0.5, -64), /* timing advance ° before TDC */
-	[0x0F] = TEMP, /* intake air °C */
-	[0x10] = LIN(2, 0.01, 0), /* MAF g/s */
-	[0x11] = PCT, /* throttle % */
+	[0x0F] = TEMP,		   /* intake air °C */
+	[0x10] = LIN(2, 0.01, 0),  /* MAF g/s */
+	[0x11] = PCT,		   /* throttle % */
 	[0x12] = SKIP(1),
 	[0x13] = SKIP(1),
 	[0x14] = SKIP(2),
@@ -65,9 +67,9 @@ static const struct obd_pid_desc obd_pids[256] = {
 	[0x1E] = SKIP(1),
 	[0x1F] = LIN(2, 1, 0), /* run time since engine start s */
 	[0x20] = SKIP(4),
-	[0x21] = LIN(2, 1, 0), /* distance with MIL on km */
+	[0x21] = LIN(2, 1, 0),	   /* distance with MIL on km */
 	[0x22] = LIN(2, 0.079, 0), /* fuel rail pressure kPa */
-	[0x23] = LIN(2, 10, 0), /* fuel rail gauge pressure kPa */
+	[0x23] = LIN(2, 10, 0),	   /* fuel rail gauge pressure kPa */
 	[0x24] = SKIP(4),
 	[0x25] = SKIP(4),
 	[0x26] = SKIP(4),
@@ -76,10 +78,10 @@ static const struct obd_pid_desc obd_pids[256] = {
 	[0x29] = SKIP(4),
 	[0x2A] = SKIP(4),
 	[0x2B] = SKIP(4),
-	[0x2C] = PCT, /* commanded EGR % */
-	[0x2D] = TRIM, /* EGR error % */
-	[0x2E] = PCT, /* commanded evaporative purge % */
-	[0x2F] = PCT, /* fuel level % */
+	[0x2C] = PCT,	       /* commanded EGR % */
+	[0x2D] = TRIM,	       /* EGR error % */
+	[0x2E] = PCT,	       /* commanded evaporative purge % */
+	[0x2F] = PCT,	       /* fuel level % */
 	[0x30] = LIN(1, 1, 0), /* warm-ups since codes cleared */
 	[0x31] = LIN(2, 1, 0), /* distance since codes cleared km */
 	[0x32] = SKIP(2),
@@ -98,11 +100,11 @@ static const struct obd_pid_desc obd_pids[256] = {
 	[0x3F] = LIN(2, 0.1, -40),
 	[0x40] = SKIP(4),
 	[0x41] = SKIP(4),
-	[0x42] = LIN(2, 0.001, 0), /* control module voltage V */
+	[0x42] = LIN(2, 0.001, 0),	   /* control module voltage V */
 	[0x43] = LIN(2, 100.0 / 255.0, 0), /* absolute load % */
 	[0x44] = LIN(2, 2.0 / 65536.0, 0), /* commanded equivalence ratio */
-	[0x45] = PCT, /* relative throttle % */
-	[0x46] = TEMP, /* ambient air °C */
+	[0x45] = PCT,			   /* relative throttle % */
+	[0x46] = TEMP,			   /* ambient air °C */
 	[0x47] = PCT,
 	[0x48] = PCT,
 	[0x49] = PCT,
@@ -122,16 +124,16 @@ static const struct obd_pid_desc obd_pids[256] = {
 	[0x57] = SKIP(2),
 	[0x58] = SKIP(2),
 	[0x59] = LIN(2, 10, 0), /* fuel rail absolute pressure kPa */
-	[0x5A] = PCT, /* relative accelerator pedal % */
-	[0x5B] = PCT, /* hybrid battery remaining % */
-	[0x5C] = TEMP, /* engine oil °C */
+	[0x5A] = PCT,		/* relative accelerator pedal % */
+	[0x5B] = PCT,		/* hybrid battery remaining % */
+	[0x5C] = TEMP,		/* engine oil °C */
 	[0x5D] = SKIP(2),
 	[0x5E] = LIN(2, 0.05, 0), /* engine fuel rate l/h */
 	[0x5F] = SKIP(1),
 	[0x60] = SKIP(4),
 	[0x61] = LIN(1, 1, -125), /* driver's demand torque % */
 	[0x62] = LIN(1, 1, -125), /* actual torque % */
-	[0x63] = LIN(2, 1, 0), /* reference torque Nm */
+	[0x63] = LIN(2, 1, 0),	  /* reference torque Nm */
 	[0x6B] = { .kind = OBD_EGR_TEMP, .len = 5 },
 	[0x80] = SKIP(4),
 	[0xA0] = SKIP(4),
@@ -188,7 +190,8 @@ static void obd_report_pid(uint8_t pid, const uint8_t *d,
 	switch (desc->kind) {
 	case OBD_LINEAR:
 		raw = desc->len == 2 ? 256.0 * d[0] + d[1] : d[0];
-		ops->pid_value(userdata, pid, 0, raw * desc->scale + desc->offset);
+		ops->pid_value(userdata, pid, 0,
+			       raw * desc->scale + desc->offset);
 		break;
 	case OBD_STATUS:
 		ops->pid_value(userdata, pid, 0, d[0] >> 7);
@@ -346,10 +349,9 @@ static int obd_decode_monitors(const uint8_t *msg, size_t len,
 
 		if (obd_monitor_len(r[0]) != OBD_MONITOR_LEN)
 			continue;
-		ops->monitor(userdata, r[0], r[1], r[2],
-			     obd_uas_value(r[2], r + 3),
-			     obd_uas_value(r[2], r + 5),
-			     obd_uas_value(r[2], r + 7));
+		ops->monitor(
+			userdata, r[0], r[1], r[2], obd_uas_value(r[2], r + 3),
+			obd_uas_value(r[2], r + 5), obd_uas_value(r[2], r + 7));
 	}
 	return 0;
 }

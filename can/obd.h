@@ -6,7 +6,8 @@
 
 /* What a decoded answer contains; any callback may be NULL. */
 struct obd_ops {
-	/* Service 01: one value of a PID; field names come from obd_pid_field */
+	/* Service 01: one value of a PID; field names come from obd_pid_field
+	 */
 	void (*pid_value)(void *userdata, uint8_t pid, unsigned field,
 			  double value);
 	/* Services 03/07/0A: service is 0x03, 0x07 or 0x0A */

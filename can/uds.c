@@ -9,8 +9,7 @@
 #define UDS_NEGATIVE 0x7F
 #define UDS_NRC_PENDING 0x78
 
-int uds_parse_response(const uint8_t *msg, size_t len,
-		       struct uds_response *ret)
+int uds_parse_response(const uint8_t *msg, size_t len, struct uds_response *ret)
 {
 	if (!msg || !ret || len == 0)
 		return -EBADMSG;
@@ -51,8 +50,8 @@ int uds_parse_request(const uint8_t *msg, size_t len, uint16_t *ret_did)
 }
 
 int uds_field(const uint8_t *payload, size_t len, unsigned byte_offset,
-	      unsigned byte_length, bool is_signed, double scale,
-	      double offset, double *ret_value)
+	      unsigned byte_length, bool is_signed, double scale, double offset,
+	      double *ret_value)
 {
 	uint64_t raw = 0;
 	double v;
@@ -68,5 +67,16 @@ int uds_field(const uint8_t *payload, size_t len, unsigned byte_offset,
 		raw |= ~UINT64_C(0) << (8 * byte_length); /* sign-extend */
 	v = is_signed ? (double)(int64_t)raw : (double)raw;
 	*ret_value = v * scale + offset;
+	return 0;
+}
+
+int uds_bit(const uint8_t *payload, size_t len, unsigned byte_offset,
+	    unsigned bit, bool *ret_value)
+{
+	if (bit > 7 || !ret_value)
+		return -EINVAL;
+	if (!payload || byte_offset >= len)
+		return -EMSGSIZE;
+	*ret_value = payload[byte_offset] & (1u << bit);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* det_misfire.c: per-cylinder misfire rates over crank-revolution windows */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "detector.h"
 
@@ -46,7 +47,9 @@ struct det_misfire {
 	double revs_total;
 	struct counter cnt[MAX_CYL];
 	struct window win[N_WIN];
-	struct detector_result any;          /* P0300 */
+	/* the last completed window of each kind failed: [MAX_CYL] is P0300 */
+	bool failing[N_WIN][MAX_CYL + 1];
+	struct detector_result any;	     /* P0300 */
 	struct detector_result cyl[MAX_CYL]; /* P0301.. */
 	char codes[MAX_CYL][8];
 };
@@ -66,12 +69,18 @@ static const struct detector_param params[] = {
 };
 
 static const struct detector_signal signals[] = {
-	{ SIG_ENGINE_SPEED_RPM, false },     { SIG_MISFIRE_COUNT_CYL_1, false },
-	{ SIG_MISFIRE_COUNT_CYL_2, false },  { SIG_MISFIRE_COUNT_CYL_3, false },
-	{ SIG_MISFIRE_COUNT_CYL_4, false },  { SIG_MISFIRE_COUNT_CYL_5, false },
-	{ SIG_MISFIRE_COUNT_CYL_6, false },  { SIG_MISFIRE_COUNT_CYL_7, false },
-	{ SIG_MISFIRE_COUNT_CYL_8, false },  { SIG_MISFIRE_COUNT_CYL_9, false },
-	{ SIG_MISFIRE_COUNT_CYL_10, false }, { SIG_MISFIRE_COUNT_CYL_11, false },
+	{ SIG_ENGINE_SPEED_RPM, false },
+	{ SIG_MISFIRE_COUNT_CYL_1, false },
+	{ SIG_MISFIRE_COUNT_CYL_2, false },
+	{ SIG_MISFIRE_COUNT_CYL_3, false },
+	{ SIG_MISFIRE_COUNT_CYL_4, false },
+	{ SIG_MISFIRE_COUNT_CYL_5, false },
+	{ SIG_MISFIRE_COUNT_CYL_6, false },
+	{ SIG_MISFIRE_COUNT_CYL_7, false },
+	{ SIG_MISFIRE_COUNT_CYL_8, false },
+	{ SIG_MISFIRE_COUNT_CYL_9, false },
+	{ SIG_MISFIRE_COUNT_CYL_10, false },
+	{ SIG_MISFIRE_COUNT_CYL_11, false },
 	{ SIG_MISFIRE_COUNT_CYL_12, false },
 };
 
@@ -93,6 +102,7 @@ static void windows_reset(struct det_misfire *m)
 
 static void results_reset(struct det_misfire *m)
 {
+	memset(m->failing, 0, sizeof(m->failing));
 	detector_result_reset(&m->any, "P0300");
 	for (int c = 0; c < MAX_CYL; c++)
 		detector_result_reset(&m->cyl[c], m->codes[c]);
@@ -118,6 +128,24 @@ static bool misfire_needs(const struct detector *d, enum signal_id id)
 	return true;
 }
 
+/*
+ * FAILED when a window fails after one that did not (no repeat every 4 s
+ * while a fault lasts); PASSED, once, from the rate window only: the
+ * catalyst window has no passing verdict of its own.
+ */
+static void result(struct det_misfire *m, int w, int i,
+		   struct detector_result *r, bool fail, int64_t ts_ns)
+{
+	bool catalyst = w == WIN_CATALYST;
+
+	if (fail && !m->failing[w][i])
+		detector_fail(&m->base, r, ts_ns, DTC_SEVERITY_DEFAULT,
+			      catalyst);
+	else if (!fail && !catalyst)
+		detector_pass(&m->base, r, ts_ns);
+	m->failing[w][i] = fail;
+}
+
 static void window_complete(struct det_misfire *m, int w, int64_t ts_ns)
 {
 	struct window *win = &m->win[w];
@@ -128,23 +156,18 @@ static void window_complete(struct det_misfire *m, int w, int64_t ts_ns)
 	int failed = 0, tested = 0;
 
 	for (int c = 0; c < ncyl(m); c++) {
+		bool fail;
+
 		/* no counter update in the window: the test did not run */
 		if (!win->samples[c])
 			continue;
 		tested++;
-		if (100.0 * win->misfires[c] / firings > limit) {
-			failed++;
-			detector_fail(&m->base, &m->cyl[c], ts_ns,
-				      DTC_SEVERITY_DEFAULT, catalyst);
-		} else if (!catalyst) {
-			detector_pass(&m->base, &m->cyl[c], ts_ns);
-		}
+		fail = 100.0 * win->misfires[c] / firings > limit;
+		failed += fail;
+		result(m, w, c, &m->cyl[c], fail, ts_ns);
 	}
-	if (failed >= 2)
-		detector_fail(&m->base, &m->any, ts_ns, DTC_SEVERITY_DEFAULT,
-			      catalyst);
-	else if (!catalyst && tested == ncyl(m))
-		detector_pass(&m->base, &m->any, ts_ns);
+	if (failed >= 2 || tested == ncyl(m))
+		result(m, w, MAX_CYL, &m->any, failed >= 2, ts_ns);
 	*win = (struct window){ 0 };
 }
 

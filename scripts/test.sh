@@ -1,19 +1,39 @@
 #!/bin/bash
 # test.sh: installs what is missing, builds, and runs the whole test suite,
 # once plainly and once under AddressSanitizer + UndefinedBehaviorSanitizer.
-set -euo pipefail
+set -uo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh
+./scripts/install-deps.sh || exit 1
+
 build() {
 	local dir=$1; shift
 	if [ ! -f "$dir/build.ninja" ]; then
-		meson setup "$dir" "$@"
+		meson setup "$dir" "$@" || return 1
 	fi
 	meson compile -C "$dir"
 }
-build build
-meson test -C build --print-errorlogs
-build build-san -Db_sanitize=address,undefined -Db_lundef=false
+
+rc=0
+build build || exit 1
+meson test -C build --print-errorlogs || rc=1
+build build-san -Db_sanitize=address,undefined -Db_lundef=false || exit 1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	meson test -C build-san --print-errorlogs --suite unit --timeout-multiplier 3
+	meson test -C build-san --print-errorlogs --timeout-multiplier 3 || rc=1
+
+# one closing line over both runs, counted from meson's own logs
+/usr/bin/python3 - build/meson-logs/testlog.json build-san/meson-logs/testlog.json <<'PY'
+import json, sys
+ok = bad = skip = 0
+for path in sys.argv[1:]:
+    for line in open(path):
+        r = json.loads(line)["result"]
+        if r in ("OK", "EXPECTEDFAIL"):
+            ok += 1
+        elif r == "SKIP":
+            skip += 1
+        else:
+            bad += 1
+print("%d passed, %d failed, %d skipped" % (ok, bad, skip))
+PY
+exit $rc

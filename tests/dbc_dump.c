@@ -24,8 +24,8 @@ static int hexval(int c)
 	return -1;
 }
 
-static int parse_line(char *line, uint32_t *ret_id, int *ret_ext,
-		      uint8_t *data, size_t *ret_len)
+static int parse_line(char *line, uint32_t *ret_id, int *ret_ext, uint8_t *data,
+		      size_t *ret_len)
 {
 	char *id_s, *ext_s, *data_s, *save = NULL, *end;
 	size_t i, n;
@@ -88,7 +88,8 @@ int main(int argc, char **argv)
 		if (line[0] == '\n' || line[0] == '#')
 			continue;
 		if (parse_line(line, &id, &ext, data, &len) < 0) {
-			fprintf(stderr, "%s:%lu: expected ID_HEX EXT DATA_HEX\n",
+			fprintf(stderr,
+				"%s:%lu: expected ID_HEX EXT DATA_HEX\n",
 				argv[2], lineno);
 			bad = 1;
 			idx++;
@@ -96,7 +97,8 @@ int main(int argc, char **argv)
 		}
 		m = dbc_find_message(dbc, id, ext);
 		for (i = 0; m && i < dbc_message_n_signals(m); i++) {
-			const struct dbc_signal *s = dbc_message_signal_at(m, i);
+			const struct dbc_signal *s =
+				dbc_message_signal_at(m, i);
 			double v;
 
 			if (dbc_signal_decode(m, s, data, len, &v) == 0)

@@ -167,91 +167,125 @@ struct isotp_case {
 
 static const struct isotp_case cases[] = {
 	{ .name = "single frames, padded, functional and physical",
-	  .frames = { "0.000 7DF#02010C0000000000", "0.011 7E8#04410C0D42AAAAAA",
-	    "0.012 7EC#03410D00AAAAAAAA", "0.100 7E0#0322F19055555555" },
+	  .frames = { "0.000 7DF#02010C0000000000",
+		      "0.011 7E8#04410C0D42AAAAAA",
+		      "0.012 7EC#03410D00AAAAAAAA",
+		      "0.100 7E0#0322F19055555555" },
 	  .want = { { 0x7DF, ISOTP_FUNCTIONAL, 0, false, "010C" },
-	    { 0x7E8, 0, 0, true, "410C0D42" },
-	    { 0x7EC, 4, 0, true, "410D00" },
-	    { 0x7E0, 0, 0, false, "22F190" } } },
+		    { 0x7E8, 0, 0, true, "410C0D42" },
+		    { 0x7EC, 4, 0, true, "410D00" },
+		    { 0x7E0, 0, 0, false, "22F190" } } },
 	{ .name = "first frame, flow control, consecutive frames (VIN)",
-	  .frames = { "1.000 7DF#0209020000000000", "1.010 7E8#1014490201574241",
-	    "1.011 7E0#3000000000000000", "1.012 7E8#2150483543353542",
-	    "1.013 7E8#2241313233343536" },
+	  .frames = { "1.000 7DF#0209020000000000",
+		      "1.010 7E8#1014490201574241",
+		      "1.011 7E0#3000000000000000",
+		      "1.012 7E8#2150483543353542",
+		      "1.013 7E8#2241313233343536" },
 	  .want = { { 0x7DF, ISOTP_FUNCTIONAL, 0, false, "0902" },
-	    { 0x7E8, 0, 0, true,
-	      "490201" "5742415048354335354241313233343536" } } },
+		    { 0x7E8, 0, 0, true,
+		      "490201"
+		      "5742415048354335354241313233343536" } } },
 	{ .name = "last consecutive frame padded with 00 and CC",
-	  .frames = { "2.000 7E9#100A430401330200", "2.001 7E1#3000000000000000",
-	    "2.002 7E9#2103010304000000", "2.100 7EA#1008430301330200",
-	    "2.101 7E2#300000CCCCCCCCCC", "2.102 7EA#210301CCCCCCCCCC" },
+	  .frames = { "2.000 7E9#100A430401330200",
+		      "2.001 7E1#3000000000000000",
+		      "2.002 7E9#2103010304000000",
+		      "2.100 7EA#1008430301330200",
+		      "2.101 7E2#300000CCCCCCCCCC",
+		      "2.102 7EA#210301CCCCCCCCCC" },
 	  .want = { { 0x7E9, 1, 0, true, "43040133020003010304" },
-	    { 0x7EA, 2, 0, true, "4303013302000301" } } },
+		    { 0x7EA, 2, 0, true, "4303013302000301" } } },
 	{ .name = "BMW extended addressing, answer and request multi-frame",
-	  .frames = { "3.000 6F1#1203225A10FFFFFF", "3.010 612#F1100F625A100001",
-	    "3.011 6F1#12300000FFFFFFFF", "3.012 612#F1210002000300 04",
-	    "3.013 612#F12200050006AAAA", "3.100 6F1#121009225A105A20",
-	    "3.101 612#F1300000", "3.102 6F1#12215A215A30" },
+	  .frames = { "3.000 6F1#1203225A10FFFFFF",
+		      "3.010 612#F1100F625A100001",
+		      "3.011 6F1#12300000FFFFFFFF",
+		      "3.012 612#F1210002000300 04",
+		      "3.013 612#F12200050006AAAA",
+		      "3.100 6F1#121009225A105A20", "3.101 612#F1300000",
+		      "3.102 6F1#12215A215A30" },
 	  .want = { { 0x6F1, 0x12, 0xF1, false, "225A10" },
-	    { 0x612, 0x12, 0xF1, true, "625A10000100020003000400050006" },
-	    { 0x6F1, 0x12, 0xF1, false, "225A105A205A215A30" } } },
+		    { 0x612, 0x12, 0xF1, true,
+		      "625A10000100020003000400050006" },
+		    { 0x6F1, 0x12, 0xF1, false, "225A105A205A215A30" } } },
 	{ .name = "interleaved ECUs keep their own transfers",
-	  .frames = { "4.000 7E8#100B490201414243", "4.001 7EC#100A430401330200",
-	    "4.002 7E0#3000000000000000", "4.003 7E4#3000000000000000",
-	    "4.004 612#F11009625A2000FF", "4.005 630#F11008625A21AA02",
-	    "4.006 7EC#2103010304AAAAAA", "4.007 612#F121003C0001AAAA",
-	    "4.008 630#F121030405AAAAAA", "4.009 7E8#2144454647484950" },
+	  .frames = { "4.000 7E8#100B490201414243",
+		      "4.001 7EC#100A430401330200",
+		      "4.002 7E0#3000000000000000",
+		      "4.003 7E4#3000000000000000",
+		      "4.004 612#F11009625A2000FF",
+		      "4.005 630#F11008625A21AA02",
+		      "4.006 7EC#2103010304AAAAAA",
+		      "4.007 612#F121003C0001AAAA",
+		      "4.008 630#F121030405AAAAAA",
+		      "4.009 7E8#2144454647484950" },
 	  .want = { { 0x7EC, 4, 0, true, "43040133020003010304" },
-	    { 0x612, 0x12, 0xF1, true, "625A2000FF003C0001" },
-	    { 0x630, 0x30, 0xF1, true, "625A21AA02030405" },
-	    { 0x7E8, 0, 0, true, "4902014142434445464748" } } },
+		    { 0x612, 0x12, 0xF1, true, "625A2000FF003C0001" },
+		    { 0x630, 0x30, 0xF1, true, "625A21AA02030405" },
+		    { 0x7E8, 0, 0, true, "4902014142434445464748" } } },
 	{ .name = "sequence number error drops the transfer, a new SF is taken",
-	  .frames = { "5.000 7E8#1014490201574241", "5.001 7E8#2150483543353542",
-	    "5.002 7E8#2341313233343536", "5.003 7E8#2241313233343536",
-	    "5.004 7E8#0441050A0BAAAAAA" },
+	  .frames = { "5.000 7E8#1014490201574241",
+		      "5.001 7E8#2150483543353542",
+		      "5.002 7E8#2341313233343536",
+		      "5.003 7E8#2241313233343536",
+		      "5.004 7E8#0441050A0BAAAAAA" },
 	  .want = { { 0x7E8, 0, 0, true, "41050A0B" } } },
 	{ .name = "consecutive frames out of order drop the transfer",
-	  .frames = { "6.000 7E8#1010490201574241", "6.001 7E8#2241313233343536",
-	    "6.002 7E8#2150483543353542" } },
-	{ .name = "a consecutive frame without a first frame is consumed, no message",
-	  .frames = { "7.000 7E8#2150483543353542", "7.001 612#F1210002000300" } },
+	  .frames = { "6.000 7E8#1010490201574241",
+		      "6.001 7E8#2241313233343536",
+		      "6.002 7E8#2150483543353542" } },
+	{ .name = "a consecutive frame without a first frame is consumed, no "
+		  "message",
+	  .frames = { "7.000 7E8#2150483543353542",
+		      "7.001 612#F1210002000300" } },
 	{ .name = "timeout: next CF more than 1 s after the previous frame",
-	  .frames = { "8.000 7E8#100A430401330200", "9.000001 7E8#2103010304AAAAAA",
-	    "10.000 7E9#100A430401330200", "11.000 7E9#2103010304AAAAAA" },
+	  .frames = { "8.000 7E8#100A430401330200",
+		      "9.000001 7E8#2103010304AAAAAA",
+		      "10.000 7E9#100A430401330200",
+		      "11.000 7E9#2103010304AAAAAA" },
 	  .want = { { 0x7E9, 1, 0, true, "43040133020003010304" } } },
-	{ .name = "flow control WAIT from the receiver keeps the transfer alive",
-	  .frames = { "12.000 7E8#100A430401330200", "12.900 7E0#3100000000000000",
-	    "13.800 7E0#3000000000000000", "14.700 7E8#2103010304AAAAAA" },
+	{ .name = "flow control WAIT from the receiver keeps the transfer "
+		  "alive",
+	  .frames = { "12.000 7E8#100A430401330200",
+		      "12.900 7E0#3100000000000000",
+		      "13.800 7E0#3000000000000000",
+		      "14.700 7E8#2103010304AAAAAA" },
 	  .want = { { 0x7E8, 0, 0, true, "43040133020003010304" } } },
 	{ .name = "flow control overflow aborts the transfer",
-	  .frames = { "15.000 7E8#100A430401330200", "15.001 7E0#3200000000000000",
-	    "15.002 7E8#2103010304AAAAAA" } },
+	  .frames = { "15.000 7E8#100A430401330200",
+		      "15.001 7E0#3200000000000000",
+		      "15.002 7E8#2103010304AAAAAA" } },
 	{ .name = "a new first frame restarts, a single frame aborts",
-	  .frames = { "16.000 7E8#1014490201574241", "16.001 7E8#2150483543353542",
-	    "16.002 7E8#100A430401330200", "16.003 7E8#2103010304AAAAAA",
-	    "16.010 612#F1100F625A100001", "16.011 612#F103625A21",
-	    "16.012 612#F1210002000300 04" },
+	  .frames = { "16.000 7E8#1014490201574241",
+		      "16.001 7E8#2150483543353542",
+		      "16.002 7E8#100A430401330200",
+		      "16.003 7E8#2103010304AAAAAA",
+		      "16.010 612#F1100F625A100001", "16.011 612#F103625A21",
+		      "16.012 612#F1210002000300 04" },
 	  .want = { { 0x7E8, 0, 0, true, "43040133020003010304" },
-	    { 0x612, 0x12, 0xF1, true, "625A21" } } },
+		    { 0x612, 0x12, 0xF1, true, "625A21" } } },
 	{ .name = "frames that are not diagnostic addressing",
 	  .frames = { "!17.000 130#C541FFFFFF", "!17.001 7DE#0201050000000000",
-	    "!17.002 7F0#0441050A0B000000", "!17.003 5FF#0201050000000000",
-	    "!17.004 000007E8#0441050A0B000000", "!17.005 7E8#R",
-	    "!17.006 6FD#0193004012266900", "!17.007 6FE#FFEFE7E700000000",
-	    "!17.008 608#6B4C000000000000", "!17.009 612#F04102",
-	    "!17.010 7E8#4441050A0B000000", "!17.011 7E8#00",
-	    "!17.012 7E8#0841050A0B000000", "!17.013 7E8#1005410500",
-	    "!17.014 7E8#3500000000000000", "!17.015 612#F1",
-	    "!17.016 7E8#", "!17.017 7E8#1006410500000000" } },
+		      "!17.002 7F0#0441050A0B000000",
+		      "!17.003 5FF#0201050000000000",
+		      "!17.004 000007E8#0441050A0B000000", "!17.005 7E8#R",
+		      "!17.006 6FD#0193004012266900",
+		      "!17.007 6FE#FFEFE7E700000000",
+		      "!17.008 608#6B4C000000000000", "!17.009 612#F04102",
+		      "!17.010 7E8#4441050A0B000000", "!17.011 7E8#00",
+		      "!17.012 7E8#0841050A0B000000", "!17.013 7E8#1005410500",
+		      "!17.014 7E8#3500000000000000", "!17.015 612#F1",
+		      "!17.016 7E8#", "!17.017 7E8#1006410500000000",
+		      "!17.018 612#F107625A10010203" } },
 	{ .name = "tester 0xF0 is followed only once added",
-	  .frames = { "18.000 6F0#EF021A80FFFFFFFF", "18.001 617#F002580000000000" },
+	  .frames = { "18.000 6F0#EF021A80FFFFFFFF",
+		      "18.001 617#F002580000000000" },
 	  .want = { { 0x6F0, 0xEF, 0xF0, false, "1A80" },
-	    { 0x617, 0x17, 0xF0, true, "5800" } },
+		    { 0x617, 0x17, 0xF0, true, "5800" } },
 	  .add_tester_f0 = true },
 	{ .name = "CAN FD single frame with the SF_DL escape",
 	  .frames = { "19.000 7E8##0000A4906 0102030405060708",
-	    "19.001 7E8##00341050A0B00000000000000" },
+		      "19.001 7E8##00341050A0B00000000000000" },
 	  .want = { { 0x7E8, 0, 0, true, "49060102030405060708" },
-	    { 0x7E8, 0, 0, true, "41050A" } } },
+		    { 0x7E8, 0, 0, true, "41050A" } } },
 };
 
 static void hex_equal(const uint8_t *got, size_t len, const char *hex)
@@ -384,7 +418,8 @@ static void test_long_messages(void **state)
 		size_t len;
 		bool delivered;
 	} runs[] = {
-		{ false, false, ISOTP_MAX_MESSAGE, true }, /* SN wraps 36 times */
+		{ false, false, ISOTP_MAX_MESSAGE,
+		  true }, /* SN wraps 36 times */
 		{ true, false, ISOTP_MAX_MESSAGE, true },
 		{ false, true, 256, true },
 		{ true, true, 300, true },
@@ -410,7 +445,8 @@ static void test_long_messages(void **state)
 			assert_int_equal(r->msgs[0].len, runs[i].len);
 			assert_memory_equal(r->msgs[0].data, msg, runs[i].len);
 			assert_true(r->msgs[0].response);
-			assert_int_equal(r->msgs[0].ecu, runs[i].ext ? 0x12 : 0);
+			assert_int_equal(r->msgs[0].ecu,
+					 runs[i].ext ? 0x12 : 0);
 		}
 		isotp_free(tp);
 		free(r);
@@ -427,8 +463,8 @@ static void test_many_transfers(void **state)
 	(void)state;
 	assert_int_equal(isotp_new(&tp, SECOND, record, r), 0);
 	for (unsigned e = 0; e < n; e++) {
-		uint8_t d[8] = { 0xF1, 0x10, 0x08, 0x62, 0x5A, 0x10, (uint8_t)e,
-				 0 };
+		uint8_t d[8] = { 0xF1, 0x10, 0x08,	 0x62,
+				 0x5A, 0x10, (uint8_t)e, 0 };
 		struct frame f = make_frame(SECOND + e, 0x600 + e, d, 8);
 
 		assert_true(isotp_feed(tp, &f));
@@ -555,8 +591,8 @@ static void test_real_e90(void **state)
  */
 static void test_real_e92_extended(void **state)
 {
-	static const char *log =
-		"data/real/bmw-e92-ptcan/engstart_idle1k_off_keyout.candump.log";
+	static const char *log = "data/real/bmw-e92-ptcan/"
+				 "engstart_idle1k_off_keyout.candump.log";
 	FILE *fp = open_shared(log);
 	struct recorder *r;
 	struct isotp *tp = NULL;
@@ -596,8 +632,13 @@ static void test_real_e92_extended(void **state)
 	assert_int_equal(r->msgs[4].tester, 0xF0);
 	assert_true(r->msgs[4].response);
 	hex_equal(r->msgs[4].data, r->msgs[4].len,
-		  "580C2F1128" "30C1022ED101" "2ECD012DEB02" "2AEC0130EA01"
-		  "29D0812A2B82" "29CD8129CC81" "2C7F81");
+		  "580C2F1128"
+		  "30C1022ED101"
+		  "2ECD012DEB02"
+		  "2AEC0130EA01"
+		  "29D0812A2B82"
+		  "29CD8129CC81"
+		  "2C7F81");
 	/* 629#F0037F1A78: response pending while its 1A 80 answer waits */
 	assert_int_equal(r->msgs[6].can_id, 0x629);
 	hex_equal(r->msgs[6].data, r->msgs[6].len, "7F1A78");

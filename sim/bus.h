@@ -1,0 +1,28 @@
+/* bus.h: the reference vehicle's frames: broadcasts, OBD-II and UDS testers */
+#pragma once
+
+#include <stdint.h>
+
+#include "model.h"
+#include "scenario.h"
+#include "writer.h"
+
+struct bus;
+
+int bus_new(struct bus **ret, const struct scenario *sc, uint64_t seed,
+	    struct writer *w);
+/* Takes NULL. */
+void bus_free(struct bus *b);
+
+/*
+ * Queues the frames of the model step that starts at t_us (log time in
+ * microseconds): broadcasts due in it, tester requests and the DME's answers
+ * (which may lie a few ms later). Returns 0 or -errno.
+ */
+int bus_step(struct bus *b, const struct model *m, int64_t t_us);
+/* The bus fell asleep: schedules start over at the next wake-up. */
+void bus_sleep(struct bus *b);
+
+/* BMW PT-CAN checksums (opendbc dzid26 fork, bmwcan.py) */
+uint8_t bus_checksum8(uint32_t id, const uint8_t *data, unsigned len);
+uint8_t bus_checksum4(uint32_t id, const uint8_t *data, unsigned len);

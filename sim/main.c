@@ -1,0 +1,170 @@
+/* main.c: dtcd-sim command line */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dtcd-build.h"
+#include "sim.h"
+
+static void usage(FILE *f)
+{
+	fputs("Usage: dtcd-sim [-s SCENARIO.ini] [--seed N] [-o FILE] [--truth FILE]\n"
+	      "                [--frames N] [--duration SECONDS]\n"
+	      "Writes a candump -l log of the reference vehicle (healthy, or with\n"
+	      "the scenario's faults) to standard output or FILE.\n"
+	      "  -s, --scenario FILE  scenario (INI); default: one cold start, 10 min\n"
+	      "      --seed N         PRNG seed (default: the scenario's, else 1)\n"
+	      "  -o, --output FILE    the log (default: standard output)\n"
+	      "      --truth FILE     also write \"ts,id,signal,value\" of each frame\n"
+	      "      --frames N       stop after N frames (the last cycle repeats)\n"
+	      "      --duration S     stop after S seconds of log time (likewise)\n"
+	      "  -h, --help           this text\n"
+	      "  -V, --version        the version\n"
+	      "See docs/sim.md for scenario keys and faults.\n",
+	      f);
+}
+
+static void on_error(void *userdata, const char *path, unsigned line,
+		     const char *what)
+{
+	(void)userdata;
+	if (line)
+		fprintf(stderr, "%s:%u: %s\n", path, line, what);
+	else
+		fprintf(stderr, "%s: %s\n", path, what);
+}
+
+static int parse_u64(const char *s, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "scenario", required_argument, NULL, 's' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "truth", required_argument, NULL, 't' },
+		{ "frames", required_argument, NULL, 'n' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sim_options opt = { .out = stdout };
+	const char *scenario_path = NULL, *out_path = NULL, *truth_path = NULL;
+	struct scenario *sc = NULL;
+	struct sim *s = NULL;
+	char *end;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "s:o:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			scenario_path = optarg;
+			break;
+		case 'S':
+			if (parse_u64(optarg, &opt.seed)) {
+				fprintf(stderr, "dtcd-sim: --seed: expected a whole number, not \"%s\"\n",
+					optarg);
+				return 2;
+			}
+			opt.seed_set = true;
+			break;
+		case 'o':
+			out_path = optarg;
+			break;
+		case 't':
+			truth_path = optarg;
+			break;
+		case 'n':
+			if (parse_u64(optarg, &opt.max_frames) || !opt.max_frames) {
+				fprintf(stderr, "dtcd-sim: --frames: expected a whole number from 1, not \"%s\"\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'd':
+			errno = 0;
+			opt.max_duration = strtod(optarg, &end);
+			if (errno || *end || end == optarg ||
+			    !(opt.max_duration > 0)) {
+				fprintf(stderr, "dtcd-sim: --duration: expected seconds above 0, not \"%s\"\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("dtcd-sim %s\n", DTCD_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "dtcd-sim: unexpected argument \"%s\"\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	r = scenario_path ? scenario_load(&sc, scenario_path, on_error, NULL) :
+			    scenario_new_default(&sc);
+	if (r) {
+		if (r != -EINVAL && scenario_path)
+			fprintf(stderr, "dtcd-sim: %s: %s\n", scenario_path,
+				strerror(-r));
+		return 1;
+	}
+	if (out_path && strcmp(out_path, "-")) {
+		opt.out = fopen(out_path, "we");
+		if (!opt.out) {
+			fprintf(stderr, "dtcd-sim: %s: %s\n", out_path,
+				strerror(errno));
+			scenario_free(sc);
+			return 1;
+		}
+	}
+	if (truth_path) {
+		opt.truth = fopen(truth_path, "we");
+		if (!opt.truth) {
+			fprintf(stderr, "dtcd-sim: %s: %s\n", truth_path,
+				strerror(errno));
+			r = -errno;
+			goto out;
+		}
+		fputs("ts,id,signal,value\n", opt.truth);
+	}
+	r = sim_new(&s, sc, &opt);
+	if (!r)
+		r = sim_run(s);
+	if (r)
+		fprintf(stderr, "dtcd-sim: %s\n", strerror(-r));
+out:
+	sim_free(s);
+	if (opt.truth && fclose(opt.truth) && !r)
+		r = -errno;
+	if (opt.out != stdout && fclose(opt.out) && !r) {
+		fprintf(stderr, "dtcd-sim: %s: %s\n", out_path, strerror(errno));
+		r = -errno;
+	}
+	scenario_free(sc);
+	return r ? 1 : 0;
+}
