@@ -20,6 +20,16 @@ import time
 IFACE = "dtcdnone0"
 
 
+def receive(sock, msgs, seconds, done=lambda: False):
+    """Adds what arrives for up to seconds, or until done() says so."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and not done():
+        try:
+            msgs += sock.recv(4096).decode().split("\n")
+        except socket.timeout:
+            pass
+
+
 def run(dtcd, watchdog_usec):
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "notify")
@@ -36,23 +46,10 @@ def run(dtcd, watchdog_usec):
                                 stderr=subprocess.PIPE)
         msgs = []
         # until READY and (with a watchdog) three pings, or 10 s
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                msgs += sock.recv(4096).decode().split("\n")
-            except socket.timeout:
-                pass
-            if "READY=1" in msgs and (
-                    not watchdog_usec or msgs.count("WATCHDOG=1") >= 3):
-                break
+        receive(sock, msgs, 10, lambda: "READY=1" in msgs and (
+            not watchdog_usec or msgs.count("WATCHDOG=1") >= 3))
         if not watchdog_usec:
-            # a second more: no ping may come
-            end = time.monotonic() + 1
-            while time.monotonic() < end:
-                try:
-                    msgs += sock.recv(4096).decode().split("\n")
-                except socket.timeout:
-                    pass
+            receive(sock, msgs, 1)  # a second more: no ping may come
         proc.send_signal(signal.SIGTERM)
         try:
             out, err = proc.communicate(timeout=10)
@@ -60,11 +57,7 @@ def run(dtcd, watchdog_usec):
             proc.kill()
             out, err = proc.communicate()
             return None, msgs, out, err
-        try:
-            while True:
-                msgs += sock.recv(4096).decode().split("\n")
-        except socket.timeout:
-            pass
+        receive(sock, msgs, 0.5)
         return proc.returncode, msgs, out, err
 
 
