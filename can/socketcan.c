@@ -56,8 +56,8 @@ static void socketcan_control(struct msghdr *msg, struct frame *f,
 			struct timespec ts;
 
 			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-			f->ts_ns = (int64_t)ts.tv_sec * 1000000000LL +
-				   ts.tv_nsec;
+			f->ts_ns =
+				(int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 		} else if (c->cmsg_type == SO_RXQ_OVFL && ret_dropped) {
 			memcpy(ret_dropped, CMSG_DATA(c), sizeof(*ret_dropped));
 		}

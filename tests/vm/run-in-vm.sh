@@ -26,7 +26,7 @@ die() { echo "run-in-vm: $*" >&2; exit 125; }
 dir=$1
 cmd=$2
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${DTCD_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dtcd-vm}
+cache=${DTCD_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/dtcd-vm}
 accel=${DTCD_VM_ACCEL:-tcg}
 
 for t in qemu-system-x86_64 cpio depmod modprobe dpkg-deb xz ldd canplayer \
@@ -60,8 +60,14 @@ if [ ! -f "$kdir/ok" ]; then
 	(cd "$cache/fetch" &&
 	 apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2) ||
 		die "apt-get download $pkg failed"
-	dpkg-deb -x "$cache"/fetch/*.deb "$cache/fetch/x"
 	x=$cache/fetch/x
+	# the kernel, its config and the CAN modules, not all 400 MB of it
+	dpkg-deb --fsys-tarfile "$cache"/fetch/*.deb |
+		tar -x -C "$x" --wildcards './boot/vmlinuz-*' './boot/config-*' \
+			'./*lib/modules/*/modules.builtin*' \
+			'./*lib/modules/*/modules.order' \
+			'./*lib/modules/*/kernel/net/can/*' \
+			'./*lib/modules/*/kernel/drivers/net/can/*'
 	[ -d "$x/lib/modules" ] || ln -s usr/lib "$x/lib"
 	kver=$(ls "$x/lib/modules")
 	depmod -b "$x" "$kver"
@@ -93,6 +99,10 @@ if [ ! -f "$kdir/ok" ]; then
 	echo "$kver" >"$kdir/release"
 	rm -rf "$cache/fetch"
 	touch "$kdir/ok"
+	# an older kernel (before a security update) is no use any more
+	for old in "$cache"/linux-image-*; do
+		[ "$old" = "$kdir" ] || rm -rf "$old"
+	done
 fi
 flock -u 8
 
