@@ -60,28 +60,28 @@ play() {
 mkdir -p /tmp/st
 ./dtcd -d -i vcan0 --json --state /tmp/st >/tmp/out 2>/tmp/err &
 pid=$!
-await 'cannot open' 5
+await 'cannot open' 10
 # past one more silent retry (every 5 s)
 sleep 6
 ip link add dev vcan0 type vcan
 ip link set vcan0 up
-await 'vcan0: listening' 8
+await 'vcan0: listening' 15
 play 1-*.log
 # down and up: the socket stays bound
 ip link set vcan0 down
-await 'interface down' 5
+await 'interface down' 10
 ip link set vcan0 up
 play 2-*.log
-await 'up again' 5
+await 'up again' 10
 # unplugged and back: dtcd opens it anew (down first, as a deletion of an
 # up interface says down and then gone in an order left to the scheduler)
 ip link set vcan0 down
-await 'interface down' 5 2
+await 'interface down' 10 2
 ip link del dev vcan0
-await 'reopening every 5 s' 5
+await 'reopening every 5 s' 10
 ip link add dev vcan0 type vcan
 ip link set vcan0 up
-await 'vcan0: listening' 8 2
+await 'vcan0: listening' 15 2
 play 3-*.log
 kill -TERM $pid
 wait $pid
