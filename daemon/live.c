@@ -102,7 +102,7 @@ static void live_on_can(struct ev_loop *loop, ev_io *w, int revents)
 			break;
 		if (r < 0) {
 			if (!live_read_error(l, r))
-				return;
+				break;
 			continue;
 		}
 		if (l->down) {
