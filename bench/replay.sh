@@ -30,7 +30,7 @@ printf '%-10s %14s %14s %7s %12s\n' frames dtcd_fps log2long_fps ratio dtcd_rss_
 for n in "${@:-2000000 20000000}"; do
 	log=${BENCH_DIR:-/tmp}/dtcd-bench-$n.log
 	if [ ! -s "$log" ]; then
-		"$build/sim/dtcd-sim" -s tests/scenarios/bench.ini --frames "$n" -o "$log"
+		"$build/sim/dtcd-sim" -s tests/scenarios/healthy-multi.ini --frames "$n" -o "$log"
 	fi
 	frames=$(wc -l < "$log")
 	read -r td rss < <(measure "$build/daemon/dtcd" --replay "$log" --json)

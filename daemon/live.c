@@ -3,9 +3,11 @@
 #include <ev.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "live.h"
@@ -13,152 +15,250 @@
 #include "socketcan.h"
 
 #define REOPEN_SECONDS 5.0
+/* frames read in one go, so the timers still run on a saturated bus */
+#define READ_BATCH 256
 
 struct live {
 	struct ev_loop *loop;
 	struct pipeline *p;
-	const struct config *cfg;
+	const char *ifname;
+	ev_tstamp tick_s;
 	int fd;
-	bool warned_open;
+	bool warned_open; /* "cannot open" said once until it opens */
+	bool down;	  /* the interface is down, the socket still bound */
 	ev_io io;
 	ev_timer tick, watchdog, reopen;
 	ev_signal sigint, sigterm;
-	/* frame time keeps running between frames by the monotonic clock */
+	/*
+	 * Between frames, frame time goes on by the monotonic clock from the
+	 * last frame's kernel timestamp: a wall clock step (NTP on a Pi
+	 * without RTC) does not make time jump for the detectors.
+	 */
 	bool have_frame;
 	int64_t last_frame_ns;
-	ev_tstamp last_frame_mono;
+	int64_t last_frame_mono_ns;
+	uint32_t dropped;
 	unsigned long frames;
 };
 
-static void try_open(struct live *l);
+static void live_try_open(struct live *l);
 
-static void on_can(struct ev_loop *loop, ev_io *w, int revents)
+static int64_t live_monotonic_ns(void)
 {
-	struct live *l = w->data;
-	struct frame f;
-	int r;
+	struct timespec ts;
 
-	/* bounded, so the timers still run on a saturated bus */
-	for (int i = 0; i < 256; i++) {
-		r = socketcan_read(l->fd, l->cfg->interface, &f);
-		if (r == 0)
-			return;
-		if (r < 0) {
-			errno = -r;
-			log_warn("%s: read", l->cfg->interface);
-			ev_io_stop(loop, &l->io);
-			close(l->fd);
-			l->fd = -1;
-			ev_timer_again(loop, &l->reopen);
-			return;
-		}
-		l->have_frame = true;
-		l->last_frame_ns = f.ts_ns;
-		l->last_frame_mono = ev_now(loop);
-		l->frames++;
-		pipeline_feed(l->p, &f);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void live_close(struct live *l)
+{
+	if (l->fd < 0)
+		return;
+	ev_io_stop(l->loop, &l->io);
+	close(l->fd);
+	l->fd = -1;
+}
+
+/* Returns false when the socket is gone and reading must stop. */
+static bool live_read_error(struct live *l, int r)
+{
+	switch (r) {
+	case -ENETDOWN:
+		/* the socket stays bound: frames come again when it is up */
+		if (!l->down)
+			log_warnx("%s: interface down, waiting for it to come "
+				  "up",
+				  l->ifname);
+		l->down = true;
+		return true;
+	case -EBADMSG:
+		log_debug("%s: a datagram of neither CAN size, skipped",
+			  l->ifname);
+		return true;
+	default:
+		/* -ENODEV: unregistered (a USB adapter pulled out) */
+		errno = -r;
+		log_warn("%s: read; reopening every %.0f s", l->ifname,
+			 REOPEN_SECONDS);
+		l->warned_open = true;
+		l->down = false;
+		live_close(l);
+		ev_timer_again(l->loop, &l->reopen);
+		return false;
 	}
 }
 
-static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+static void live_on_can(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct live *l = w->data;
-	ev_tstamp idle;
+	uint32_t dropped = l->dropped;
+	struct frame f;
+	int r, n = 0;
 
-	if (!l->have_frame)
+	for (int i = 0; i < READ_BATCH; i++) {
+		r = socketcan_read(l->fd, l->ifname, &f, &dropped);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			if (!live_read_error(l, r))
+				break;
+			continue;
+		}
+		if (l->down) {
+			log_warnx("%s: interface up again", l->ifname);
+			l->down = false;
+		}
+		l->have_frame = true;
+		l->last_frame_ns = f.ts_ns;
+		pipeline_feed(l->p, &f);
+		n++;
+	}
+	if (n == 0)
 		return;
-	idle = ev_now(loop) - l->last_frame_mono;
-	/* only while the bus is quiet: frames tick the pipeline themselves */
-	if (idle * 1000.0 >= l->cfg->tick_ms)
-		pipeline_tick(l->p, l->last_frame_ns + (int64_t)(idle * 1e9));
+	l->frames += (unsigned long)n;
+	l->last_frame_mono_ns = live_monotonic_ns();
+	if (dropped != l->dropped) {
+		log_warnx("%s: %u frames dropped by the kernel (receive queue "
+			  "full)",
+			  l->ifname, dropped - l->dropped);
+		l->dropped = dropped;
+	}
+	if (!ev_is_active(&l->tick)) {
+		l->tick.repeat = l->tick_s;
+		ev_timer_again(loop, &l->tick);
+	}
 }
 
-static void on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
+/*
+ * Frames tick the pipeline themselves (pipeline_feed), so this timer only
+ * ticks it once the bus has been quiet for a whole tick; while frames flow
+ * it just moves its own deadline (libev's inactivity timeout pattern: no
+ * timer restart per frame).
+ */
+static void live_on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct live *l = w->data;
+	int64_t idle_ns = live_monotonic_ns() - l->last_frame_mono_ns;
+	ev_tstamp left = l->tick_s - (ev_tstamp)idle_ns / 1e9;
+
+	if (left > 0.001) {
+		w->repeat = left;
+	} else {
+		pipeline_tick(l->p, l->last_frame_ns + idle_ns);
+		w->repeat = l->tick_s;
+	}
+	ev_timer_again(loop, w);
+}
+
+static void live_on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	sd_notify(0, "WATCHDOG=1");
 }
 
-static void on_reopen(struct ev_loop *loop, ev_timer *w, int revents)
+static void live_on_reopen(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct live *l = w->data;
-
-	try_open(l);
+	live_try_open(w->data);
 }
 
-static void on_stop(struct ev_loop *loop, ev_signal *w, int revents)
+static void live_on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	log_info("signal %d: stopping", w->signum);
 	sd_notify(0, "STOPPING=1");
 	ev_break(loop, EVBREAK_ALL);
 }
 
-static void try_open(struct live *l)
+static void live_try_open(struct live *l)
 {
-	int fd = socketcan_open(l->cfg->interface);
+	int fd = socketcan_open(l->ifname);
 
 	if (fd < 0) {
 		/* a CAN HAT may come up after us: keep trying, say it once */
 		if (!l->warned_open) {
 			errno = -fd;
-			log_warn("%s: cannot open, retrying every %.0f s",
-				 l->cfg->interface, REOPEN_SECONDS);
+			log_warn("%s: cannot open; retrying every %.0f s",
+				 l->ifname, REOPEN_SECONDS);
 			l->warned_open = true;
+			sd_notifyf(0, "STATUS=waiting for %s", l->ifname);
 		}
 		ev_timer_again(l->loop, &l->reopen);
 		return;
 	}
 	l->fd = fd;
-	l->warned_open = false;
 	ev_timer_stop(l->loop, &l->reopen);
-	ev_io_init(&l->io, on_can, fd, EV_READ);
+	ev_io_init(&l->io, live_on_can, fd, EV_READ);
 	l->io.data = l;
 	ev_io_start(l->loop, &l->io);
-	log_info("listening on %s", l->cfg->interface);
-	sd_notifyf(0, "STATUS=listening on %s", l->cfg->interface);
+	/* after a warning the good news is worth as much */
+	if (l->warned_open)
+		log_warnx("%s: listening", l->ifname);
+	else
+		log_info("%s: listening", l->ifname);
+	l->warned_open = false;
+	sd_notifyf(0, "STATUS=listening on %s", l->ifname);
+}
+
+static int live_detach(void)
+{
+	/* under systemd (Type=notify) we stay as we are and log there */
+	if (!getenv("NOTIFY_SOCKET") && !getenv("JOURNAL_STREAM") &&
+	    daemon(0, 0) < 0) {
+		log_warn("daemon");
+		return -errno;
+	}
+	log_init(LOG_TARGET_JOURNAL, 1);
+	return 0;
 }
 
 int live_run(struct pipeline *p, const struct config *cfg, bool foreground)
 {
-	struct live l = { .p = p, .cfg = cfg, .fd = -1 };
+	struct live l = {
+		.p = p,
+		.ifname = cfg->interface,
+		.tick_s = cfg->tick_ms / 1000.0,
+		.fd = -1,
+	};
 	uint64_t wd_usec = 0;
+	int r;
 
-	if (!foreground) {
-		if (getenv("NOTIFY_SOCKET") || getenv("JOURNAL_STREAM")) {
-			log_init(LOG_TARGET_JOURNAL, 1);
-		} else {
-			if (daemon(0, 0) < 0) {
-				log_warn("daemon");
-				return -errno;
-			}
-			log_init(LOG_TARGET_JOURNAL, 1);
-		}
-	}
+	if (!foreground && (r = live_detach()) < 0)
+		return r;
+	/* events go out as they happen, whether stdout is a tty or not */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* a reader of stdout that went away is no reason to stop */
+	signal(SIGPIPE, SIG_IGN);
 	l.loop = ev_default_loop(EVFLAG_AUTO);
 	if (!l.loop) {
 		log_warnx("cannot start the event loop");
 		return -ENOMEM;
 	}
-	ev_timer_init(&l.reopen, on_reopen, 0., REOPEN_SECONDS);
+	ev_timer_init(&l.reopen, live_on_reopen, 0., REOPEN_SECONDS);
 	l.reopen.data = &l;
-	ev_timer_init(&l.tick, on_tick, cfg->tick_ms / 1000.0,
-		      cfg->tick_ms / 1000.0);
+	/* started by the first frame: before it, time has no base */
+	ev_init(&l.tick, live_on_tick);
 	l.tick.data = &l;
-	ev_timer_start(l.loop, &l.tick);
-	ev_signal_init(&l.sigint, on_stop, SIGINT);
-	ev_signal_init(&l.sigterm, on_stop, SIGTERM);
+	ev_signal_init(&l.sigint, live_on_stop, SIGINT);
+	ev_signal_init(&l.sigterm, live_on_stop, SIGTERM);
 	ev_signal_start(l.loop, &l.sigint);
 	ev_signal_start(l.loop, &l.sigterm);
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
-		ev_timer_init(&l.watchdog, on_watchdog, 0.,
-			      wd_usec / 2e6);
+		ev_timer_init(&l.watchdog, live_on_watchdog, 0.,
+			      (ev_tstamp)wd_usec / 2e6);
 		ev_timer_again(l.loop, &l.watchdog);
 	}
-	try_open(&l);
+	live_try_open(&l);
 	sd_notify(0, "READY=1");
 	ev_run(l.loop, 0);
+
+	/* the operation cycle ends, outputs and the store are flushed */
 	pipeline_finish(p);
-	if (l.fd >= 0)
-		close(l.fd);
-	log_info("%lu frames", l.frames);
+	live_close(&l);
+	ev_timer_stop(l.loop, &l.tick);
+	ev_timer_stop(l.loop, &l.reopen);
+	ev_timer_stop(l.loop, &l.watchdog);
+	ev_signal_stop(l.loop, &l.sigint);
+	ev_signal_stop(l.loop, &l.sigterm);
+	ev_loop_destroy(l.loop);
+	log_info("%s: %lu frames", l.ifname, l.frames);
 	return 0;
 }

@@ -6,6 +6,7 @@ pkgs=(
 	libev-dev libinih-dev libjson-c-dev libsqlite3-dev sqlite3
 	libmosquitto-dev libsystemd-dev libcmocka-dev
 	can-utils python3 python3-can python3-canmatrix
+	qemu-system-x86 busybox-static cpio kmod iproute2 xz-utils
 	mosquitto time
 )
 missing=()
