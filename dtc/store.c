@@ -205,11 +205,16 @@ static int setup(struct dtc_store *s, const char *path, char *errbuf,
 				  "PRAGMA foreign_keys=ON;"
 				  "PRAGMA journal_size_limit=1048576;",
 				  NULL, NULL, NULL);
+	/* all tables or none: power may go while the schema is written */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, schema, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(s->db, "PRAGMA user_version=1", NULL, NULL,
-				  NULL);
+		rc = sqlite3_exec(s->db, "PRAGMA user_version=1; COMMIT",
+				  NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(errbuf, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
 		return errno_of(rc);

@@ -96,6 +96,14 @@ if ic != [("ok",)]:
     fail(f"integrity_check: {ic}")
 if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
     fail("journal mode is not WAL")
+tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+if not {"counter", "dtc", "freeze_frame", "event"} <= tables:
+    # killed before the schema's one transaction committed: then nothing
+    # may have reached stdout either
+    if tables or any(l.strip() for l in open(outs)):
+        fail(f"partial schema {sorted(tables)}, or events without tables")
+    print(0)
+    sys.exit(0)
 last_reset = {}
 for code, eid in con.execute("SELECT code, max(id) FROM event WHERE type IN"
                              " ('cleared', 'healed') GROUP BY code"):
