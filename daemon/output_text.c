@@ -35,9 +35,12 @@ static void text_event(void *state, const struct dtc_event *ev,
 
 	format_time(ts, sizeof(ts), ev->ts_ns);
 	if (ev->type == DTC_EVENT_ECU) {
+		/* status 0: the ECU stopped reporting the code */
 		if (ev->ecu_kind)
-			fprintf(t->out, "%s  ecu %03X reports %s code %s\n", ts,
-				ev->ecu_id, ev->ecu_kind, ev->code);
+			fprintf(t->out, "%s  ecu %03X %s %s code %s\n", ts,
+				ev->ecu_id,
+				ev->status ? "reports" : "no longer reports",
+				ev->ecu_kind, ev->code);
 		else
 			fprintf(t->out,
 				"%s  ecu %03X: engine light %s, %d stored "

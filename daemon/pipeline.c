@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "catalogue.h"
 #include "cycle.h"
@@ -198,6 +199,13 @@ static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
 	if (r < 0)
 		return r;
 	if (cfg->state_dir) {
+		/* "--state ~/car" on the first day: make the directory */
+		if (mkdir(cfg->state_dir, 0750) < 0 && errno != EEXIST) {
+			r = -errno;
+			snprintf(errbuf, errlen, "%s: %s", cfg->state_dir,
+				 strerror(-r));
+			return r;
+		}
 		r = dtc_store_open(&p->store, cfg->state_dir, errbuf, errlen);
 		if (r < 0)
 			return r;
