@@ -262,16 +262,16 @@ static int on_did_key(struct parse_ctx *c, enum signal_id sig,
 	} else {
 		return fail(c, "%s: %s", name, usage);
 	}
-	if ((b.type == PROFILE_DID_UNSIGNED || b.type == PROFILE_DID_SIGNED) &&
-	    len > 8)
-		return fail(c, "%s: a number is at most 8 bytes long", name);
-	if (b.type == PROFILE_DID_BIT && len != 1)
-		return fail(c, "%s: bitN takes LENGTH 1", name);
 	if ((b.type == PROFILE_DID_TEXT) != signal_info(sig)->is_text)
 		return fail(c, "%s: %s", name,
 			    signal_info(sig)->is_text ?
 				    "a text signal needs TYPE text" :
 				    "a numeric signal cannot have TYPE text");
+	if ((b.type == PROFILE_DID_UNSIGNED || b.type == PROFILE_DID_SIGNED) &&
+	    len > 8)
+		return fail(c, "%s: a number is at most 8 bytes long", name);
+	if (b.type == PROFILE_DID_BIT && len != 1)
+		return fail(c, "%s: bitN takes LENGTH 1", name);
 	if (n >= 5 && (b.type == PROFILE_DID_TEXT || !parse_double(w[4], &b.scale)))
 		return fail(c, "%s: %s", name, usage);
 	if (n == 6 && !parse_double(w[5], &b.add))
