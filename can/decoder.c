@@ -100,8 +100,9 @@ static void warn_unbound(struct decoder *d, const char *message,
 
 	if (!d->ops->warning)
 		return;
-	snprintf(buf, sizeof(buf), "%s:%u: the DBC has no %s.%s; signal unbound",
-		 d->p->path, line, message, signal);
+	snprintf(buf, sizeof(buf),
+		 "%s:%u: the DBC has no %s.%s; signal unbound", d->p->path,
+		 line, message, signal);
 	d->ops->warning(d->userdata, buf);
 }
 
@@ -151,7 +152,8 @@ static int bind_dbc(struct decoder *d, char *errbuf, size_t errlen)
 		if (!sigs)
 			return -ENOMEM;
 		mb->sigs = sigs;
-		mb->sigs[mb->n++] = (struct sig_bind){ .sig = b->sig, .signal = s };
+		mb->sigs[mb->n++] =
+			(struct sig_bind){ .sig = b->sig, .signal = s };
 	}
 	for (size_t i = 0; i < d->n_msgs; i++) {
 		const struct dbc_message *m = d->msgs[i].msg;

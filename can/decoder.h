@@ -1,4 +1,5 @@
-/* decoder.h: frames in, canonical signals out, as a vehicle profile binds them */
+/* decoder.h: frames in, canonical signals out, as a vehicle profile binds them
+ */
 #pragma once
 
 #include <stddef.h>

@@ -23,11 +23,12 @@ enum frame_flags {
  */
 struct frame {
 	int64_t ts_ns;
-	uint32_t id;   /* without EFF/RTR/ERR flag bits */
-	uint8_t flags; /* enum frame_flags */
-	uint8_t len;   /* payload bytes (RTR: the requested length) */
-	uint8_t len8_dlc; /* classic CAN: raw DLC 9..15 from the "_" suffix, else 0 */
-	char dir;      /* 0, or 'R'/'T' when the log says so */
+	uint32_t id;	  /* without EFF/RTR/ERR flag bits */
+	uint8_t flags;	  /* enum frame_flags */
+	uint8_t len;	  /* payload bytes (RTR: the requested length) */
+	uint8_t len8_dlc; /* classic CAN: raw DLC 9..15 from the "_" suffix,
+			     else 0 */
+	char dir;	  /* 0, or 'R'/'T' when the log says so */
 	char iface[FRAME_IFNAMSIZ];
 	uint8_t data[FRAME_MAX_DATA];
 };

@@ -15,15 +15,23 @@
 struct parse_ctx {
 	struct profile *p;
 	const char *path;
-	char *err;     /* the first error's text, without file:line */
+	char *err; /* the first error's text, without file:line */
 	size_t errlen;
 	bool failed;
 	FILE *f;
 	unsigned lineno; /* of the line inih reads now */
-	bool seen[4][SIG__MAX]; /* per section: a signal bound twice is an error */
+	bool seen[4]
+		 [SIG__MAX]; /* per section: a signal bound twice is an error */
 };
 
-enum section { SEC_PROFILE, SEC_DBC, SEC_OBD, SEC_MONITOR, SEC_DID, SEC_UNKNOWN };
+enum section {
+	SEC_PROFILE,
+	SEC_DBC,
+	SEC_OBD,
+	SEC_MONITOR,
+	SEC_DID,
+	SEC_UNKNOWN
+};
 
 static enum section section_of(const char *s)
 {
@@ -37,7 +45,7 @@ static enum section section_of(const char *s)
 }
 
 __attribute__((format(printf, 2, 3))) static int fail(struct parse_ctx *c,
-						     const char *fmt, ...)
+						      const char *fmt, ...)
 {
 	va_list ap;
 
@@ -148,15 +156,16 @@ static int on_profile_key(struct parse_ctx *c, const char *name,
 			return fail(c, "isotp_timeout_ms: expected 1..60000");
 		c->p->isotp_timeout_ns = (int64_t)v * 1000000;
 	} else {
-		return fail(c, "unknown key '%s' in [profile] (expected name, "
-			       "description, isotp_timeout_ms)",
+		return fail(c,
+			    "unknown key '%s' in [profile] (expected name, "
+			    "description, isotp_timeout_ms)",
 			    name);
 	}
 	return 1;
 }
 
-static int on_dbc_key(struct parse_ctx *c, enum signal_id sig,
-		      const char *name, const char *value, unsigned line)
+static int on_dbc_key(struct parse_ctx *c, enum signal_id sig, const char *name,
+		      const char *value, unsigned line)
 {
 	struct profile *p = c->p;
 	struct profile_dbc_binding *b;
@@ -180,8 +189,8 @@ static int on_dbc_key(struct parse_ctx *c, enum signal_id sig,
 	return 1;
 }
 
-static int on_obd_key(struct parse_ctx *c, enum signal_id sig,
-		      const char *name, char *value)
+static int on_obd_key(struct parse_ctx *c, enum signal_id sig, const char *name,
+		      char *value)
 {
 	struct profile *p = c->p;
 	char *w[3];
@@ -190,8 +199,9 @@ static int on_obd_key(struct parse_ctx *c, enum signal_id sig,
 	int field = 0;
 
 	if (n < 1 || n > 2 || !parse_hex(w[0], 0xff, &pid))
-		return fail(c, "%s: expected PID in hex [FIELD], e.g. 0C or "
-			       "01 mil_on",
+		return fail(c,
+			    "%s: expected PID in hex [FIELD], e.g. 0C or "
+			    "01 mil_on",
 			    name);
 	if (n == 2) {
 		field = obd_pid_field((uint8_t)pid, w[1]);
@@ -200,15 +210,16 @@ static int on_obd_key(struct parse_ctx *c, enum signal_id sig,
 				    pid, w[1]);
 	} else if (obd_pid_field((uint8_t)pid, "value") < 0 &&
 		   obd_pid_field((uint8_t)pid, NULL) < 0) {
-		return fail(c, "%s: PID %02lX is not decoded (or needs a "
-			       "FIELD)",
+		return fail(c,
+			    "%s: PID %02lX is not decoded (or needs a "
+			    "FIELD)",
 			    name, pid);
 	}
 	if (grow((void **)&p->obd, p->n_obd, sizeof(*p->obd)) < 0)
 		return fail(c, "out of memory");
-	p->obd[p->n_obd++] = (struct profile_obd_binding){
-		.sig = sig, .pid = (uint8_t)pid, .field = field
-	};
+	p->obd[p->n_obd++] = (struct profile_obd_binding){ .sig = sig,
+							   .pid = (uint8_t)pid,
+							   .field = field };
 	return 1;
 }
 
@@ -230,8 +241,8 @@ static int on_monitor_key(struct parse_ctx *c, enum signal_id sig,
 	return 1;
 }
 
-static int on_did_key(struct parse_ctx *c, enum signal_id sig,
-		      const char *name, char *value)
+static int on_did_key(struct parse_ctx *c, enum signal_id sig, const char *name,
+		      char *value)
 {
 	static const char usage[] =
 		"expected DID OFFSET LENGTH TYPE [SCALE [OFFSET]] with TYPE "
@@ -272,7 +283,8 @@ static int on_did_key(struct parse_ctx *c, enum signal_id sig,
 		return fail(c, "%s: a number is at most 8 bytes long", name);
 	if (b.type == PROFILE_DID_BIT && len != 1)
 		return fail(c, "%s: bitN takes LENGTH 1", name);
-	if (n >= 5 && (b.type == PROFILE_DID_TEXT || !parse_double(w[4], &b.scale)))
+	if (n >= 5 &&
+	    (b.type == PROFILE_DID_TEXT || !parse_double(w[4], &b.scale)))
 		return fail(c, "%s: %s", name, usage);
 	if (n == 6 && !parse_double(w[5], &b.add))
 		return fail(c, "%s: %s", name, usage);
@@ -298,13 +310,15 @@ static int on_reserved_key(struct parse_ctx *c, enum section sec,
 	if (sec == SEC_OBD && strcmp(name, "ecus") == 0) {
 		n = split(value, w, PROFILE_MAX_ECUS);
 		if (n == 0 || n > PROFILE_MAX_ECUS)
-			return fail(c, "ecus: expected 1 to %d answer IDs in "
-				       "hex, e.g. 7E8 7E9",
+			return fail(c,
+				    "ecus: expected 1 to %d answer IDs in "
+				    "hex, e.g. 7E8 7E9",
 				    PROFILE_MAX_ECUS);
 		for (size_t i = 0; i < n; i++) {
 			if (!parse_hex(w[i], 0x7ff, &v))
-				return fail(c, "ecus: '%s' is not an 11-bit ID "
-					       "in hex",
+				return fail(c,
+					    "ecus: '%s' is not an 11-bit ID "
+					    "in hex",
 					    w[i]);
 			p->obd_ecus[i] = (uint32_t)v;
 		}
@@ -333,8 +347,9 @@ static int on_key(void *user, const char *section, const char *name,
 	if (c->failed)
 		return 1;
 	if (sec == SEC_UNKNOWN)
-		return fail(c, "unknown section [%s] (expected profile, dbc, "
-			       "obd, obd_monitor, did)",
+		return fail(c,
+			    "unknown section [%s] (expected profile, dbc, "
+			    "obd, obd_monitor, did)",
 			    section);
 	if (sec == SEC_PROFILE)
 		return on_profile_key(c, name, value_in);
@@ -346,8 +361,9 @@ static int on_key(void *user, const char *section, const char *name,
 		return r;
 	sig = signal_from_name(name);
 	if (sig == SIG_INVALID)
-		return fail(c, "unknown signal '%s' in [%s] (see the canonical "
-			       "signals in the README)",
+		return fail(c,
+			    "unknown signal '%s' in [%s] (see the canonical "
+			    "signals in the README)",
 			    name, section);
 	if (c->seen[sec - SEC_DBC][sig])
 		return fail(c, "%s bound twice in [%s]", name, section);
@@ -405,8 +421,9 @@ int profile_load(struct profile **ret, const char *path, char *errbuf,
 	}
 	p->did_ecu = 0x12;
 	p->isotp_timeout_ns = 1000000000LL;
-	*c = (struct parse_ctx){ .p = p, .path = path, .err = msg,
-				 .errlen = sizeof(msg), .f = f };
+	*c = (struct parse_ctx){
+		.p = p, .path = path, .err = msg, .errlen = sizeof(msg), .f = f
+	};
 	line = ini_parse_stream(read_line, c, on_key, c);
 	fclose(f);
 	if (line != 0) {
@@ -433,7 +450,8 @@ int profile_load(struct profile **ret, const char *path, char *errbuf,
 	if (!p->name[0]) {
 		const char *base = strrchr(path, '/');
 
-		snprintf(p->name, sizeof(p->name), "%s", base ? base + 1 : path);
+		snprintf(p->name, sizeof(p->name), "%s",
+			 base ? base + 1 : path);
 	}
 	*ret = p;
 	return 0;
@@ -469,8 +487,8 @@ int profile_find(const char *name_or_path, const char *const *search_dirs,
 		return 0;
 	}
 	for (size_t i = 0; search_dirs && search_dirs[i]; i++) {
-		if (asprintf(&path, "%s/%s.ini", search_dirs[i],
-			     name_or_path) < 0)
+		if (asprintf(&path, "%s/%s.ini", search_dirs[i], name_or_path) <
+		    0)
 			return -ENOMEM;
 		if (access(path, R_OK) == 0) {
 			*ret_path = path;

@@ -47,7 +47,8 @@ struct profile_did_binding {
 struct profile {
 	char name[PROFILE_NAME_MAX];
 	char *path;
-	char *dbc_path; /* resolved against the profile's directory; may be NULL */
+	char *dbc_path; /* resolved against the profile's directory; may be NULL
+			 */
 	struct profile_dbc_binding *dbc;
 	size_t n_dbc;
 	struct profile_obd_binding *obd;
@@ -59,9 +60,9 @@ struct profile {
 	/* OBD answers accepted from these IDs (0x7E8..); none listed = all */
 	uint32_t obd_ecus[PROFILE_MAX_ECUS];
 	size_t n_obd_ecus;
-	uint8_t did_ecu;       /* BMW address of the ECU the DIDs are read from */
+	uint8_t did_ecu; /* BMW address of the ECU the DIDs are read from */
 	int64_t isotp_timeout_ns;
-	bool bound[SIG__MAX];  /* the signal has at least one source */
+	bool bound[SIG__MAX]; /* the signal has at least one source */
 };
 
 /*

@@ -3,7 +3,10 @@
 
 #include "signal.h"
 
-#define NUM(n, u, lo, hi) { .name = n, .unit = u, .min = lo, .max = hi }
+#define NUM(n, u, lo, hi)                                  \
+	{                                                  \
+		.name = n, .unit = u, .min = lo, .max = hi \
+	}
 
 /* Ranges are the sensors' physical ones, wide enough for any healthy car. */
 static const struct signal_info signals[SIG__MAX] = {

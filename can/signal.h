@@ -61,7 +61,7 @@ enum signal_id {
 struct signal_info {
 	const char *name; /* as in the spec and the JSON output */
 	const char *unit;
-	bool is_text;     /* vin: a string, never a number */
+	bool is_text; /* vin: a string, never a number */
 	/* the sensor's physical range: outside it a value is implausible */
 	double min, max;
 };
@@ -74,11 +74,12 @@ bool signal_plausible(enum signal_id id, double value);
 
 /* The last value of each canonical signal, with the frame time it came at. */
 struct signal_slot {
-	int64_t ts_ns;  /* frame time of the last update; 0 = never */
-	bool valid;     /* false: never seen, or the ECU answered "no value" */
+	int64_t ts_ns; /* frame time of the last update; 0 = never */
+	bool valid;    /* false: never seen, or the ECU answered "no value" */
 	double value;
 	char text[SIG_VIN_LEN + 1];
-	uint32_t src;   /* CAN ID the value came from (answering ECU or message) */
+	uint32_t
+		src; /* CAN ID the value came from (answering ECU or message) */
 };
 
 struct signal_table {

@@ -17,7 +17,7 @@ struct parse_ctx {
 };
 
 __attribute__((format(printf, 2, 3))) static int fail(struct parse_ctx *p,
-						     const char *fmt, ...)
+						      const char *fmt, ...)
 {
 	va_list ap;
 
@@ -97,9 +97,10 @@ static int on_dtcd(struct parse_ctx *p, const char *name, const char *value)
 			return fail(p, "json: expected yes or no");
 		return 1;
 	} else {
-		return fail(p, "unknown key '%s' in [dtcd] (expected profile, "
-			       "interface, state_dir, etc_dir, lang, tick_ms, "
-			       "json, control_socket)",
+		return fail(p,
+			    "unknown key '%s' in [dtcd] (expected profile, "
+			    "interface, state_dir, etc_dir, lang, tick_ms, "
+			    "json, control_socket)",
 			    name);
 	}
 	if (!*value)
@@ -116,18 +117,21 @@ static int on_mqtt(struct parse_ctx *p, const char *name, const char *value)
 		if (!*value)
 			return fail(p, "host: expected a host name or address");
 		return config_set(&c->mqtt_host, value) < 0 ?
-			       fail(p, "out of memory") : 1;
+			       fail(p, "out of memory") :
+			       1;
 	}
 	if (!strcmp(name, "topic")) {
 		if (!*value || strpbrk(value, "#+"))
 			return fail(p, "topic: expected a topic without "
 				       "wildcards");
 		return config_set(&c->mqtt_topic, value) < 0 ?
-			       fail(p, "out of memory") : 1;
+			       fail(p, "out of memory") :
+			       1;
 	}
 	if (!strcmp(name, "client_id"))
 		return config_set(&c->mqtt_client_id, value) < 0 ?
-			       fail(p, "out of memory") : 1;
+			       fail(p, "out of memory") :
+			       1;
 	if (!strcmp(name, "port")) {
 		if (!parse_int(value, 1, 65535, &n))
 			return fail(p, "port: expected 1..65535");
@@ -140,8 +144,9 @@ static int on_mqtt(struct parse_ctx *p, const char *name, const char *value)
 		c->mqtt_qos = (int)n;
 		return 1;
 	}
-	return fail(p, "unknown key '%s' in [mqtt] (expected host, port, "
-		       "topic, client_id, qos)",
+	return fail(p,
+		    "unknown key '%s' in [mqtt] (expected host, port, "
+		    "topic, client_id, qos)",
 		    name);
 }
 
@@ -181,8 +186,9 @@ static int on_key(void *user, const char *section, const char *name,
 		return on_mqtt(p, name, value);
 	if (!strncmp(section, "detector.", 9) && section[9])
 		return on_detector(p, section + 9, name, value);
-	return fail(p, "unknown section [%s] (expected dtcd, mqtt, "
-		       "detector.NAME)",
+	return fail(p,
+		    "unknown section [%s] (expected dtcd, mqtt, "
+		    "detector.NAME)",
 		    section);
 }
 

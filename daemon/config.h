@@ -12,12 +12,12 @@ struct config_detector_key {
 };
 
 struct config {
-	char *path;     /* NULL: built-in defaults */
-	char *profile;  /* name or path */
+	char *path;    /* NULL: built-in defaults */
+	char *profile; /* name or path */
 	char *interface;
 	char *state_dir; /* NULL: no persistence */
 	char *lang;
-	char *etc_dir;   /* where profiles/, dtc.ini and actions live */
+	char *etc_dir; /* where profiles/, dtc.ini and actions live */
 	unsigned tick_ms;
 	bool json;
 	char *mqtt_host; /* NULL: no MQTT */

@@ -46,7 +46,7 @@ static void text_event(void *state, const struct dtc_event *ev,
 				"%s  ecu %03X: engine light %s, %d stored "
 				"emission code(s)\n",
 				ts, ev->ecu_id,
-				ev->mil_on > 0	    ? "ON" :
+				ev->mil_on > 0	? "ON" :
 				ev->mil_on == 0 ? "off" :
 						  "unknown",
 				ev->dtc_count);

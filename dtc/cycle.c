@@ -1,4 +1,5 @@
-/* cycle.c: operation and warm-up cycles from engine speed, run state, coolant */
+/* cycle.c: operation and warm-up cycles from engine speed, run state, coolant
+ */
 #include <string.h>
 
 #include "cycle.h"
@@ -31,8 +32,7 @@ void cycle_init(struct cycle *c, const struct cycle_config *cfg)
  */
 static bool start_condition(const struct cycle *c)
 {
-	return (c->have_rpm && c->rpm >= c->cfg.start_rpm) ||
-	       c->run_state == 2;
+	return (c->have_rpm && c->rpm >= c->cfg.start_rpm) || c->run_state == 2;
 }
 
 static bool stop_condition(const struct cycle *c)
@@ -41,8 +41,7 @@ static bool stop_condition(const struct cycle *c)
 		return false;
 	if (c->have_rpm && c->rpm >= c->cfg.stop_rpm)
 		return false;
-	return (c->have_rpm && c->rpm < c->cfg.stop_rpm) ||
-	       c->run_state == 0;
+	return (c->have_rpm && c->rpm < c->cfg.stop_rpm) || c->run_state == 0;
 }
 
 static enum cycle_change start(struct cycle *c, int64_t ts_ns)
@@ -104,7 +103,8 @@ enum cycle_change cycle_on_signal(struct cycle *c, int64_t ts_ns,
 		break;
 	case SIG_COOLANT_TEMP_C:
 		if (!c->running) {
-			/* the latest value before the start counts as "at start" */
+			/* the latest value before the start counts as "at
+			 * start" */
 			c->coolant_at_start = value;
 			c->have_coolant_start = true;
 			c->coolant_max = value;

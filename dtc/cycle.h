@@ -7,12 +7,12 @@
 #include "signal.h"
 
 struct cycle_config {
-	double start_rpm;      /* 400: running when at or above ... */
-	int64_t start_ns;      /* ... for 1 s, or engine_run_state = 2 */
-	double stop_rpm;       /* 50: standing when below ... */
-	int64_t stop_ns;       /* ... for 2 s, or engine_run_state = 0 */
-	double warmup_rise_c;  /* 22 */
-	double warmup_min_c;   /* 70 */
+	double start_rpm;     /* 400: running when at or above ... */
+	int64_t start_ns;     /* ... for 1 s, or engine_run_state = 2 */
+	double stop_rpm;      /* 50: standing when below ... */
+	int64_t stop_ns;      /* ... for 2 s, or engine_run_state = 0 */
+	double warmup_rise_c; /* 22 */
+	double warmup_min_c;  /* 70 */
 };
 
 enum cycle_change {
@@ -23,7 +23,7 @@ enum cycle_change {
 
 struct cycle {
 	struct cycle_config cfg;
-	bool running;          /* inside an operation cycle */
+	bool running;	       /* inside an operation cycle */
 	bool cond_active;      /* the start/stop condition holds ... */
 	int64_t cond_since_ns; /* ... since this frame time */
 	int64_t started_ns;    /* when the current/last cycle started */
@@ -35,7 +35,7 @@ struct cycle {
 	unsigned operation_cycles; /* completed and running, since creation */
 	double rpm;
 	bool have_rpm;
-	int run_state;         /* -1 unknown */
+	int run_state; /* -1 unknown */
 };
 
 void cycle_config_default(struct cycle_config *cfg);

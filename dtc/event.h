@@ -44,8 +44,8 @@ struct dtc_event {
 	const struct dtc_freeze_frame *freeze_frame; /* may be NULL */
 	/* DTC_EVENT_ECU only */
 	uint32_t ecu_id;      /* answering CAN ID, e.g. 0x7E8 */
-	int mil_on;           /* -1 unknown */
-	int dtc_count;        /* -1 unknown */
+	int mil_on;	      /* -1 unknown */
+	int dtc_count;	      /* -1 unknown */
 	const char *ecu_kind; /* "stored", "pending", "permanent" for codes */
 };
 

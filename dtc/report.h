@@ -23,7 +23,8 @@ struct dtc_report {
 	const char *code;     /* "P0301" */
 	const char *detector; /* "misfire" */
 	enum dtc_result result;
-	enum dtc_severity severity; /* DEFAULT, or e.g. CRITICAL for P1D04 >= 125 °C */
+	enum dtc_severity
+		severity; /* DEFAULT, or e.g. CRITICAL for P1D04 >= 125 °C */
 	bool confirm_now; /* catalyst damage, coolant low, emergency program */
 };
 

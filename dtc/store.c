@@ -211,8 +211,8 @@ static int setup(struct dtc_store *s, const char *path, char *errbuf,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, schema, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(s->db, "PRAGMA user_version=1; COMMIT",
-				  NULL, NULL, NULL);
+		rc = sqlite3_exec(s->db, "PRAGMA user_version=1; COMMIT", NULL,
+				  NULL, NULL);
 	if (rc != SQLITE_OK)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {

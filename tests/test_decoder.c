@@ -11,7 +11,7 @@
 #include "decoder.h"
 #include "test_hex.h"
 
-#define MS(x) ((int64_t)(x) * 1000000)
+#define MS(x) ((int64_t)(x)*1000000)
 
 struct seen {
 	int64_t ts_ns;
@@ -38,8 +38,10 @@ static void on_signal(void *ud, int64_t ts_ns, enum signal_id id,
 	struct rec *r = ud;
 
 	assert_true(r->n < 64);
-	r->s[r->n] = (struct seen){ .ts_ns = ts_ns, .id = id,
-				    .valid = slot->valid, .value = slot->value,
+	r->s[r->n] = (struct seen){ .ts_ns = ts_ns,
+				    .id = id,
+				    .valid = slot->valid,
+				    .value = slot->value,
 				    .src = slot->src };
 	memcpy(r->s[r->n].text, slot->text, sizeof(slot->text));
 	r->n++;
@@ -168,7 +170,8 @@ static void test_dids(void **state)
 	assert_near(find(&f->r, SIG_VANOS_INTAKE_ACTUAL_DEG)->value, 118.5);
 	assert_near(find(&f->r, SIG_VANOS_EXHAUST_TARGET_DEG)->value, -30.0);
 	assert_near(find(&f->r, SIG_VANOS_EXHAUST_ACTUAL_DEG)->value, -31.2);
-	assert_int_equal(find(&f->r, SIG_VANOS_EXHAUST_ACTUAL_DEG)->ts_ns, MS(15));
+	assert_int_equal(find(&f->r, SIG_VANOS_EXHAUST_ACTUAL_DEG)->ts_ns,
+			 MS(15));
 	assert_int_equal(find(&f->r, SIG_VANOS_EXHAUST_ACTUAL_DEG)->src, 0x612);
 
 	/* 5A30: heater on, 12.34 A; then 7F 22 31: "no value", not zero */
@@ -200,11 +203,11 @@ static void test_vin_and_bits(void **state)
 	struct fixture *f = *state;
 
 	feed(f, MS(50), 0x6F1, "120322F190555555");
-	feed(f, MS(51), 0x612, "F11014 62F190 57 42");      /* 62 F1 90 W B */
+	feed(f, MS(51), 0x612, "F11014 62F190 57 42"); /* 62 F1 90 W B */
 	feed(f, MS(52), 0x6F1, "1230000055555555");
-	feed(f, MS(53), 0x612, "F1 21 41 50 48 35 43 35");   /* A P H 5 C 5 */
-	feed(f, MS(54), 0x612, "F1 22 35 46 42 31 32 33");   /* 5 F B 1 2 3 */
-	feed(f, MS(55), 0x612, "F1 23 34 35 36 55 55 55");   /* 4 5 6 */
+	feed(f, MS(53), 0x612, "F1 21 41 50 48 35 43 35"); /* A P H 5 C 5 */
+	feed(f, MS(54), 0x612, "F1 22 35 46 42 31 32 33"); /* 5 F B 1 2 3 */
+	feed(f, MS(55), 0x612, "F1 23 34 35 36 55 55 55"); /* 4 5 6 */
 	assert_string_equal(find(&f->r, SIG_VIN)->text, "WBAPH5C55FB123456");
 	/* 5A21 = 0x02: power reduced, no emergency program */
 	feed(f, MS(60), 0x6F1, "1203225A21555555");
@@ -267,11 +270,15 @@ static void test_obd_generic(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_broadcasts, setup_bmw, teardown),
+		cmocka_unit_test_setup_teardown(test_broadcasts, setup_bmw,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_dids, setup_bmw, teardown),
-		cmocka_unit_test_setup_teardown(test_vin_and_bits, setup_bmw, teardown),
-		cmocka_unit_test_setup_teardown(test_obd_ecu_filter, setup_bmw, teardown),
-		cmocka_unit_test_setup_teardown(test_obd_generic, setup_obd, teardown),
+		cmocka_unit_test_setup_teardown(test_vin_and_bits, setup_bmw,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_obd_ecu_filter, setup_bmw,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_obd_generic, setup_obd,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,5 @@
-/* test_det_fuel_heater.c: heater on (P1D02) and battery drain (P1D03), parked */
+/* test_det_fuel_heater.c: heater on (P1D02) and battery drain (P1D03), parked
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,10 +31,16 @@
 #define HEATER_AT_STOP_LATENCY (2 + HEATER_LATENCY)
 #define DRAIN_LATENCY (120 + 1.1)
 
-#define FAILED_NOW(code, onset, latency)                                       \
-	{ code, DTC_RESULT_FAILED, DTC_SEVERITY_DEFAULT, true, onset, latency }
-#define PASSED(code, onset, latency)                                           \
-	{ code, DTC_RESULT_PASSED, DTC_SEVERITY_DEFAULT, false, onset, latency }
+#define FAILED_NOW(code, onset, latency)                                    \
+	{                                                                   \
+		code, DTC_RESULT_FAILED, DTC_SEVERITY_DEFAULT, true, onset, \
+			latency                                             \
+	}
+#define PASSED(code, onset, latency)                                         \
+	{                                                                    \
+		code, DTC_RESULT_PASSED, DTC_SEVERITY_DEFAULT, false, onset, \
+			latency                                              \
+	}
 
 static const struct harness_case cases[] = {
 	{

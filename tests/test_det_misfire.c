@@ -18,11 +18,10 @@
 #define END 400.0
 
 /* the DME DID 0x5A10 is polled at 1 Hz */
-#define CNT(n, ...)                                                            \
-	TRACK_COUNTER(SIG_MISFIRE_COUNT_CYL_##n, 1, 0, __VA_ARGS__)
+#define CNT(n, ...) TRACK_COUNTER(SIG_MISFIRE_COUNT_CYL_##n, 1, 0, __VA_ARGS__)
 #define CLEAN(n) CNT(n, { 0, 0 })
 /* misfiring at rate % from t0 on */
-#define FAULT(n, t0, rate)                                                     \
+#define FAULT(n, t0, rate) \
 	CNT(n, { 0, 0 }, { t0, 0 }, { END, PCT(rate) * (END - (t0)) })
 
 /*
@@ -35,12 +34,21 @@
 /* the first window completes 1 s (cycle start) + 20 s after the start */
 #define PASS_LATENCY (1 + 20 + 0.5)
 
-#define FAILED(code, onset, latency)                                           \
-	{ code, DTC_RESULT_FAILED, DTC_SEVERITY_DEFAULT, false, onset, latency }
-#define FAILED_NOW(code, onset, latency)                                       \
-	{ code, DTC_RESULT_FAILED, DTC_SEVERITY_DEFAULT, true, onset, latency }
-#define PASSED(code, onset, latency)                                           \
-	{ code, DTC_RESULT_PASSED, DTC_SEVERITY_DEFAULT, false, onset, latency }
+#define FAILED(code, onset, latency)                                         \
+	{                                                                    \
+		code, DTC_RESULT_FAILED, DTC_SEVERITY_DEFAULT, false, onset, \
+			latency                                              \
+	}
+#define FAILED_NOW(code, onset, latency)                                    \
+	{                                                                   \
+		code, DTC_RESULT_FAILED, DTC_SEVERITY_DEFAULT, true, onset, \
+			latency                                             \
+	}
+#define PASSED(code, onset, latency)                                         \
+	{                                                                    \
+		code, DTC_RESULT_PASSED, DTC_SEVERITY_DEFAULT, false, onset, \
+			latency                                              \
+	}
 
 static const struct harness_case cases[] = {
 	{

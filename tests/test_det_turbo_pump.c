@@ -21,10 +21,15 @@
 #define HIGH_LATENCY (10 + 1.1)
 #define CRITICAL_LATENCY (2 + 1.1)
 
-#define FAILED(code, sev, confirm, onset, latency)                             \
-	{ code, DTC_RESULT_FAILED, sev, confirm, onset, latency }
-#define PASSED(code, onset, latency)                                           \
-	{ code, DTC_RESULT_PASSED, DTC_SEVERITY_DEFAULT, false, onset, latency }
+#define FAILED(code, sev, confirm, onset, latency)                    \
+	{                                                             \
+		code, DTC_RESULT_FAILED, sev, confirm, onset, latency \
+	}
+#define PASSED(code, onset, latency)                                         \
+	{                                                                    \
+		code, DTC_RESULT_PASSED, DTC_SEVERITY_DEFAULT, false, onset, \
+			latency                                              \
+	}
 
 static const struct harness_case cases[] = {
 	{

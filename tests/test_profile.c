@@ -1,4 +1,5 @@
-/* test_profile.c: vehicle profiles: the shipped ones, and every error's file:line */
+/* test_profile.c: vehicle profiles: the shipped ones, and every error's
+ * file:line */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,7 +46,8 @@ static void test_bmw_reference(void **state)
 	assert_string_equal(p->name, "bmw-reference");
 	for (int i = 0; i < SIG__MAX; i++) {
 		/* not in the reference vehicle: 12 cylinders, an odometer */
-		if ((i >= SIG_MISFIRE_COUNT_CYL_7 && i <= SIG_MISFIRE_COUNT_CYL_12) ||
+		if ((i >= SIG_MISFIRE_COUNT_CYL_7 &&
+		     i <= SIG_MISFIRE_COUNT_CYL_12) ||
 		    i == SIG_ODOMETER_KM)
 			continue;
 		if (!p->bound[i])
@@ -97,7 +99,8 @@ static const struct bad_case bad[] = {
 	  "unknown signal 'engine_speed'" },
 	{ "[dbc]\nfile = a.dbc\n\nengine_speed_rpm = AccPedal\n", 4,
 	  "MESSAGE.SIGNAL" },
-	{ "[dbc]\nfile = a.dbc\nengine_speed_rpm = A.B\nengine_speed_rpm = C.D\n",
+	{ "[dbc]\nfile = a.dbc\nengine_speed_rpm = A.B\nengine_speed_rpm = "
+	  "C.D\n",
 	  4, "bound twice" },
 	{ "[obd]\nengine_speed_rpm = 0G\n", 2, "PID in hex" },
 	{ "[obd]\necu_mil_on = 01 lamp\n", 2, "no field 'lamp'" },
@@ -129,8 +132,8 @@ static void test_bad_profiles(void **state)
 		snprintf(want, sizeof(want), "%s:%u: ", path, bad[i].line);
 		if (strncmp(err, want, strlen(want)) != 0 ||
 		    !strstr(err, bad[i].what))
-			fail_msg("case %zu: '%s', want '%s... %s'", i, err, want,
-				 bad[i].what);
+			fail_msg("case %zu: '%s', want '%s... %s'", i, err,
+				 want, bad[i].what);
 		assert_null(p);
 		unlink(path);
 		free(path);
@@ -139,7 +142,8 @@ static void test_bad_profiles(void **state)
 
 static void test_dbc_without_file(void **state)
 {
-	char *path = write_tmp("[dbc]\nengine_speed_rpm = AccPedal.EngineSpeed\n");
+	char *path =
+		write_tmp("[dbc]\nengine_speed_rpm = AccPedal.EngineSpeed\n");
 	char err[512] = "";
 	struct profile *p = NULL;
 
@@ -147,9 +151,9 @@ static void test_dbc_without_file(void **state)
 	assert_non_null(strstr(err, "names no file"));
 	unlink(path);
 	free(path);
-	assert_int_equal(profile_load(&p, "/nonexistent/x.ini", err,
-				      sizeof(err)),
-			 -ENOENT);
+	assert_int_equal(
+		profile_load(&p, "/nonexistent/x.ini", err, sizeof(err)),
+		-ENOENT);
 	assert_non_null(strstr(err, "/nonexistent/x.ini"));
 }
 
@@ -158,7 +162,8 @@ static void test_find(void **state)
 	char dir[4096], *path = NULL;
 	const char *dirs[] = { "/nonexistent", dir, NULL };
 
-	snprintf(dir, sizeof(dir), "%s/etc/profiles", getenv("DTCD_SOURCE_ROOT"));
+	snprintf(dir, sizeof(dir), "%s/etc/profiles",
+		 getenv("DTCD_SOURCE_ROOT"));
 	assert_int_equal(profile_find("obd2-generic", dirs, &path), 0);
 	assert_non_null(strstr(path, "/etc/profiles/obd2-generic.ini"));
 	free(path);
