@@ -144,3 +144,20 @@ size_t harness_count(const struct harness *h, enum dtc_result result);
 
 /* The whole table-driven check of one case (a cmocka test body). */
 void harness_run_case(void **state);
+
+/* the expected reports of a case: code, onset and latency bound in s */
+#define FAILED(code, onset, latency)                                         \
+	{                                                                    \
+		code, DTC_RESULT_FAILED, DTC_SEVERITY_DEFAULT, false, onset, \
+			latency                                              \
+	}
+#define FAILED_NOW(code, onset, latency)                                    \
+	{                                                                   \
+		code, DTC_RESULT_FAILED, DTC_SEVERITY_DEFAULT, true, onset, \
+			latency                                             \
+	}
+#define PASSED(code, onset, latency)                                         \
+	{                                                                    \
+		code, DTC_RESULT_PASSED, DTC_SEVERITY_DEFAULT, false, onset, \
+			latency                                              \
+	}

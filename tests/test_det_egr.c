@@ -24,22 +24,6 @@
 /* cycle start (1 s) + hot_s + poll */
 #define PASS_LATENCY (1 + 30 + 1.1)
 
-#define FAILED(code, onset, latency)                                         \
-	{                                                                    \
-		code, DTC_RESULT_FAILED, DTC_SEVERITY_DEFAULT, false, onset, \
-			latency                                              \
-	}
-#define FAILED_NOW(code, onset, latency)                                    \
-	{                                                                   \
-		code, DTC_RESULT_FAILED, DTC_SEVERITY_DEFAULT, true, onset, \
-			latency                                             \
-	}
-#define PASSED(code, onset, latency)                                         \
-	{                                                                    \
-		code, DTC_RESULT_PASSED, DTC_SEVERITY_DEFAULT, false, onset, \
-			latency                                              \
-	}
-
 static const struct harness_case cases[] = {
 	{
 		.name = "hot after the cooler: P2457",

@@ -31,17 +31,6 @@
 #define HEATER_AT_STOP_LATENCY (2 + HEATER_LATENCY)
 #define DRAIN_LATENCY (120 + 1.1)
 
-#define FAILED_NOW(code, onset, latency)                                    \
-	{                                                                   \
-		code, DTC_RESULT_FAILED, DTC_SEVERITY_DEFAULT, true, onset, \
-			latency                                             \
-	}
-#define PASSED(code, onset, latency)                                         \
-	{                                                                    \
-		code, DTC_RESULT_PASSED, DTC_SEVERITY_DEFAULT, false, onset, \
-			latency                                              \
-	}
-
 static const struct harness_case cases[] = {
 	{
 		.name = "heater stuck on after the engine stops: P1D02",

@@ -34,22 +34,6 @@
 /* the first window completes 1 s (cycle start) + 20 s after the start */
 #define PASS_LATENCY (1 + 20 + 0.5)
 
-#define FAILED(code, onset, latency)                                         \
-	{                                                                    \
-		code, DTC_RESULT_FAILED, DTC_SEVERITY_DEFAULT, false, onset, \
-			latency                                              \
-	}
-#define FAILED_NOW(code, onset, latency)                                    \
-	{                                                                   \
-		code, DTC_RESULT_FAILED, DTC_SEVERITY_DEFAULT, true, onset, \
-			latency                                             \
-	}
-#define PASSED(code, onset, latency)                                         \
-	{                                                                    \
-		code, DTC_RESULT_PASSED, DTC_SEVERITY_DEFAULT, false, onset, \
-			latency                                              \
-	}
-
 static const struct harness_case cases[] = {
 	{
 		.name = "cylinder 3 at 5 % sets P0303",

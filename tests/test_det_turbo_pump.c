@@ -21,14 +21,9 @@
 #define HIGH_LATENCY (10 + 1.1)
 #define CRITICAL_LATENCY (2 + 1.1)
 
-#define FAILED(code, sev, confirm, onset, latency)                    \
+#define FAILED_AS(code, sev, confirm, onset, latency)                 \
 	{                                                             \
 		code, DTC_RESULT_FAILED, sev, confirm, onset, latency \
-	}
-#define PASSED(code, onset, latency)                                         \
-	{                                                                    \
-		code, DTC_RESULT_PASSED, DTC_SEVERITY_DEFAULT, false, onset, \
-			latency                                              \
 	}
 
 static const struct harness_case cases[] = {
@@ -41,7 +36,7 @@ static const struct harness_case cases[] = {
 		},
 		.expect = {
 			PASSED("P2600", 0, PUMP_LATENCY),
-			FAILED("P2600", DTC_SEVERITY_DEFAULT, false, 50,
+			FAILED_AS("P2600", DTC_SEVERITY_DEFAULT, false, 50,
 			       PUMP_LATENCY),
 			PASSED("P1D04", 0, HIGH_LATENCY),
 		},
@@ -54,7 +49,7 @@ static const struct harness_case cases[] = {
 			SPEED({ 0, 1800 }, { 40, 1800 }, { 40, 90 }), TEMP_OK,
 		},
 		.expect = {
-			FAILED("P2600", DTC_SEVERITY_DEFAULT, false, 40,
+			FAILED_AS("P2600", DTC_SEVERITY_DEFAULT, false, 40,
 			       PUMP_LATENCY),
 		},
 	},
@@ -78,7 +73,7 @@ static const struct harness_case cases[] = {
 		},
 		.expect = {
 			PASSED("P1D04", 0, HIGH_LATENCY),
-			FAILED("P1D04", DTC_SEVERITY_HIGH, false, 100,
+			FAILED_AS("P1D04", DTC_SEVERITY_HIGH, false, 100,
 			       HIGH_LATENCY),
 		},
 	},
@@ -90,7 +85,7 @@ static const struct harness_case cases[] = {
 			TEMP({ 0, 95 }, { 100, 95 }, { 100, 130 }),
 		},
 		.expect = {
-			FAILED("P1D04", DTC_SEVERITY_CRITICAL, true, 100,
+			FAILED_AS("P1D04", DTC_SEVERITY_CRITICAL, true, 100,
 			       CRITICAL_LATENCY),
 		},
 	},
@@ -103,9 +98,9 @@ static const struct harness_case cases[] = {
 			TEMP({ 0, 105 }, { 100, 105 }, { 130, 135 }),
 		},
 		.expect = {
-			FAILED("P1D04", DTC_SEVERITY_HIGH, false, 110,
+			FAILED_AS("P1D04", DTC_SEVERITY_HIGH, false, 110,
 			       HIGH_LATENCY),
-			FAILED("P1D04", DTC_SEVERITY_CRITICAL, true, 120,
+			FAILED_AS("P1D04", DTC_SEVERITY_CRITICAL, true, 120,
 			       CRITICAL_LATENCY),
 		},
 	},
@@ -139,7 +134,7 @@ static const struct harness_case cases[] = {
 			TEMP({ 0, 100 }),
 		},
 		.expect = {
-			FAILED("P2600", DTC_SEVERITY_DEFAULT, false, 100,
+			FAILED_AS("P2600", DTC_SEVERITY_DEFAULT, false, 100,
 			       PUMP_LATENCY),
 		},
 	},
@@ -204,7 +199,7 @@ static const struct harness_case cases[] = {
 			TEMP({ 0, 95 }, { 30, 95 }, { 30, 110 }),
 		},
 		.expect = {
-			FAILED("P1D04", DTC_SEVERITY_HIGH, false, 30,
+			FAILED_AS("P1D04", DTC_SEVERITY_HIGH, false, 30,
 			       HIGH_LATENCY),
 		},
 	},

@@ -24,22 +24,6 @@
 /* engine start (1 s) + pass_s (10 s) + poll period */
 #define PASS_LATENCY 11.3
 
-#define FAILED(code, onset, latency)                                         \
-	{                                                                    \
-		code, DTC_RESULT_FAILED, DTC_SEVERITY_DEFAULT, false, onset, \
-			latency                                              \
-	}
-#define FAILED_NOW(code, onset, latency)                                    \
-	{                                                                   \
-		code, DTC_RESULT_FAILED, DTC_SEVERITY_DEFAULT, true, onset, \
-			latency                                             \
-	}
-#define PASSED(code, onset, latency)                                         \
-	{                                                                    \
-		code, DTC_RESULT_PASSED, DTC_SEVERITY_DEFAULT, false, onset, \
-			latency                                              \
-	}
-
 static const struct harness_case cases[] = {
 	{
 		.name = "intake deviation sets P0011",

@@ -258,11 +258,6 @@ static const struct harness_case age_cases[] = {
 };
 
 #define CLEAN_CYL(n) TRACK_COUNTER(SIG_MISFIRE_COUNT_CYL_##n, 1, 0, { 0, 0 })
-#define PASSED(code, onset, latency)                                         \
-	{                                                                    \
-		code, DTC_RESULT_PASSED, DTC_SEVERITY_DEFAULT, false, onset, \
-			latency                                              \
-	}
 
 /*
  * A healthy car through a whole day's trip: ignition, cold start with
