@@ -42,6 +42,7 @@ struct pipeline {
 	int64_t last_tick_ns;
 	int64_t last_ts_ns;
 	bool have_ts;
+	unsigned long frames;
 	struct last_value last[SIG__MAX][SRCS_PER_SIGNAL];
 };
 
@@ -308,6 +309,7 @@ void pipeline_feed(struct pipeline *p, const struct frame *f)
 		pipeline_tick(p, f->ts_ns);
 	}
 	p->last_ts_ns = f->ts_ns;
+	p->frames++;
 	decoder_feed(p->decoder, f);
 }
 
@@ -329,4 +331,39 @@ int pipeline_clear(struct pipeline *p, int64_t ts_ns, const char *code)
 	if (!p->manager)
 		return -EOPNOTSUPP;
 	return dtc_manager_clear(p->manager, ts_ns, code);
+}
+
+/* ---- accessors for the control socket and MQTT ---- */
+
+const struct dtc_manager *pipeline_manager(const struct pipeline *p)
+{
+	return p->manager;
+}
+
+const struct catalogue *pipeline_catalogue(const struct pipeline *p)
+{
+	return p->catalogue;
+}
+
+const struct signal_table *pipeline_signals(const struct pipeline *p)
+{
+	return &p->table;
+}
+
+int64_t pipeline_now(const struct pipeline *p)
+{
+	if (!p->have_ts)
+		return 0;
+	return p->last_ts_ns > p->last_tick_ns ? p->last_ts_ns :
+						 p->last_tick_ns;
+}
+
+unsigned long pipeline_frames(const struct pipeline *p)
+{
+	return p->frames;
+}
+
+const char *pipeline_profile_name(const struct pipeline *p)
+{
+	return p->profile->name;
 }
