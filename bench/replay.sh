@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 build=${BUILD:-build-bench}
 runs=${RUNS:-3}
 if [ ! -f "$build/build.ninja" ]; then
-	meson setup "$build" --buildtype=release -Db_ndebug=true >/dev/null
+	meson setup "$build" --buildtype=release -Db_ndebug=true -Db_lto=true >/dev/null
 fi
 meson compile -C "$build" >/dev/null
 tmp=$(mktemp -d)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "output.h"
 
@@ -10,13 +11,29 @@ struct text_out {
 	FILE *out;
 };
 
+/*
+ * People read wall-clock time: a log with absolute timestamps (after 2001)
+ * shows the UTC date and time, a relative one its seconds.
+ */
+static void format_time(char *buf, size_t len, int64_t ts_ns)
+{
+	time_t sec = (time_t)(ts_ns / 1000000000LL);
+	struct tm tm;
+
+	if (ts_ns < 1000000000LL * 1000000000LL || !gmtime_r(&sec, &tm)) {
+		output_format_ts(buf, len, ts_ns);
+		return;
+	}
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
 static void text_event(void *state, const struct dtc_event *ev,
 		       const char *action, const char *title)
 {
 	struct text_out *t = state;
 	char ts[32];
 
-	output_format_ts(ts, sizeof(ts), ev->ts_ns);
+	format_time(ts, sizeof(ts), ev->ts_ns);
 	if (ev->type == DTC_EVENT_ECU) {
 		if (ev->ecu_kind)
 			fprintf(t->out, "%s  ecu %03X reports %s code %s\n", ts,

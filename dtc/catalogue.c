@@ -19,10 +19,8 @@ enum field {
 };
 
 static const char *const field_names[F__MAX] = {
-	[F_TITLE] = "title",
-	[F_DESCRIPTION] = "description",
-	[F_SEVERITY] = "severity",
-	[F_DRIVER_ADVICE] = "driver_advice",
+	[F_TITLE] = "title",	   [F_DESCRIPTION] = "description",
+	[F_SEVERITY] = "severity", [F_DRIVER_ADVICE] = "driver_advice",
 	[F_ACTION] = "action",
 };
 
@@ -55,9 +53,13 @@ static char *line_reader(char *str, int num, void *stream)
 
 	if (!r)
 		return NULL;
-	/* a chunk that begins a line is a new line; a long line comes in parts */
-	if (ini->at_bol)
+	/* a chunk that begins a line is a new line; a long line comes in parts
+	 */
+	if (ini->at_bol) {
 		ini->line++;
+		if (str[strspn(str, " \t")] == '[')
+			ini->section_line = ini->line;
+	}
 	len = strlen(str);
 	ini->at_bol = len > 0 && str[len - 1] == '\n';
 	if (!ini->at_bol && !feof(ini->f) && !ini->long_line)
@@ -138,12 +140,12 @@ static struct entry *entry_get(struct load_ctx *x, const char *section)
 	struct catalogue *c = x->c;
 	struct entry *e;
 
-	if (c->n && strcmp(c->entries[c->n - 1].pub.code, section) == 0)
+	if (c->n && c->entries[c->n - 1].line == x->ini.section_line)
 		return &c->entries[c->n - 1];
 	for (size_t i = 0; i < c->n; i++)
 		if (strcmp(c->entries[i].pub.code, section) == 0) {
-			fail(x, x->ini.line, "section [%s] appears twice",
-			     section);
+			fail(x, x->ini.section_line,
+			     "section [%s] appears twice", section);
 			return NULL;
 		}
 	if (c->n == c->cap) {
@@ -160,7 +162,7 @@ static struct entry *entry_get(struct load_ctx *x, const char *section)
 	e->pub.code = strdup(section);
 	if (!e->pub.code)
 		return NULL;
-	e->line = x->ini.line;
+	e->line = x->ini.section_line;
 	c->n++;
 	return e;
 }
@@ -191,7 +193,7 @@ static int handler(void *user, const char *section, const char *name,
 		return 0;
 	}
 	if (!catalogue_code_valid(section)) {
-		fail(x, x->ini.line,
+		fail(x, x->ini.section_line,
 		     "section [%s]: expected a DTC code such as [P0301]",
 		     section);
 		return 0;
@@ -202,7 +204,8 @@ static int handler(void *user, const char *section, const char *name,
 	if (f == F__MAX) {
 		fail(x, x->ini.line,
 		     "unknown key '%s' (expected title, description, "
-		     "severity, driver_advice or action)", name);
+		     "severity, driver_advice or action)",
+		     name);
 		return 0;
 	}
 	e = entry_get(x, section);
@@ -216,7 +219,8 @@ static int handler(void *user, const char *section, const char *name,
 		if (catalogue_parse_severity(value, &e->pub.severity) < 0) {
 			fail(x, x->ini.line,
 			     "severity '%s': expected low, medium, high or "
-			     "critical", value);
+			     "critical",
+			     value);
 			return 0;
 		}
 	}
@@ -261,7 +265,8 @@ static int check_complete(struct load_ctx *x)
 int catalogue_load(struct catalogue **ret, const char *path, const char *lang,
 		   char *errbuf, size_t errlen)
 {
-	struct load_ctx x = { .path = path, .errbuf = errbuf,
+	struct load_ctx x = { .path = path,
+			      .errbuf = errbuf,
 			      .errlen = errlen };
 	char file[4096];
 	struct stat st;
@@ -271,8 +276,7 @@ int catalogue_load(struct catalogue **ret, const char *path, const char *lang,
 		errbuf[0] = '\0';
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		if (!lang || !*lang || strchr(lang, '/')) {
-			snprintf(errbuf, errlen, "%s: no language given",
-				 path);
+			snprintf(errbuf, errlen, "%s: no language given", path);
 			return -EINVAL;
 		}
 		snprintf(file, sizeof(file), "%s/actions.%s.ini", path, lang);
@@ -289,10 +293,10 @@ int catalogue_load(struct catalogue **ret, const char *path, const char *lang,
 		if (r == x.ini.long_line || r < x.fail_line)
 			x.failed = false;
 		fail(&x, r,
-		     r == x.ini.long_line
-			     ? "line longer than 199 characters (continue "
-			       "a value on indented lines)"
-			     : "expected [CODE] or key = value");
+		     r == x.ini.long_line ?
+			     "line longer than 199 characters (continue "
+			     "a value on indented lines)" :
+			     "expected [CODE] or key = value");
 		r = -EINVAL;
 	} else if (x.c->n == 0) {
 		snprintf(errbuf, errlen, "%s: no entries", x.path);

@@ -8,12 +8,12 @@
 #include "report.h"
 
 struct catalogue_entry {
-	const char *code;          /* "P0303" */
-	const char *title;         /* one line */
-	const char *description;   /* what the fault is and what it can cause */
+	const char *code;	 /* "P0303" */
+	const char *title;	 /* one line */
+	const char *description; /* what the fault is and what it can cause */
 	enum dtc_severity severity;
 	const char *driver_advice; /* what to do now, e.g. stop safely */
-	const char *action;        /* the workshop check, recall facts */
+	const char *action;	   /* the workshop check, recall facts */
 };
 
 struct catalogue;
@@ -46,7 +46,8 @@ int catalogue_parse_severity(const char *s, enum dtc_severity *ret_severity);
  * does not pass it). Shared by the catalogue and the manager's dtc.ini.
  */
 struct catalogue_ini {
-	int line;      /* the line the handler is called for */
+	int line;	  /* the line the handler is called for */
+	int section_line; /* the line of the last [section] header */
 	FILE *f;
 	bool at_bol;   /* the last chunk read ended a line */
 	int long_line; /* first line longer than inih's buffer, 0 = none */

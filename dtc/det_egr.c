@@ -92,22 +92,25 @@ static int egr_init(struct detector *d)
 static void check_hot(struct det_egr *e, int64_t now_ns)
 {
 	double coolant, valve, t, level;
+	int64_t at = now_ns;
 	bool hot;
 
 	if (detector_get(&e->base, SIG_COOLANT_LEVEL_LOW, now_ns, &level) &&
 	    level >= 0.5 && detector_engine_running(&e->base))
 		e->level_low_seen = true;
 	if (!detector_engine_running(&e->base) ||
-	    !detector_get(&e->base, SIG_COOLANT_TEMP_C, now_ns, &coolant) ||
-	    !detector_get(&e->base, SIG_EGR_VALVE_PCT, now_ns, &valve) ||
-	    !detector_get(&e->base, SIG_EGR_TEMP_C, now_ns, &t) ||
+	    !detector_get_asof(&e->base, SIG_COOLANT_TEMP_C, now_ns, &coolant,
+			       &at) ||
+	    !detector_get_asof(&e->base, SIG_EGR_VALVE_PCT, now_ns, &valve,
+			       &at) ||
+	    !detector_get_asof(&e->base, SIG_EGR_TEMP_C, now_ns, &t, &at) ||
 	    coolant < e->cfg.coolant_min_c || valve < e->cfg.valve_min_pct) {
 		/* the test's conditions are not met: it does not run */
 		e->hot_since = e->ok_since = DETECTOR_NEVER;
 		return;
 	}
 	hot = t > e->cfg.hot_c;
-	if (detector_hold(&e->hot_since, hot, now_ns, e->cfg.hot_s) &&
+	if (detector_hold(&e->hot_since, hot, at, e->cfg.hot_s) &&
 	    (!e->hot_failing || (e->level_low_seen && !e->hot_confirmed))) {
 		/* again, with confirm_now, when the level drops later */
 		e->hot_failing = true;
@@ -120,7 +123,7 @@ static void check_hot(struct det_egr *e, int64_t now_ns)
 		return;
 	}
 	e->hot_failing = e->hot_confirmed = false;
-	if (detector_hold(&e->ok_since, true, now_ns, e->cfg.hot_s))
+	if (detector_hold(&e->ok_since, true, at, e->cfg.hot_s))
 		detector_pass(&e->base, &e->hot, now_ns);
 }
 
@@ -168,7 +171,8 @@ static void on_egr_temp(struct det_egr *e, int64_t ts_ns)
 	have_base = window_min(e, ts_ns, &base);
 	if (e->candidates)
 		/* following samples must stay up against the first base */
-		spike = t >= e->cfg.spike_c || t - e->spike_base >= e->cfg.rise_c;
+		spike = t >= e->cfg.spike_c ||
+			t - e->spike_base >= e->cfg.rise_c;
 	else
 		spike = t >= e->cfg.spike_c ||
 			(have_base && t - base >= e->cfg.rise_c);
@@ -193,8 +197,7 @@ static void on_egr_temp(struct det_egr *e, int64_t ts_ns)
 	}
 }
 
-static void egr_on_signal(struct detector *d, int64_t ts_ns,
-			  enum signal_id id)
+static void egr_on_signal(struct detector *d, int64_t ts_ns, enum signal_id id)
 {
 	struct det_egr *e = to_egr(d);
 

@@ -88,11 +88,12 @@ static void check_heater(struct det_fuel_heater *h, bool off, int64_t now_ns)
 {
 	double on, amps;
 	bool have_on, have_amps, heating;
-	int64_t stopped;
+	int64_t stopped, at = now_ns;
 
-	have_on = detector_get(&h->base, SIG_FUEL_HEATER_ON, now_ns, &on);
-	have_amps = detector_get(&h->base, SIG_FUEL_HEATER_CURRENT_A, now_ns,
-				 &amps);
+	have_on = detector_get_asof(&h->base, SIG_FUEL_HEATER_ON, now_ns, &on,
+				    &at);
+	have_amps = detector_get_asof(&h->base, SIG_FUEL_HEATER_CURRENT_A,
+				      now_ns, &amps, &at);
 	if (!off) {
 		h->heater_failing = false;
 		h->heater_since = DETECTOR_NEVER;
@@ -104,15 +105,14 @@ static void check_heater(struct det_fuel_heater *h, bool off, int64_t now_ns)
 	}
 	heating = (have_on && on >= 0.5) ||
 		  (have_amps && amps > h->cfg.heater_current_a);
-	if (detector_hold(&h->heater_since, heating, now_ns,
-			  h->cfg.heater_on_s) &&
+	if (detector_hold(&h->heater_since, heating, at, h->cfg.heater_on_s) &&
 	    !h->heater_failing) {
 		h->heater_failing = true;
 		detector_fail(&h->base, &h->heater, now_ns,
 			      DTC_SEVERITY_DEFAULT, true);
 	}
 	if (heating) {
-			return;
+		return;
 	}
 	h->heater_failing = false;
 	/* off once the after-run is over: it switched off as it should */
@@ -125,37 +125,38 @@ static void check_heater(struct det_fuel_heater *h, bool off, int64_t now_ns)
 static void check_drain(struct det_fuel_heater *h, bool off, int64_t now_ns)
 {
 	double ign, amps;
+	int64_t at = now_ns;
 	bool parked, draining;
 
-	parked = off &&
-		 detector_get(&h->base, SIG_IGNITION_ON, now_ns, &ign) &&
+	parked = off && detector_get(&h->base, SIG_IGNITION_ON, now_ns, &ign) &&
 		 ign < 0.5;
 	if (!parked) {
 		/* the ignition or the engine on ends a drain episode */
-		if (!off || (detector_get(&h->base, SIG_IGNITION_ON, now_ns,
-					  &ign) &&
-			     ign >= 0.5))
+		if (!off ||
+		    (detector_get(&h->base, SIG_IGNITION_ON, now_ns, &ign) &&
+		     ign >= 0.5))
 			h->drain_failing = false;
 		h->drain_since = h->drain_ok_since = DETECTOR_NEVER;
 		return;
 	}
-	if (!detector_get(&h->base, SIG_BATTERY_CURRENT_A, now_ns, &amps)) {
+	if (!detector_get_asof(&h->base, SIG_BATTERY_CURRENT_A, now_ns, &amps,
+			       &at)) {
 		h->drain_since = h->drain_ok_since = DETECTOR_NEVER;
 		return;
 	}
 	draining = amps < h->cfg.drain_current_a;
-	if (detector_hold(&h->drain_since, draining, now_ns, h->cfg.drain_s) &&
+	if (detector_hold(&h->drain_since, draining, at, h->cfg.drain_s) &&
 	    !h->drain_failing) {
 		h->drain_failing = true;
-		detector_fail(&h->base, &h->drain, now_ns,
-			      DTC_SEVERITY_DEFAULT, true);
+		detector_fail(&h->base, &h->drain, now_ns, DTC_SEVERITY_DEFAULT,
+			      true);
 	}
 	if (draining) {
 		h->drain_ok_since = DETECTOR_NEVER;
 		return;
 	}
 	h->drain_failing = false;
-	if (detector_hold(&h->drain_ok_since, true, now_ns, h->cfg.drain_s))
+	if (detector_hold(&h->drain_ok_since, true, at, h->cfg.drain_s))
 		detector_pass(&h->base, &h->drain, now_ns);
 }
 

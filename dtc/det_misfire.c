@@ -49,7 +49,7 @@ struct det_misfire {
 	struct window win[N_WIN];
 	/* the last completed window of each kind failed: [MAX_CYL] is P0300 */
 	bool failing[N_WIN][MAX_CYL + 1];
-	struct detector_result any;          /* P0300 */
+	struct detector_result any;	     /* P0300 */
 	struct detector_result cyl[MAX_CYL]; /* P0301.. */
 	char codes[MAX_CYL][8];
 };
@@ -69,12 +69,18 @@ static const struct detector_param params[] = {
 };
 
 static const struct detector_signal signals[] = {
-	{ SIG_ENGINE_SPEED_RPM, false },     { SIG_MISFIRE_COUNT_CYL_1, false },
-	{ SIG_MISFIRE_COUNT_CYL_2, false },  { SIG_MISFIRE_COUNT_CYL_3, false },
-	{ SIG_MISFIRE_COUNT_CYL_4, false },  { SIG_MISFIRE_COUNT_CYL_5, false },
-	{ SIG_MISFIRE_COUNT_CYL_6, false },  { SIG_MISFIRE_COUNT_CYL_7, false },
-	{ SIG_MISFIRE_COUNT_CYL_8, false },  { SIG_MISFIRE_COUNT_CYL_9, false },
-	{ SIG_MISFIRE_COUNT_CYL_10, false }, { SIG_MISFIRE_COUNT_CYL_11, false },
+	{ SIG_ENGINE_SPEED_RPM, false },
+	{ SIG_MISFIRE_COUNT_CYL_1, false },
+	{ SIG_MISFIRE_COUNT_CYL_2, false },
+	{ SIG_MISFIRE_COUNT_CYL_3, false },
+	{ SIG_MISFIRE_COUNT_CYL_4, false },
+	{ SIG_MISFIRE_COUNT_CYL_5, false },
+	{ SIG_MISFIRE_COUNT_CYL_6, false },
+	{ SIG_MISFIRE_COUNT_CYL_7, false },
+	{ SIG_MISFIRE_COUNT_CYL_8, false },
+	{ SIG_MISFIRE_COUNT_CYL_9, false },
+	{ SIG_MISFIRE_COUNT_CYL_10, false },
+	{ SIG_MISFIRE_COUNT_CYL_11, false },
 	{ SIG_MISFIRE_COUNT_CYL_12, false },
 };
 

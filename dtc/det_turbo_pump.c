@@ -73,10 +73,13 @@ static int turbo_pump_init(struct detector *d)
 static void check_pump(struct det_turbo_pump *p, int64_t now_ns)
 {
 	double duty, speed, commanded;
+	int64_t at = now_ns;
 	bool stalled;
 
-	if (!detector_get(&p->base, SIG_TURBO_PUMP_DUTY_PCT, now_ns, &duty) ||
-	    !detector_get(&p->base, SIG_TURBO_PUMP_SPEED_RPM, now_ns, &speed)) {
+	if (!detector_get_asof(&p->base, SIG_TURBO_PUMP_DUTY_PCT, now_ns, &duty,
+			       &at) ||
+	    !detector_get_asof(&p->base, SIG_TURBO_PUMP_SPEED_RPM, now_ns,
+			       &speed, &at)) {
 		p->stall_since = p->run_since = DETECTOR_NEVER;
 		return;
 	}
@@ -88,7 +91,7 @@ static void check_pump(struct det_turbo_pump *p, int64_t now_ns)
 	}
 	commanded = duty / 100 * p->cfg.full_speed_rpm;
 	stalled = speed < p->cfg.speed_ratio_pct / 100 * commanded;
-	if (detector_hold(&p->stall_since, stalled, now_ns, p->cfg.pump_s) &&
+	if (detector_hold(&p->stall_since, stalled, at, p->cfg.pump_s) &&
 	    !p->stall_failing) {
 		p->stall_failing = true;
 		detector_fail(&p->base, &p->pump, now_ns, DTC_SEVERITY_DEFAULT,
@@ -99,26 +102,28 @@ static void check_pump(struct det_turbo_pump *p, int64_t now_ns)
 		return;
 	}
 	p->stall_failing = false;
-	if (detector_hold(&p->run_since, true, now_ns, p->cfg.pump_s))
+	if (detector_hold(&p->run_since, true, at, p->cfg.pump_s))
 		detector_pass(&p->base, &p->pump, now_ns);
 }
 
 static void check_temp(struct det_turbo_pump *p, int64_t now_ns)
 {
 	double t;
+	int64_t at = now_ns;
 
-	if (!detector_get(&p->base, SIG_TURBO_COOLANT_TEMP_C, now_ns, &t)) {
+	if (!detector_get_asof(&p->base, SIG_TURBO_COOLANT_TEMP_C, now_ns, &t,
+			       &at)) {
 		p->high_since = p->crit_since = p->cool_since = DETECTOR_NEVER;
 		return;
 	}
-	if (detector_hold(&p->crit_since, t >= p->cfg.critical_c, now_ns,
+	if (detector_hold(&p->crit_since, t >= p->cfg.critical_c, at,
 			  p->cfg.critical_s) &&
 	    !p->crit_failing) {
 		p->crit_failing = p->high_failing = true;
 		detector_fail(&p->base, &p->temp, now_ns, DTC_SEVERITY_CRITICAL,
 			      true);
 	}
-	if (detector_hold(&p->high_since, t >= p->cfg.high_c, now_ns,
+	if (detector_hold(&p->high_since, t >= p->cfg.high_c, at,
 			  p->cfg.high_s) &&
 	    !p->high_failing) {
 		p->high_failing = true;
@@ -130,7 +135,7 @@ static void check_temp(struct det_turbo_pump *p, int64_t now_ns)
 		return;
 	}
 	p->high_failing = p->crit_failing = false;
-	if (detector_hold(&p->cool_since, true, now_ns, p->cfg.high_s))
+	if (detector_hold(&p->cool_since, true, at, p->cfg.high_s))
 		detector_pass(&p->base, &p->temp, now_ns);
 }
 

@@ -16,12 +16,12 @@ struct cam {
 	enum signal_id target, actual;
 	int64_t tolerance_until; /* after a target step */
 	bool have_ref;
-	double step_ref;         /* target at the last step */
+	double step_ref; /* target at the last step */
 	int64_t dev_since;
 	int64_t ok_since;
 	bool failing;
 	int64_t last_valid_ns;
-	int64_t fail_end_ns;     /* when the last failing deviation ended */
+	int64_t fail_end_ns; /* when the last failing deviation ended */
 	struct detector_result res;
 };
 
@@ -166,14 +166,15 @@ static void cam_stop(struct cam *c, int64_t at_ns)
 static void check_cam(struct det_vanos *v, struct cam *c, int64_t now_ns)
 {
 	double target, actual;
+	int64_t at = now_ns;
 	bool deviating;
 
 	if (!detector_engine_running(&v->base)) {
 		cam_stop(c, now_ns);
 		return;
 	}
-	if (!detector_get(&v->base, c->target, now_ns, &target) ||
-	    !detector_get(&v->base, c->actual, now_ns, &actual)) {
+	if (!detector_get_asof(&v->base, c->target, now_ns, &target, &at) ||
+	    !detector_get_asof(&v->base, c->actual, now_ns, &actual, &at)) {
 		/* unknown: no timer runs, and a failing one ends at the last
 		 * value we had */
 		c->dev_since = DETECTOR_NEVER;
@@ -181,11 +182,11 @@ static void check_cam(struct det_vanos *v, struct cam *c, int64_t now_ns)
 		end_failing(c, c->last_valid_ns);
 		return;
 	}
-	c->last_valid_ns = now_ns;
+	c->last_valid_ns = at;
 	if (!c->have_ref || fabs(target - c->step_ref) >= v->cfg.step_deg) {
 		if (c->have_ref)
 			c->tolerance_until =
-				now_ns + detector_s_to_ns(v->cfg.follow_s);
+				at + detector_s_to_ns(v->cfg.follow_s);
 		c->have_ref = true;
 		c->step_ref = target;
 	}
@@ -194,12 +195,11 @@ static void check_cam(struct det_vanos *v, struct cam *c, int64_t now_ns)
 		c->ok_since = DETECTOR_NEVER;
 		/* following a step: not a deviation (yet) */
 		if (c->tolerance_until != DETECTOR_NEVER &&
-		    now_ns < c->tolerance_until) {
+		    at < c->tolerance_until) {
 			c->dev_since = DETECTOR_NEVER;
 			return;
 		}
-		if (detector_hold(&c->dev_since, true, now_ns,
-				  v->cfg.hold_s) &&
+		if (detector_hold(&c->dev_since, true, at, v->cfg.hold_s) &&
 		    !c->failing) {
 			c->failing = true;
 			detector_fail(&v->base, &c->res, now_ns,
@@ -208,8 +208,8 @@ static void check_cam(struct det_vanos *v, struct cam *c, int64_t now_ns)
 		return;
 	}
 	c->dev_since = DETECTOR_NEVER;
-	end_failing(c, now_ns);
-	if (detector_hold(&c->ok_since, true, now_ns, v->cfg.pass_s))
+	end_failing(c, at);
+	if (detector_hold(&c->ok_since, true, at, v->cfg.pass_s))
 		detector_pass(&v->base, &c->res, now_ns);
 }
 

@@ -8,7 +8,7 @@
 #include "detector.h"
 
 static const struct detector_ops *const registry[] = {
-	&det_misfire_ops,     &det_vanos_ops, &det_fuel_heater_ops,
+	&det_misfire_ops,    &det_vanos_ops, &det_fuel_heater_ops,
 	&det_turbo_pump_ops, &det_egr_ops,
 };
 
@@ -51,7 +51,7 @@ static const unsigned char rail_checks[SIG__MAX] = {
 };
 
 struct detectors {
-	const struct detector_env *env;
+	struct detector_env env; /* a copy: the caller's may be temporary */
 	struct detector *det[N_DETECTORS];
 	uint64_t listens[N_DETECTORS]; /* bit per signal id */
 };
@@ -99,7 +99,7 @@ int detectors_new(struct detectors **ret, const struct detector_env *env)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->env = env;
+	d->env = *env;
 	for (size_t i = 0; i < N_DETECTORS; i++) {
 		const struct detector_ops *ops = registry[i];
 		struct detector *det = calloc(1, ops->size);
@@ -110,7 +110,7 @@ int detectors_new(struct detectors **ret, const struct detector_env *env)
 		}
 		d->det[i] = det;
 		det->ops = ops;
-		det->env = env;
+		det->env = &d->env;
 		det->enabled = true;
 		det->active = true;
 		det->max_age_s = ops->max_age_s;
@@ -284,6 +284,18 @@ bool detector_get(const struct detector *d, enum signal_id id, int64_t now_ns,
 	return true;
 }
 
+bool detector_get_asof(const struct detector *d, enum signal_id id,
+		       int64_t now_ns, double *ret_value, int64_t *asof_ns)
+{
+	int64_t ts = d->env->signals->slot[id].ts_ns;
+
+	if (!detector_get(d, id, now_ns, ret_value))
+		return false;
+	if (ts < *asof_ns)
+		*asof_ns = ts;
+	return true;
+}
+
 bool detector_engine_running(const struct detector *d)
 {
 	return cycle_engine_running(d->env->cycle);
@@ -311,17 +323,15 @@ static void send(struct detector *d, struct detector_result *r, int64_t ts_ns,
 	dtc_sink_report(&d->env->sink, ts_ns, &rep);
 }
 
-void detector_pass(struct detector *d, struct detector_result *r,
-		   int64_t ts_ns)
+void detector_pass(struct detector *d, struct detector_result *r, int64_t ts_ns)
 {
 	if (r->last != DTC_RESULT_PASSED)
 		send(d, r, ts_ns, DTC_RESULT_PASSED, DTC_SEVERITY_DEFAULT,
 		     false);
 }
 
-void detector_fail(struct detector *d, struct detector_result *r,
-		   int64_t ts_ns, enum dtc_severity severity,
-		   bool confirm_now)
+void detector_fail(struct detector *d, struct detector_result *r, int64_t ts_ns,
+		   enum dtc_severity severity, bool confirm_now)
 {
 	send(d, r, ts_ns, DTC_RESULT_FAILED, severity, confirm_now);
 }

@@ -23,7 +23,10 @@ struct detector_env {
 
 struct detectors;
 
-/* All detectors of the registry, enabled, with the spec's defaults. */
+/*
+ * All detectors of the registry, enabled, with the spec's defaults. *env
+ * is copied; the signal table and the cycle it points to must outlive d.
+ */
 int detectors_new(struct detectors **ret, const struct detector_env *env);
 void detectors_free(struct detectors *d);
 
@@ -90,7 +93,7 @@ struct detector_ops {
 	const struct detector_param *params;
 	size_t n_params;
 	double max_age_s; /* default of the `max_age_s` key */
-	size_t size;      /* of the state, which begins with struct detector */
+	size_t size;	  /* of the state, which begins with struct detector */
 	/* after the defaults are set; 0 or -errno */
 	int (*init)(struct detector *d);
 	/* optional: whether a listed signal is needed with this config */
@@ -129,6 +132,13 @@ extern const struct detector_ops det_egr_ops;
  */
 bool detector_get(const struct detector *d, enum signal_id id, int64_t now_ns,
 		  double *ret_value);
+/*
+ * The same, and lowers *asof_ns to the value's frame time: a condition on
+ * several values holds "as of" the oldest of them. Timers run on these
+ * times, so a value seen once is never held for longer than it was seen.
+ */
+bool detector_get_asof(const struct detector *d, enum signal_id id,
+		       int64_t now_ns, double *ret_value, int64_t *asof_ns);
 bool detector_engine_running(const struct detector *d);
 
 /*
@@ -145,9 +155,8 @@ struct detector_result {
 void detector_result_reset(struct detector_result *r, const char *code);
 void detector_pass(struct detector *d, struct detector_result *r,
 		   int64_t ts_ns);
-void detector_fail(struct detector *d, struct detector_result *r,
-		   int64_t ts_ns, enum dtc_severity severity,
-		   bool confirm_now);
+void detector_fail(struct detector *d, struct detector_result *r, int64_t ts_ns,
+		   enum dtc_severity severity, bool confirm_now);
 
 /* "not since": a timer that is not running */
 #define DETECTOR_NEVER INT64_MIN

@@ -12,8 +12,8 @@
 #define DETECTOR_MAX 32
 #define MS 1000000LL
 /* status after a clear, and of a DTC never tested */
-#define ST_CLEARED                                    \
-	(DTC_ST_TEST_NOT_COMPLETED_SINCE_CLEAR |       \
+#define ST_CLEARED                               \
+	(DTC_ST_TEST_NOT_COMPLETED_SINCE_CLEAR | \
 	 DTC_ST_TEST_NOT_COMPLETED_THIS_OP_CYCLE)
 
 enum confirm_mode {
@@ -63,10 +63,11 @@ struct policy {
 	char detector[DETECTOR_MAX];
 	enum dtc_severity severity;
 	enum confirm_mode confirm;
-	unsigned confirm_cycles;     /* failing operation cycles to confirm */
-	unsigned aging_cycles;       /* warm-up cycles without failure to heal */
-	bool warning_indicator;      /* confirmed sets bit 7 (the MIL) */
-	unsigned warning_off_cycles; /* passing cycles to switch it off, 0 never */
+	unsigned confirm_cycles; /* failing operation cycles to confirm */
+	unsigned aging_cycles;	 /* warm-up cycles without failure to heal */
+	bool warning_indicator;	 /* confirmed sets bit 7 (the MIL) */
+	unsigned warning_off_cycles; /* passing cycles to switch it off, 0 never
+				      */
 	enum debounce_kind debounce;
 	int counter_fail, counter_pass; /* steps to qualify */
 	int64_t time_fail_ns, time_pass_ns;
@@ -157,8 +158,7 @@ struct parse_ctx {
 	size_t errlen;
 	int fail_line;
 	struct policy *cur;
-	char cur_section[CODE_MAX];
-	bool defaults_seen;
+	int cur_line; /* the header line of cur's section */
 };
 
 static void parse_fail(struct parse_ctx *x, int line, const char *fmt, ...)
@@ -335,11 +335,14 @@ static int policy_handler(void *user, const char *section, const char *name,
 	int line = x->ini.line;
 	int k;
 
-	if (strcmp(section, x->cur_section) != 0 || !x->cur) {
+	/* a new header, even with the name of the last (a duplicate) */
+	if (x->ini.section_line != x->cur_line || !x->cur) {
 		struct entry *e;
 
-		snprintf(x->cur_section, sizeof(x->cur_section), "%s",
-			 section);
+		/* section errors name the [section] line */
+		line = x->ini.section_line;
+
+		x->cur_line = x->ini.section_line;
 		x->cur = NULL;
 		if (strcmp(section, "defaults") == 0) {
 			if (x->m->n) {
@@ -352,7 +355,8 @@ static int policy_handler(void *user, const char *section, const char *name,
 		} else if (!catalogue_code_valid(section)) {
 			parse_fail(x, line,
 				   "section [%s]: expected [defaults] or a "
-				   "DTC code such as [P0301]", section);
+				   "DTC code such as [P0301]",
+				   section);
 			return 0;
 		} else if (entry_find(x->m, section)) {
 			parse_fail(x, line, "section [%s] appears twice",
@@ -362,10 +366,11 @@ static int policy_handler(void *user, const char *section, const char *name,
 			e = entry_add(x->m, section);
 			if (!e)
 				return 0;
-			e->pol.line = line;
+			e->pol.line = x->ini.section_line;
 			x->cur = &e->pol;
 		}
 	}
+	line = x->ini.line;
 	for (k = 0; k < K__MAX; k++)
 		if (strcmp(name, key_names[k]) == 0)
 			break;
@@ -437,8 +442,9 @@ static void policy_inherit(struct policy *p, const struct policy *d)
 static int policy_load(struct dtc_manager *m, const char *path, char *errbuf,
 		       size_t errlen)
 {
-	struct parse_ctx x = { .m = m, .path = path, .errbuf = errbuf,
-			       .errlen = errlen };
+	struct parse_ctx x = {
+		.m = m, .path = path, .errbuf = errbuf, .errlen = errlen
+	};
 	int r;
 
 	policy_default(&m->defaults);
@@ -451,10 +457,10 @@ static int policy_load(struct dtc_manager *m, const char *path, char *errbuf,
 		if (r == x.ini.long_line || !x.fail_line || r < x.fail_line) {
 			x.fail_line = 0;
 			parse_fail(&x, r,
-				   r == x.ini.long_line
-					   ? "line too long"
-					   : "expected [section] or key = "
-					     "value");
+				   r == x.ini.long_line ?
+					   "line too long" :
+					   "expected [section] or key = "
+					   "value");
 		}
 		return -EINVAL;
 	}
@@ -463,8 +469,10 @@ static int policy_load(struct dtc_manager *m, const char *path, char *errbuf,
 
 		policy_inherit(&e->pol, &m->defaults);
 		if (!(e->pol.set & (1u << K_DETECTOR))) {
-			parse_fail(&x, e->pol.line, "[%s]: missing key "
-				   "'detector'", e->code);
+			parse_fail(&x, e->pol.line,
+				   "[%s]: missing key "
+				   "'detector'",
+				   e->code);
 			return -EINVAL;
 		}
 		e->severity = e->pol.severity;
@@ -666,9 +674,13 @@ static void test_failed(struct dtc_manager *m, struct entry *e, int64_t ts,
 		e->failed_cycles++;
 	e->aging_cycles = 0;
 	e->passed_cycles = 0;
-	if (!(old & DTC_ST_TEST_FAILED)) {
-		/* an occurrence is a new failure episode: testFailed 0 -> 1 */
+	/* an occurrence is a new failure episode: testFailed 0 -> 1 */
+	if (!(old & DTC_ST_TEST_FAILED))
 		e->occurrences++;
+	/* the last failure: a new episode or the first in this cycle (a
+	 * report that changes nothing is not written to the store) */
+	if (!(old & DTC_ST_TEST_FAILED) ||
+	    !(old & DTC_ST_TEST_FAILED_THIS_OP_CYCLE)) {
 		e->last_ns = ts;
 		if (!e->first_ns)
 			e->first_ns = ts;
@@ -697,9 +709,9 @@ static void test_passed(struct entry *e)
 {
 	uint8_t old = e->status;
 
-	e->status &= ~(DTC_ST_TEST_FAILED |
-		       DTC_ST_TEST_NOT_COMPLETED_SINCE_CLEAR |
-		       DTC_ST_TEST_NOT_COMPLETED_THIS_OP_CYCLE);
+	e->status &=
+		~(DTC_ST_TEST_FAILED | DTC_ST_TEST_NOT_COMPLETED_SINCE_CLEAR |
+		  DTC_ST_TEST_NOT_COMPLETED_THIS_OP_CYCLE);
 	if (e->status != old)
 		mark(e, false);
 }
@@ -711,8 +723,8 @@ static void debounce_reset(struct entry *e)
 	e->timer_running = false;
 }
 
-static void qualify(struct dtc_manager *m, struct entry *e, int64_t ts,
-		    int dir, const struct dtc_report *r)
+static void qualify(struct dtc_manager *m, struct entry *e, int64_t ts, int dir,
+		    const struct dtc_report *r)
 {
 	if (dir > 0)
 		test_failed(m, e, ts, r);
@@ -774,8 +786,8 @@ static struct entry *entry_for_report(struct dtc_manager *m,
 	e = entry_add(m, r->code);
 	if (e) {
 		if (r->detector && *r->detector)
-			snprintf(e->pol.detector, sizeof(e->pol.detector),
-				 "%s", r->detector);
+			snprintf(e->pol.detector, sizeof(e->pol.detector), "%s",
+				 r->detector);
 		e->severity = e->pol.severity;
 	}
 	return e;
@@ -904,7 +916,9 @@ static void cycle_end_entry(struct dtc_manager *m, struct entry *e, int64_t ts,
 		if (e->stored && !(e->status & DTC_ST_CONFIRMED))
 			erase(e);
 	}
-	if (warmup && (e->status & DTC_ST_CONFIRMED) && !failed) {
+	/* aging counts warm-up cycles in which the fault is not present */
+	if (warmup && (e->status & DTC_ST_CONFIRMED) && !failed &&
+	    !(e->status & DTC_ST_TEST_FAILED)) {
 		e->aging_cycles++;
 		mark(e, false);
 		if (e->pol.aging_cycles &&
@@ -920,8 +934,7 @@ static void cycle_end_entry(struct dtc_manager *m, struct entry *e, int64_t ts,
 		mark(e, false);
 }
 
-void dtc_manager_cycle_ended(struct dtc_manager *m, int64_t ts_ns,
-			     bool warmup)
+void dtc_manager_cycle_ended(struct dtc_manager *m, int64_t ts_ns, bool warmup)
 {
 	if (!m)
 		return;
@@ -1032,8 +1045,9 @@ static void queue_ecu_code(struct dtc_manager *m, int64_t ts, uint32_t ecu_id,
 {
 	static const char *const kinds[SVC__MAX] = { "stored", "pending",
 						     "permanent" };
-	static const uint8_t status[SVC__MAX] = {
-		DTC_ST_CONFIRMED, DTC_ST_PENDING, DTC_ST_CONFIRMED };
+	static const uint8_t status[SVC__MAX] = { DTC_ST_CONFIRMED,
+						  DTC_ST_PENDING,
+						  DTC_ST_CONFIRMED };
 	const struct entry *e;
 	char name[CODE_MAX];
 
@@ -1089,8 +1103,8 @@ void dtc_manager_ecu_codes(struct dtc_manager *m, int64_t ts_ns,
 	/* a code the ECU no longer reports: an event with status 0 */
 	for (size_t i = 0; i < u->n_codes[svc]; i++)
 		if (!has_code(now, n_now, u->codes[svc][i]))
-			queue_ecu_code(m, ts_ns, ecu_id, svc,
-				       u->codes[svc][i], false);
+			queue_ecu_code(m, ts_ns, ecu_id, svc, u->codes[svc][i],
+				       false);
 	free(u->codes[svc]);
 	u->codes[svc] = now;
 	u->n_codes[svc] = n_now;
@@ -1114,8 +1128,8 @@ static int restore_one(void *ud, const struct dtc_store_dtc *d)
 		snprintf(e->pol.detector, sizeof(e->pol.detector), "%s",
 			 d->detector);
 	}
-	e->severity = d->severity != DTC_SEVERITY_DEFAULT ? d->severity
-							  : e->pol.severity;
+	e->severity = d->severity != DTC_SEVERITY_DEFAULT ? d->severity :
+							    e->pol.severity;
 	e->status = d->status;
 	e->stored = d->stored;
 	e->occurrences = d->occurrences;

@@ -46,8 +46,7 @@ void dtc_manager_on_signal(struct dtc_manager *m, int64_t ts_ns,
 
 /* operation cycle boundaries from the daemon's struct cycle (spec 2) */
 void dtc_manager_cycle_started(struct dtc_manager *m, int64_t ts_ns);
-void dtc_manager_cycle_ended(struct dtc_manager *m, int64_t ts_ns,
-			     bool warmup);
+void dtc_manager_cycle_ended(struct dtc_manager *m, int64_t ts_ns, bool warmup);
 
 /* time passes without reports: time-based debounce can qualify */
 void dtc_manager_on_tick(struct dtc_manager *m, int64_t now_ns);

@@ -25,7 +25,7 @@
  * The manager batches the changes of one report/cycle into one transaction,
  * so the cost is one fsync per batch, not per row.
  */
-#define STORE_FILE "dtc.sqlite"
+#define STORE_FILE "dtcd.db"
 #define STORE_SCHEMA_VERSION 1
 /* the history is a ring: older rows go, the DTC rows themselves stay */
 #define STORE_EVENT_CAP 100000
@@ -227,16 +227,16 @@ static int setup(struct dtc_store *s, const char *path, char *errbuf,
 	return 0;
 }
 
-int dtc_store_open(struct dtc_store **ret, const char *state_dir,
-		   char *errbuf, size_t errlen)
+int dtc_store_open(struct dtc_store **ret, const char *state_dir, char *errbuf,
+		   size_t errlen)
 {
 	struct dtc_store *s;
 	char path[4096];
 	char ver[16] = "";
 	int rc, r;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/" STORE_FILE,
-			     state_dir) >= sizeof(path)) {
+	if ((size_t)snprintf(path, sizeof(path), "%s/" STORE_FILE, state_dir) >=
+	    sizeof(path)) {
 		snprintf(errbuf, errlen, "%s: path too long", state_dir);
 		return -ENAMETOOLONG;
 	}
@@ -258,8 +258,8 @@ int dtc_store_open(struct dtc_store **ret, const char *state_dir,
 	rc = pragma_text(s->db, "PRAGMA user_version", ver, sizeof(ver));
 	if (rc != SQLITE_OK || atoi(ver) > STORE_SCHEMA_VERSION) {
 		snprintf(errbuf, errlen,
-			 rc != SQLITE_OK ? "%s: %s"
-					 : "%s: schema version %s is newer "
+			 rc != SQLITE_OK ? "%s: %s" :
+					   "%s: schema version %s is newer "
 					   "than this dtcd",
 			 path, rc != SQLITE_OK ? sqlite3_errmsg(s->db) : ver);
 		dtc_store_close(s);
@@ -330,8 +330,7 @@ int dtc_store_put_dtc(struct dtc_store *s, const struct dtc_store_dtc *d)
 
 	sqlite3_bind_text(st, 1, d->code, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, d->detector, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, severity_text(d->severity), -1,
-			  SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, severity_text(d->severity), -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, d->status);
 	sqlite3_bind_int(st, 5, d->stored);
 	sqlite3_bind_int64(st, 6, d->occurrences);
@@ -384,8 +383,7 @@ int dtc_store_put_event(struct dtc_store *s, const struct dtc_event *ev)
 	return r;
 }
 
-int dtc_store_put_counter(struct dtc_store *s, const char *name,
-			  int64_t value)
+int dtc_store_put_counter(struct dtc_store *s, const char *name, int64_t value)
 {
 	sqlite3_bind_text(s->st[ST_PUT_COUNTER], 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s->st[ST_PUT_COUNTER], 2, value);
@@ -425,7 +423,8 @@ static int load_freeze_frame(struct dtc_store *s, const char *code,
 			continue;
 		*ret_any = true;
 		if (id == SIG_VIN) {
-			const char *t = (const char *)sqlite3_column_text(st, 2);
+			const char *t =
+				(const char *)sqlite3_column_text(st, 2);
 
 			snprintf(ff->vin, sizeof(ff->vin), "%s", t ? t : "");
 		} else if (sqlite3_column_type(st, 1) != SQLITE_NULL) {

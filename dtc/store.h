@@ -15,11 +15,14 @@ struct dtc_store_dtc {
 	const char *detector;
 	enum dtc_severity severity;
 	uint8_t status;
-	bool stored;            /* in event memory: failed since clear/heal */
+	bool stored; /* in event memory: failed since clear/heal */
 	unsigned occurrences;
-	unsigned failed_cycles; /* operation cycles with a failure, for confirm */
-	unsigned aging_cycles;  /* warm-up cycles without failure since confirm */
-	unsigned passed_cycles; /* cycles passed in a row, for the warning lamp */
+	unsigned failed_cycles; /* operation cycles with a failure, for confirm
+				 */
+	unsigned
+		aging_cycles; /* warm-up cycles without failure since confirm */
+	unsigned passed_cycles; /* cycles passed in a row, for the warning lamp
+				 */
 	int64_t first_failure_ns; /* 0 = none */
 	int64_t last_failure_ns;
 	const struct dtc_freeze_frame *freeze_frame; /* NULL = none */
@@ -27,11 +30,11 @@ struct dtc_store_dtc {
 };
 
 /*
- * Opens (creating when missing) STATE_DIR/dtc.sqlite: WAL journal,
+ * Opens (creating when missing) STATE_DIR/dtcd.db: WAL journal,
  * synchronous=FULL (see store.c for why). The directory must exist.
  */
-int dtc_store_open(struct dtc_store **ret, const char *state_dir,
-		   char *errbuf, size_t errlen);
+int dtc_store_open(struct dtc_store **ret, const char *state_dir, char *errbuf,
+		   size_t errlen);
 void dtc_store_close(struct dtc_store *s);
 /* the last SQLite error message, for logs */
 const char *dtc_store_errmsg(const struct dtc_store *s);
@@ -48,8 +51,7 @@ int dtc_store_put_dtc(struct dtc_store *s, const struct dtc_store_dtc *d);
 /* appends to the event history (the oldest rows go beyond a cap) */
 int dtc_store_put_event(struct dtc_store *s, const struct dtc_event *ev);
 /* named counters: "operation_cycles", "warmup_cycles" */
-int dtc_store_put_counter(struct dtc_store *s, const char *name,
-			  int64_t value);
+int dtc_store_put_counter(struct dtc_store *s, const char *name, int64_t value);
 /* 0 and *ret_value untouched when the counter was never written */
 int dtc_store_get_counter(struct dtc_store *s, const char *name,
 			  int64_t *ret_value);

@@ -33,10 +33,10 @@ static const struct {
 	uint16_t did;
 	unsigned period_steps; /* 0 = once per wake-up */
 } dids[DID__MAX] = {
-	[DID_VIN] = { 0xF190, 0 },       [DID_MISFIRE] = { 0x5A10, 100 },
-	[DID_VANOS] = { 0x5A20, 20 },    [DID_EMERGENCY] = { 0x5A21, 100 },
-	[DID_HEATER] = { 0x5A30, 100 },  [DID_BATTERY] = { 0x5A31, 100 },
-	[DID_TURBO] = { 0x5A40, 100 },   [DID_EGR] = { 0x5A50, 100 },
+	[DID_VIN] = { 0xF190, 0 },	[DID_MISFIRE] = { 0x5A10, 100 },
+	[DID_VANOS] = { 0x5A20, 20 },	[DID_EMERGENCY] = { 0x5A21, 100 },
+	[DID_HEATER] = { 0x5A30, 100 }, [DID_BATTERY] = { 0x5A31, 100 },
+	[DID_TURBO] = { 0x5A40, 100 },	[DID_EGR] = { 0x5A50, 100 },
 };
 
 /* The OBD tester's round: mode, PID/MID */
@@ -65,7 +65,7 @@ struct bus {
 /* A message that may need ISO-TP segmentation, and what it means */
 struct tx {
 	uint32_t id;
-	int ext;       /* extended address byte, or -1 */
+	int ext;	/* extended address byte, or -1 */
 	uint32_t fc_id; /* who sends flow control */
 	int fc_ext;
 	uint8_t pad, fc_pad;
@@ -212,10 +212,13 @@ static int push_1d0(struct bus *b, const struct model *m, int64_t ts)
 	f.data[3] = (uint8_t)iround((995.0 - 598) / 2, 0, 255); /* hPa */
 	put_le(f.data, 32, 16, (uint64_t)iround(m->fuel_c + 48, 0, 65535));
 	f.data[6] = 0x0D; /* CTR_SLCK and unused bits as recorded */
-	f.data[7] = (uint8_t)iround(m->run_state == 2 ?
-					    (720 + 230 * fmax(0, fmin(1, (60 - m->coolant_c) / 70))) / 5 :
-					    0,
-				    0, 255);
+	f.data[7] = (uint8_t)iround(
+		m->run_state == 2 ?
+			(720 +
+			 230 * fmax(0, fmin(1, (60 - m->coolant_c) / 70))) /
+				5 :
+			0,
+		0, 255);
 	b->ctr_1d0 = (uint8_t)((b->ctr_1d0 + 1) % 15);
 	truth(&f, SIG_COOLANT_TEMP_C, m->coolant_c);
 	truth(&f, SIG_OIL_TEMP_C, m->oil_c);
@@ -519,8 +522,8 @@ static int uds_poll(struct bus *b, const struct model *m, int64_t t_us)
 }
 
 /* The DME's answer to an OBD request: 0x40 + mode ... */
-static void obd_answer(const struct bus *b, const struct model *m,
-		       uint8_t mode, uint8_t pid, struct tx *tx)
+static void obd_answer(const struct bus *b, const struct model *m, uint8_t mode,
+		       uint8_t pid, struct tx *tx)
 {
 	const struct scenario *sc = b->sc;
 	uint8_t *p = tx->payload;
@@ -573,12 +576,15 @@ static void obd_answer(const struct bus *b, const struct model *m,
 	case 0x46:
 	case 0x5C:
 		v = pid == 0x05 ? m->coolant_c :
-		    pid == 0x46 ? m->ambient_c : m->oil_c;
+		    pid == 0x46 ? m->ambient_c :
+				  m->oil_c;
 		raw = iround(v + 40, 0, 255);
 		p[2] = (uint8_t)raw;
 		tx->len = 3;
-		truth(t, pid == 0x05 ? SIG_COOLANT_TEMP_C :
-			 pid == 0x46 ? SIG_AMBIENT_TEMP_C : SIG_OIL_TEMP_C,
+		truth(t,
+		      pid == 0x05 ? SIG_COOLANT_TEMP_C :
+		      pid == 0x46 ? SIG_AMBIENT_TEMP_C :
+				    SIG_OIL_TEMP_C,
 		      fmin(fmax(v, -40), 215));
 		break;
 	case 0x0C:

@@ -5,21 +5,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "dtcd-build.h"
 #include "sim.h"
 
 static void usage(FILE *f)
 {
-	fputs("Usage: dtcd-sim [-s SCENARIO.ini] [--seed N] [-o FILE] [--truth FILE]\n"
+	fputs("Usage: dtcd-sim [-s SCENARIO.ini] [--seed N] [-o FILE] [--truth "
+	      "FILE]\n"
 	      "                [--frames N] [--duration SECONDS]\n"
-	      "Writes a candump -l log of the reference vehicle (healthy, or with\n"
+	      "Writes a candump -l log of the reference vehicle (healthy, or "
+	      "with\n"
 	      "the scenario's faults) to standard output or FILE.\n"
-	      "  -s, --scenario FILE  scenario (INI); default: one cold start, 10 min\n"
-	      "      --seed N         PRNG seed (default: the scenario's, else 1)\n"
+	      "  -s, --scenario FILE  scenario (INI); default: one cold start, "
+	      "10 min\n"
+	      "      --seed N         PRNG seed (default: the scenario's, else "
+	      "1)\n"
 	      "  -o, --output FILE    the log (default: standard output)\n"
-	      "      --truth FILE     also write \"ts,id,signal,value\" of each frame\n"
-	      "      --frames N       stop after N frames (the last cycle repeats)\n"
-	      "      --duration S     stop after S seconds of log time (likewise)\n"
+	      "      --truth FILE     also write \"ts,id,signal,value\" of "
+	      "each frame\n"
+	      "      --frames N       stop after N frames (the last cycle "
+	      "repeats)\n"
+	      "      --duration S     stop after S seconds of log time "
+	      "(likewise)\n"
 	      "  -h, --help           this text\n"
 	      "  -V, --version        the version\n"
 	      "See docs/sim.md for scenario keys and faults.\n",
@@ -78,7 +85,9 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			if (parse_u64(optarg, &opt.seed)) {
-				fprintf(stderr, "dtcd-sim: --seed: expected a whole number, not \"%s\"\n",
+				fprintf(stderr,
+					"dtcd-sim: --seed: expected a whole "
+					"number, not \"%s\"\n",
 					optarg);
 				return 2;
 			}
@@ -91,8 +100,11 @@ int main(int argc, char **argv)
 			truth_path = optarg;
 			break;
 		case 'n':
-			if (parse_u64(optarg, &opt.max_frames) || !opt.max_frames) {
-				fprintf(stderr, "dtcd-sim: --frames: expected a whole number from 1, not \"%s\"\n",
+			if (parse_u64(optarg, &opt.max_frames) ||
+			    !opt.max_frames) {
+				fprintf(stderr,
+					"dtcd-sim: --frames: expected a whole "
+					"number from 1, not \"%s\"\n",
 					optarg);
 				return 2;
 			}
@@ -102,7 +114,9 @@ int main(int argc, char **argv)
 			opt.max_duration = strtod(optarg, &end);
 			if (errno || *end || end == optarg ||
 			    !(opt.max_duration > 0)) {
-				fprintf(stderr, "dtcd-sim: --duration: expected seconds above 0, not \"%s\"\n",
+				fprintf(stderr,
+					"dtcd-sim: --duration: expected "
+					"seconds above 0, not \"%s\"\n",
 					optarg);
 				return 2;
 			}
@@ -128,7 +142,8 @@ int main(int argc, char **argv)
 	r = scenario_path ? scenario_load(&sc, scenario_path, on_error, NULL) :
 			    scenario_new_default(&sc);
 	if (r) {
-		if (r != -EINVAL && scenario_path)
+		/* scenario_load reported its own errors through on_error */
+		if (r == -ENOMEM)
 			fprintf(stderr, "dtcd-sim: %s: %s\n", scenario_path,
 				strerror(-r));
 		return 1;
@@ -162,7 +177,8 @@ out:
 	if (opt.truth && fclose(opt.truth) && !r)
 		r = -errno;
 	if (opt.out != stdout && fclose(opt.out) && !r) {
-		fprintf(stderr, "dtcd-sim: %s: %s\n", out_path, strerror(errno));
+		fprintf(stderr, "dtcd-sim: %s: %s\n", out_path,
+			strerror(errno));
 		r = -errno;
 	}
 	scenario_free(sc);

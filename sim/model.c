@@ -9,10 +9,10 @@
  * healthy car stays well clear of every detector threshold of spec section 3
  * and each fault crosses the one it is about; docs/sim.md lists the margins.
  */
-#define PARK_TAU_S 10800.0     /* engine cools to ambient, parked */
+#define PARK_TAU_S 10800.0 /* engine cools to ambient, parked */
 #define THERMOSTAT_OPEN_C 88.0
 #define THERMOSTAT_FULL_C 96.0
-#define MISFIRE_HEALTHY 2e-5   /* rare single misfires */
+#define MISFIRE_HEALTHY 2e-5 /* rare single misfires */
 #define VANOS_TAU_S 0.06
 #define VANOS_RATE_DEG_S 250.0
 #define VANOS_EMERGENCY_S 2.0
@@ -26,8 +26,8 @@
 #define EGR_EFFICIENCY 0.78
 #define EGR_SENSOR_TAU_S 6.0
 #define HEATER_HEALTHY_A 9.5
-#define DME_AWAKE_A 0.6        /* quiescent draw with the bus awake */
-#define SLEEP_A 0.03           /* with the bus asleep */
+#define DME_AWAKE_A 0.6 /* quiescent draw with the bus awake */
+#define SLEEP_A 0.03	/* with the bus asleep */
 
 static const double gear_rpm_per_kmh[] = { 110, 65, 45, 34, 27, 21 };
 
@@ -122,7 +122,8 @@ static void new_segment(struct model *m)
 		/* every other segment a stop at lights */
 		stop = m->target_kmh > 0 && rng_chance(r, 0.6);
 		m->target_kmh = stop ? 0 : rng_range(r, 25, 60);
-		m->seg_left_s = stop ? rng_range(r, 5, 25) : rng_range(r, 15, 50);
+		m->seg_left_s =
+			stop ? rng_range(r, 5, 25) : rng_range(r, 15, 50);
 		m->accel = rng_range(r, 1.0, 2.0);
 		return;
 	case SCENARIO_PROFILE_HIGHWAY:
@@ -270,9 +271,9 @@ static void step_vanos(struct model *m, bool running)
 	m->vanos_ex_lag = vanos_follow(m->vanos_ex_lag, m->vanos_ex_target);
 
 	if (f && running) {
-		m->vanos_fault_deg = fmin(f->max_deg,
-					  m->vanos_fault_deg +
-						  f->growth_deg_s * MODEL_DT);
+		m->vanos_fault_deg =
+			fmin(f->max_deg,
+			     m->vanos_fault_deg + f->growth_deg_s * MODEL_DT);
 		m->vanos_fail_s = m->vanos_fault_deg >= f->emergency_deg ?
 					  m->vanos_fail_s + MODEL_DT :
 					  0;
@@ -281,7 +282,7 @@ static void step_vanos(struct model *m, bool running)
 	}
 	dev = f && running ? m->vanos_fault_deg : 0;
 	/* loose bolts rattle: the noise grows with the deviation */
-	noise = running ? 0.2 + dev / 8 : 0.05;
+	noise = running ? 0.2 + dev / 20 : 0.05;
 	m->vanos_in_actual = m->vanos_in_lag + rng_gauss(r) * noise;
 	m->vanos_ex_actual = m->vanos_ex_lag + rng_gauss(r) * noise;
 	/* a broken bolt lets the camshaft fall back */
@@ -310,9 +311,9 @@ static void step_misfires(struct model *m)
 			m->fs[i].left_s -= MODEL_DT;
 			if (m->fs[i].left_s <= 0) {
 				m->fs[i].burst = !m->fs[i].burst;
-				m->fs[i].left_s = expo(r, m->fs[i].burst ?
-								  f->burst_s :
-								  f->gap_s);
+				m->fs[i].left_s =
+					expo(r, m->fs[i].burst ? f->burst_s :
+								 f->gap_s);
 			}
 			if (m->fs[i].burst && m->load >= f->min_load)
 				p[f->cylinder - 1] += f->rate;
@@ -335,20 +336,21 @@ static void step_misfires(struct model *m)
 static void step_turbo(struct model *m, bool running)
 {
 	struct rng *r = &m->rng;
-	double factor = 1, target, h;
+	double factor = 1, flow_per_rpm = 1, target, h;
 	const struct scenario_fault *f;
 
 	if (active(m, SCENARIO_FAULT_TURBO_PUMP_DEAD))
 		factor = 0;
 	else if ((f = active(m, SCENARIO_FAULT_TURBO_PUMP_WEAK)))
-		factor = f->efficiency;
+		/* worn: turns slower, and its impeller moves less per turn */
+		factor = flow_per_rpm = f->efficiency;
 
 	if (running)
-		m->turbo_housing_c = lag(m->turbo_housing_c,
-					 120 + 580 * m->load, 60);
+		m->turbo_housing_c =
+			lag(m->turbo_housing_c, 120 + 580 * m->load, 60);
 	else
-		m->turbo_housing_c = lag(m->turbo_housing_c, m->turbo_coolant_c,
-					 900);
+		m->turbo_housing_c =
+			lag(m->turbo_housing_c, m->turbo_coolant_c, 900);
 
 	if (running) {
 		m->after_run = false;
@@ -356,25 +358,26 @@ static void step_turbo(struct model *m, bool running)
 			m->turbo_coolant_c < 40 ?
 				0 :
 				clamp(30 + 60 * m->load +
-					      3 * fmax(0, m->turbo_coolant_c - 95),
+					      3 * fmax(0,
+						       m->turbo_coolant_c - 95),
 				      30, 100);
 	} else {
 		double since = m->t - m->stop_t;
 
-		/* hysteresis: start above 90 °C, stop below 88 °C */
-		if (since < PUMP_AFTER_RUN_S &&
-		    m->turbo_coolant_c > (m->after_run ? 88 : 90) &&
-		    (m->after_run || since < 1))
-			m->after_run = true;
-		else
-			m->after_run = false;
+		/*
+		 * After-run against heat soak: on above 95 °C, off at 90 °C,
+		 * for at most 15 minutes after the engine stopped.
+		 */
+		m->after_run = since < PUMP_AFTER_RUN_S &&
+			       m->turbo_coolant_c > (m->after_run ? 90 : 95);
 		m->pump_duty_pct = m->after_run ? PUMP_AFTER_RUN_DUTY : 0;
 	}
 	target = m->pump_duty_pct / 100 * PUMP_MAX_RPM * factor;
 	m->pump_speed_rpm = lag(m->pump_speed_rpm, target, 0.5);
 	if (m->pump_speed_rpm < 1 && target == 0)
 		m->pump_speed_rpm = 0;
-	h = TURBO_H_PASSIVE + TURBO_H_PUMP * m->pump_speed_rpm / PUMP_MAX_RPM;
+	h = TURBO_H_PASSIVE +
+	    TURBO_H_PUMP * flow_per_rpm * m->pump_speed_rpm / PUMP_MAX_RPM;
 	m->turbo_coolant_c +=
 		(TURBO_K_HOUSING * (m->turbo_housing_c - m->turbo_coolant_c) -
 		 h * (m->turbo_coolant_c - m->coolant_c)) *
@@ -388,15 +391,16 @@ static void step_egr(struct model *m, bool running)
 	const struct scenario_fault *leak = active(m, SCENARIO_FAULT_EGR_LEAK);
 	double valve = 0, target, t_exh, eff, out;
 
-	if (running && m->coolant_c >= 60 && m->rpm < 3200 && m->load < 0.65 &&
+	/* EGR only at part load: it closes toward 0.5 load */
+	if (running && m->coolant_c >= 60 && m->rpm < 3200 && m->load < 0.5 &&
 	    !m->overrun)
-		valve = clamp(55 - 60 * m->load, 0, 55);
+		valve = clamp(50 - 60 * m->load, 0, 50);
 	m->egr_valve_pct = clamp(lag(m->egr_valve_pct, valve, 0.5), 0, 100);
 	m->egr_flow = m->egr_valve_pct / 100 * clamp(m->rpm / 2000, 0.3, 1.5);
 
 	eff = leak ? leak->efficiency : EGR_EFFICIENCY;
 	if (running) {
-		t_exh = 180 + 480 * m->load;
+		t_exh = 250 + 450 * m->load;
 		target = m->coolant_c + 5 +
 			 (t_exh - m->coolant_c - 5) * (1 - eff) *
 				 fmin(1, m->egr_flow / 0.1);
@@ -423,15 +427,17 @@ static void step_egr(struct model *m, bool running)
 		m->spike_from_c = m->egr_temp_c;
 		m->spike_peak_c = f->peak_c + rng_gauss(r) * 5;
 		m->spike_rise_s = f->rise_s;
-		m->fs[i].next_t = f->repeat_s > 0 ? m->t + f->repeat_s : INFINITY;
+		m->fs[i].next_t =
+			f->repeat_s > 0 ? m->t + f->repeat_s : INFINITY;
 	}
 	out = m->egr_clean_c + rng_gauss(r) * 0.8;
 	if (m->spike_t0 >= 0) {
 		double s = m->t - m->spike_t0, v;
 
 		if (s < m->spike_rise_s)
-			v = m->spike_from_c + (m->spike_peak_c - m->spike_from_c) *
-						      s / m->spike_rise_s;
+			v = m->spike_from_c +
+			    (m->spike_peak_c - m->spike_from_c) * s /
+				    m->spike_rise_s;
 		else if (s < m->spike_rise_s + 2)
 			v = m->spike_peak_c;
 		else
@@ -464,21 +470,24 @@ static void step_heater(struct model *m, bool running)
 		m->heater_on = true; /* the contact welded shut */
 		m->heater_a = f->current_a + rng_gauss(r) * 0.15;
 	} else {
-		m->heater_a = m->heater_on ? HEATER_HEALTHY_A + rng_gauss(r) * 0.1 :
-					     0;
+		m->heater_a = m->heater_on ?
+				      HEATER_HEALTHY_A + rng_gauss(r) * 0.1 :
+				      0;
 	}
 }
 
 static void step_battery(struct model *m)
 {
 	struct rng *r = &m->rng;
-	double i, rest, pump_a = PUMP_AMPS_FULL * m->pump_speed_rpm / PUMP_MAX_RPM;
+	double i, rest,
+		pump_a = PUMP_AMPS_FULL * m->pump_speed_rpm / PUMP_MAX_RPM;
 
 	rest = fmax(11.0, 12.65 - 0.02 * m->discharged_ah);
 	switch (m->phase) {
 	case MODEL_CRANKING:
 		i = -165 + rng_gauss(r) * 8;
-		m->battery_v = 9.8 + 0.7 * clamp(m->phase_t / m->cyc->crank_s, 0, 1) +
+		m->battery_v = 9.8 +
+			       0.7 * clamp(m->phase_t / m->cyc->crank_s, 0, 1) +
 			       rng_gauss(r) * 0.05;
 		break;
 	case MODEL_RUNNING:
@@ -523,8 +532,8 @@ static void engine_stop(struct model *m)
 	/* a healthy heater relay drops out a few seconds after stop */
 	m->heater_off_at = m->t + rng_range(&m->rng, 2, 20);
 	for (int c = 0; c < MODEL_CYLINDERS; c++)
-		m->misfire_ewma[c] = 0.9 * m->misfire_ewma[c] +
-				     0.1 * m->misfires[c];
+		m->misfire_ewma[c] =
+			0.9 * m->misfire_ewma[c] + 0.1 * m->misfires[c];
 	enter(m, MODEL_STOPPED);
 }
 
@@ -551,7 +560,8 @@ static void step_phase(struct model *m)
 			engine_start(m);
 		break;
 	case MODEL_RUNNING:
-		if (m->drive == MODEL_DRIVE_IDLE_START && m->phase_t >= c->idle_s) {
+		if (m->drive == MODEL_DRIVE_IDLE_START &&
+		    m->phase_t >= c->idle_s) {
 			m->drive = MODEL_DRIVE_DRIVING;
 			m->phase_t = 0;
 		} else if (m->drive == MODEL_DRIVE_DRIVING &&
@@ -607,9 +617,9 @@ void model_step(struct model *m)
 	step_heater(m, running);
 	step_battery(m);
 	if (running)
-		m->torque_max_nm = m->emergency ?
-					   150 :
-					   clamp(190 + 0.035 * m->rpm, 190, 300);
+		m->torque_max_nm =
+			m->emergency ? 150 :
+				       clamp(190 + 0.035 * m->rpm, 190, 300);
 	else
 		m->torque_max_nm = 100;
 	m->rpm = fmax(0, m->rpm);
@@ -638,7 +648,8 @@ double model_sleep(struct model *m)
 	m->coolant_c = m->ambient_c + (m->coolant_c - m->ambient_c) * k;
 	m->oil_c = m->ambient_c + (m->oil_c - m->ambient_c) * k;
 	m->fuel_c = m->ambient_c + (m->fuel_c - m->ambient_c) * k;
-	m->turbo_coolant_c = m->ambient_c + (m->turbo_coolant_c - m->ambient_c) * k;
+	m->turbo_coolant_c =
+		m->ambient_c + (m->turbo_coolant_c - m->ambient_c) * k;
 	m->turbo_housing_c = m->turbo_coolant_c;
 	m->egr_clean_c = m->egr_temp_c = m->coolant_c;
 	m->thermostat = 0;
@@ -661,8 +672,8 @@ double model_sleep(struct model *m)
 const char *model_phase_name(enum model_phase p)
 {
 	static const char *const names[] = {
-		"asleep", "key", "ignition", "cranking",
-		"running", "stopped", "after", "done",
+		"asleep",  "key",     "ignition", "cranking",
+		"running", "stopped", "after",	  "done",
 	};
 
 	return p <= MODEL_DONE ? names[p] : "?";

@@ -1,4 +1,5 @@
-/* rng.h: the simulator's own PRNG (splitmix64), so a seed gives the same bytes */
+/* rng.h: the simulator's own PRNG (splitmix64), so a seed gives the same bytes
+ */
 #pragma once
 
 #include <math.h>

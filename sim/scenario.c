@@ -30,8 +30,10 @@ struct key {
 	double min, max;
 };
 
-#define CYC(n, k, lo, hi)                                                      \
-	{ #n, k, offsetof(struct scenario_cycle, n), lo, hi }
+#define CYC(n, k, lo, hi)                                         \
+	{                                                         \
+#n, k, offsetof(struct scenario_cycle, n), lo, hi \
+	}
 static const struct key cycle_keys[] = {
 	CYC(key_s, KEY_DOUBLE, 0, 3600),
 	CYC(ignition_s, KEY_DOUBLE, 0, 3600),
@@ -47,8 +49,10 @@ static const struct key cycle_keys[] = {
 	{ NULL, 0, 0, 0, 0 },
 };
 
-#define FLT(n, k, lo, hi)                                                      \
-	{ #n, k, offsetof(struct scenario_fault, n), lo, hi }
+#define FLT(n, k, lo, hi)                                         \
+	{                                                         \
+#n, k, offsetof(struct scenario_fault, n), lo, hi \
+	}
 static const struct key fault_keys[] = {
 	FLT(start_s, KEY_DOUBLE, 0, 1e9),
 	FLT(start_cycle, KEY_UINT, 1, 1000000),
@@ -107,7 +111,8 @@ struct parse {
 	void *userdata;
 	struct scenario_fault *fault; /* current [fault NAME] or NULL */
 	bool fault_has_type;
-	char section[64]; /* the last section seen */
+	char section[64];      /* the last section seen */
+	unsigned section_line; /* of the last [section] header read */
 	struct override *ov;
 	unsigned n_ov;
 };
@@ -197,7 +202,9 @@ static int set_key(struct parse *p, const struct key *k, void *base,
 	switch (k->kind) {
 	case KEY_DOUBLE:
 		if (parse_double(value, &d) || d < k->min || d > k->max) {
-			error_at(p, line, "%s: expected a number from %g to %g, not \"%s\"",
+			error_at(p, line,
+				 "%s: expected a number from %g to %g, not "
+				 "\"%s\"",
 				 k->name, k->min, k->max, value);
 			return -EINVAL;
 		}
@@ -206,7 +213,9 @@ static int set_key(struct parse *p, const struct key *k, void *base,
 	case KEY_UINT:
 		if (parse_ulong(value, 10, (unsigned long)k->max, &u) ||
 		    u < k->min) {
-			error_at(p, line, "%s: expected a whole number from %g to %g, not \"%s\"",
+			error_at(p, line,
+				 "%s: expected a whole number from %g to %g, "
+				 "not \"%s\"",
 				 k->name, k->min, k->max, value);
 			return -EINVAL;
 		}
@@ -214,7 +223,8 @@ static int set_key(struct parse *p, const struct key *k, void *base,
 		return 0;
 	case KEY_BOOL:
 		if (parse_bool(value, &b)) {
-			error_at(p, line, "%s: expected true or false, not \"%s\"",
+			error_at(p, line,
+				 "%s: expected true or false, not \"%s\"",
 				 k->name, value);
 			return -EINVAL;
 		}
@@ -223,7 +233,9 @@ static int set_key(struct parse *p, const struct key *k, void *base,
 	case KEY_PROFILE:
 		prof = profile_lookup(value);
 		if (!prof) {
-			error_at(p, line, "%s: expected idle, city, highway, mixed or hill, not \"%s\"",
+			error_at(p, line,
+				 "%s: expected idle, city, highway, mixed or "
+				 "hill, not \"%s\"",
 				 k->name, value);
 			return -EINVAL;
 		}
@@ -249,9 +261,10 @@ static int parse_dtc(const char *s, uint16_t *ret)
 	const char *l;
 	unsigned long rest;
 
-	if (strlen(s) != 5 || !(l = strchr(letters, toupper((unsigned char)s[0]))) ||
-	    !*l || s[1] < '0' || s[1] > '3' ||
-	    parse_ulong(s + 2, 16, 0xFFF, &rest) || !isxdigit((unsigned char)s[2]))
+	if (strlen(s) != 5 ||
+	    !(l = strchr(letters, toupper((unsigned char)s[0]))) || !*l ||
+	    s[1] < '0' || s[1] > '3' || parse_ulong(s + 2, 16, 0xFFF, &rest) ||
+	    !isxdigit((unsigned char)s[2]))
 		return -EINVAL;
 	*ret = (uint16_t)(((l - letters) << 14) | ((s[1] - '0') << 12) | rest);
 	return 0;
@@ -304,37 +317,47 @@ static void sim_key(struct parse *p, const char *name, const char *value)
 
 	if (!strcmp(name, "seed")) {
 		if (parse_ulong(value, 0, ULONG_MAX, &u))
-			error_at(p, p->line, "seed: expected a whole number, not \"%s\"",
+			error_at(p, p->line,
+				 "seed: expected a whole number, not \"%s\"",
 				 value);
 		else
 			sc->seed = u;
 	} else if (!strcmp(name, "start_time")) {
 		if (parse_double(value, &d) || d < 0 || d > 4e9)
-			error_at(p, p->line, "start_time: expected epoch seconds, not \"%s\"",
+			error_at(p, p->line,
+				 "start_time: expected epoch seconds, not "
+				 "\"%s\"",
 				 value);
 		else
 			sc->start_time = d;
 	} else if (!strcmp(name, "vin")) {
 		if (strlen(value) != 17)
-			error_at(p, p->line, "vin: expected 17 characters, not \"%s\"",
+			error_at(p, p->line,
+				 "vin: expected 17 characters, not \"%s\"",
 				 value);
 		else
 			snprintf(sc->vin, sizeof(sc->vin), "%s", value);
 	} else if (!strcmp(name, "interface")) {
 		if (!*value || strlen(value) >= sizeof(sc->iface) ||
 		    strpbrk(value, " \t()#"))
-			error_at(p, p->line, "interface: expected a name like can0, not \"%s\"",
+			error_at(p, p->line,
+				 "interface: expected a name like can0, not "
+				 "\"%s\"",
 				 value);
 		else
 			snprintf(sc->iface, sizeof(sc->iface), "%s", value);
 	} else if (!strcmp(name, "cycles")) {
 		if (parse_ulong(value, 10, 1000000, &u) || !u)
-			error_at(p, p->line, "cycles: expected a whole number from 1, not \"%s\"",
+			error_at(p, p->line,
+				 "cycles: expected a whole number from 1, not "
+				 "\"%s\"",
 				 value);
 		else
 			sc->cycles = (unsigned)u;
 	} else {
-		error_at(p, p->line, "[sim]: unknown key \"%s\" (expected seed, start_time, vin, interface or cycles)",
+		error_at(p, p->line,
+			 "[sim]: unknown key \"%s\" (expected seed, "
+			 "start_time, vin, interface or cycles)",
 			 name);
 	}
 }
@@ -348,34 +371,46 @@ static void bus_key(struct parse *p, const char *name, const char *value)
 	if (!strcmp(name, "jitter_us")) {
 		/* more would reorder the frames of one ISO-TP transfer */
 		if (parse_ulong(value, 10, 400, &u))
-			error_at(p, p->line, "jitter_us: expected 0 to 400, not \"%s\"",
+			error_at(p, p->line,
+				 "jitter_us: expected 0 to 400, not \"%s\"",
 				 value);
 		else
 			sc->jitter_us = (unsigned)u;
 	} else if (!strcmp(name, "drop_rate")) {
 		if (parse_double(value, &d) || d < 0 || d > 0.5)
-			error_at(p, p->line, "drop_rate: expected a fraction from 0 to 0.5, not \"%s\"",
+			error_at(p, p->line,
+				 "drop_rate: expected a fraction from 0 to "
+				 "0.5, not \"%s\"",
 				 value);
 		else
 			sc->drop_rate = d;
 	} else if (!strcmp(name, "other_ecus")) {
 		if (parse_bool(value, &sc->other_ecus))
-			error_at(p, p->line, "other_ecus: expected true or false, not \"%s\"",
+			error_at(p, p->line,
+				 "other_ecus: expected true or false, not "
+				 "\"%s\"",
 				 value);
 	} else if (!strcmp(name, "malformed_lines")) {
 		if (parse_ulong(value, 10, 1000000, &u))
-			error_at(p, p->line, "malformed_lines: expected a whole number, not \"%s\"",
+			error_at(p, p->line,
+				 "malformed_lines: expected a whole number, "
+				 "not \"%s\"",
 				 value);
 		else
 			sc->malformed_lines = (unsigned)u;
 	} else if (!strcmp(name, "malformed_every")) {
 		if (parse_ulong(value, 10, 100000000, &u) || !u)
-			error_at(p, p->line, "malformed_every: expected a whole number from 1, not \"%s\"",
+			error_at(p, p->line,
+				 "malformed_every: expected a whole number "
+				 "from 1, not \"%s\"",
 				 value);
 		else
 			sc->malformed_every = (unsigned)u;
 	} else {
-		error_at(p, p->line, "[bus]: unknown key \"%s\" (expected jitter_us, drop_rate, other_ecus, malformed_lines or malformed_every)",
+		error_at(p, p->line,
+			 "[bus]: unknown key \"%s\" (expected jitter_us, "
+			 "drop_rate, other_ecus, malformed_lines or "
+			 "malformed_every)",
 			 name);
 	}
 }
@@ -388,21 +423,26 @@ static void tester_key(struct parse *p, const char *name, const char *value)
 	if (!strcmp(name, "obd") || !strcmp(name, "uds") ||
 	    !strcmp(name, "ecu_mil")) {
 		bool *b = !strcmp(name, "obd") ? &sc->obd :
-			  !strcmp(name, "uds") ? &sc->uds : &sc->ecu_mil;
+			  !strcmp(name, "uds") ? &sc->uds :
+						 &sc->ecu_mil;
 
 		if (parse_bool(value, b))
-			error_at(p, p->line, "%s: expected true or false, not \"%s\"",
-				 name, value);
+			error_at(p, p->line,
+				 "%s: expected true or false, not \"%s\"", name,
+				 value);
 	} else if (!strcmp(name, "obd_interval_ms")) {
 		if (parse_ulong(value, 10, 60000, &u) || u < 20)
-			error_at(p, p->line, "obd_interval_ms: expected 20 to 60000, not \"%s\"",
+			error_at(p, p->line,
+				 "obd_interval_ms: expected 20 to 60000, not "
+				 "\"%s\"",
 				 value);
 		else
 			sc->obd_interval_ms = (unsigned)u;
 	} else if (!strcmp(name, "uds_padding") ||
 		   !strcmp(name, "obd_padding")) {
 		if (parse_ulong(value, 0, 0xFF, &u))
-			error_at(p, p->line, "%s: expected a byte like 0x55, not \"%s\"",
+			error_at(p, p->line,
+				 "%s: expected a byte like 0x55, not \"%s\"",
 				 name, value);
 		else if (name[0] == 'u')
 			sc->uds_padding = (uint8_t)u;
@@ -415,7 +455,10 @@ static void tester_key(struct parse *p, const char *name, const char *value)
 		sc->n_ecu_dtcs = 0;
 		parse_list(p, name, value, add_dtc);
 	} else {
-		error_at(p, p->line, "[tester]: unknown key \"%s\" (expected obd, uds, obd_interval_ms, unknown_dids, uds_padding, obd_padding, ecu_mil or ecu_dtcs)",
+		error_at(p, p->line,
+			 "[tester]: unknown key \"%s\" (expected obd, uds, "
+			 "obd_interval_ms, unknown_dids, uds_padding, "
+			 "obd_padding, ecu_mil or ecu_dtcs)",
 			 name);
 	}
 }
@@ -434,11 +477,15 @@ static void fault_key(struct parse *p, const char *name, const char *value)
 				return;
 			}
 		}
-		error_at(p, p->line, "type: expected misfire, coil, vanos, fuel_heater, turbo_pump_dead, turbo_pump_weak, egr_leak or egr_combustion, not \"%s\"",
+		error_at(p, p->line,
+			 "type: expected misfire, coil, vanos, fuel_heater, "
+			 "turbo_pump_dead, turbo_pump_weak, egr_leak or "
+			 "egr_combustion, not \"%s\"",
 			 value);
 	} else if (!strcmp(name, "cylinder")) {
 		if (parse_ulong(value, 10, 6, &u) || !u)
-			error_at(p, p->line, "cylinder: expected 1 to 6, not \"%s\"",
+			error_at(p, p->line,
+				 "cylinder: expected 1 to 6, not \"%s\"",
 				 value);
 		else
 			f->cylinder = (int)u;
@@ -448,7 +495,9 @@ static void fault_key(struct parse *p, const char *name, const char *value)
 		else if (!strcmp(value, "exhaust"))
 			f->exhaust = true;
 		else
-			error_at(p, p->line, "camshaft: expected intake or exhaust, not \"%s\"",
+			error_at(p, p->line,
+				 "camshaft: expected intake or exhaust, not "
+				 "\"%s\"",
 				 value);
 	} else if ((k = find_key(fault_keys, name))) {
 		set_key(p, k, f, value, p->line);
@@ -482,7 +531,7 @@ static void fault_defaults(struct scenario_fault *f)
 			*v = d[i][1];
 	}
 	if (isnan(f->efficiency))
-		f->efficiency = f->type == SCENARIO_FAULT_EGR_LEAK ? 0.2 : 0.4;
+		f->efficiency = f->type == SCENARIO_FAULT_EGR_LEAK ? 0.25 : 0.3;
 	if (f->type == SCENARIO_FAULT_COIL && isnan(f->rate))
 		f->rate = 0.3;
 	if (isnan(f->rate))
@@ -503,7 +552,7 @@ static void fault_begin(struct parse *p, const char *section)
 	f = &sc->fault[sc->n_faults++];
 	memset(f, 0, sizeof(*f));
 	snprintf(f->name, sizeof(f->name), "%s", section);
-	f->line = p->line;
+	f->line = p->section_line;
 	f->start_cycle = 1;
 	f->cylinder = 0;
 	f->rate = f->burst_s = f->gap_s = f->min_load = NAN;
@@ -522,12 +571,16 @@ static void fault_end(struct parse *p)
 		return;
 	p->fault = NULL;
 	if (!p->fault_has_type) {
-		error_at(p, f->line, "[%s]: no type = (expected misfire, coil, vanos, fuel_heater, turbo_pump_dead, turbo_pump_weak, egr_leak or egr_combustion)",
+		error_at(p, f->line,
+			 "[%s]: no type = (expected misfire, coil, vanos, "
+			 "fuel_heater, turbo_pump_dead, turbo_pump_weak, "
+			 "egr_leak or egr_combustion)",
 			 f->name);
 		return;
 	}
 	if ((f->type == SCENARIO_FAULT_MISFIRE ||
-	     f->type == SCENARIO_FAULT_COIL) && !f->cylinder)
+	     f->type == SCENARIO_FAULT_COIL) &&
+	    !f->cylinder)
 		error_at(p, f->line, "[%s]: %s needs cylinder = 1..6", f->name,
 			 fault_names[f->type]);
 	fault_defaults(f);
@@ -560,7 +613,8 @@ static int handler(void *user, const char *section, const char *name,
 		const struct key *k = find_key(cycle_keys, name);
 
 		if (!k)
-			error_at(p, p->line, "[drive]: unknown key \"%s\"", name);
+			error_at(p, p->line, "[drive]: unknown key \"%s\"",
+				 name);
 		else
 			set_key(p, k, &p->sc->cycle[0], value, p->line);
 	} else if (!strncmp(section, "cycle ", 6)) {
@@ -568,16 +622,18 @@ static int handler(void *user, const char *section, const char *name,
 		struct scenario_cycle scratch = p->sc->cycle[0];
 
 		if (parse_ulong(section + 6, 10, 1000000, &n) || !n) {
-			error_at(p, p->line, "[%s]: expected [cycle N] with N from 1",
+			error_at(p, p->line,
+				 "[%s]: expected [cycle N] with N from 1",
 				 section);
 		} else if (!k) {
-			error_at(p, p->line, "[%s]: unknown key \"%s\"", section,
-				 name);
+			error_at(p, p->line, "[%s]: unknown key \"%s\"",
+				 section, name);
 		} else if (!set_key(p, k, &scratch, value, p->line)) {
 			struct override *o;
 
 			if (p->n_ov >= MAX_OVERRIDES) {
-				error_at(p, p->line, "too many [cycle N] keys (at most %d)",
+				error_at(p, p->line,
+					 "too many [cycle N] keys (at most %d)",
 					 MAX_OVERRIDES);
 				return 1;
 			}
@@ -595,7 +651,9 @@ static int handler(void *user, const char *section, const char *name,
 		fault_key(p, name, value);
 	} else if (!(p->sc->n_faults >= SCENARIO_MAX_FAULTS &&
 		     !strncmp(section, "fault", 5))) {
-		error_at(p, p->line, "unknown section [%s] (expected sim, drive, cycle N, bus, tester or fault NAME)",
+		error_at(p, p->line,
+			 "unknown section [%s] (expected sim, drive, cycle N, "
+			 "bus, tester or fault NAME)",
 			 section);
 	}
 	return 1;
@@ -606,9 +664,12 @@ static char *reader(char *str, int num, void *stream)
 	struct parse *p = stream;
 	char *r = fgets(str, num, p->f);
 
-	if (r)
-		p->line++;
-	return r;
+	if (!r)
+		return NULL;
+	p->line++;
+	if (str[strspn(str, " \t")] == '[')
+		p->section_line = p->line;
+	return str;
 }
 
 static const struct scenario_cycle default_cycle = {
@@ -681,7 +742,9 @@ static int expand_cycles(struct parse *p)
 		struct override *o = &p->ov[i];
 
 		if (o->cycle > sc->cycles) {
-			error_at(p, o->line, "[cycle %u]: the scenario has only %u cycles (set cycles = in [sim])",
+			error_at(p, o->line,
+				 "[cycle %u]: the scenario has only %u cycles "
+				 "(set cycles = in [sim])",
 				 o->cycle, sc->cycles);
 			continue;
 		}

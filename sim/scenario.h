@@ -1,4 +1,5 @@
-/* scenario.h: what a dtcd-sim run simulates: drive cycles, faults, bus realism */
+/* scenario.h: what a dtcd-sim run simulates: drive cycles, faults, bus realism
+ */
 #pragma once
 
 #include <stdbool.h>
@@ -9,25 +10,25 @@
 #define SCENARIO_MAX_DTCS 8
 
 enum scenario_profile {
-	SCENARIO_PROFILE_IDLE,    /* standing, engine idling */
-	SCENARIO_PROFILE_CITY,    /* 0-60 km/h with stops */
+	SCENARIO_PROFILE_IDLE,	  /* standing, engine idling */
+	SCENARIO_PROFILE_CITY,	  /* 0-60 km/h with stops */
 	SCENARIO_PROFILE_HIGHWAY, /* 90-140 km/h */
-	SCENARIO_PROFILE_MIXED,   /* city and highway in turns */
-	SCENARIO_PROFILE_HILL,    /* 70-110 km/h up a long grade: high load */
+	SCENARIO_PROFILE_MIXED,	  /* city and highway in turns */
+	SCENARIO_PROFILE_HILL,	  /* 70-110 km/h up a long grade: high load */
 };
 
 /* One drive cycle: wake, ignition, crank, idle, drive, stop, after-run, park */
 struct scenario_cycle {
-	double key_s;      /* key in, terminal R, before ignition on */
+	double key_s;	   /* key in, terminal R, before ignition on */
 	double ignition_s; /* ignition on before cranking */
 	double crank_s;
-	double idle_s;     /* idle after the start */
+	double idle_s; /* idle after the start */
 	enum scenario_profile profile;
 	double drive_s;
 	double idle_end_s;  /* idle before the engine stops */
 	double ign_after_s; /* ignition still on after the engine stops */
-	double awake_s;     /* bus awake after ignition off (after-run extends) */
-	double park_s;      /* bus asleep before the next cycle */
+	double awake_s; /* bus awake after ignition off (after-run extends) */
+	double park_s;	/* bus asleep before the next cycle */
 	double ambient_c;
 };
 
@@ -47,20 +48,21 @@ struct scenario_fault {
 	char name[48];
 	enum scenario_fault_type type;
 	unsigned line; /* of its section header */
-	/* active from start_s (log time) and start_cycle, until end_* (0 = never) */
+	/* active from start_s (log time) and start_cycle, until end_* (0 =
+	 * never) */
 	double start_s;
 	unsigned start_cycle;
 	double end_s;
 	unsigned end_cycle;
 	/* misfire, coil */
 	int cylinder;
-	double rate;     /* fraction of that cylinder's firings */
-	double burst_s;  /* coil: mean length of a misfiring burst */
-	double gap_s;    /* coil: mean time between bursts */
+	double rate;	 /* fraction of that cylinder's firings */
+	double burst_s;	 /* coil: mean length of a misfiring burst */
+	double gap_s;	 /* coil: mean time between bursts */
 	double min_load; /* coil: misfires only above this load */
 	/* vanos */
 	bool exhaust;
-	double growth_deg_s;  /* deviation growth per second of engine running */
+	double growth_deg_s; /* deviation growth per second of engine running */
 	double max_deg;
 	double emergency_deg; /* deviation that starts the emergency program */
 	/* fuel_heater */

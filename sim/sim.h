@@ -1,4 +1,5 @@
-/* sim.h: dtcd-sim, the reference-vehicle simulator: scenario in, candump log out */
+/* sim.h: dtcd-sim, the reference-vehicle simulator: scenario in, candump log
+ * out */
 #pragma once
 
 #include <stdint.h>
@@ -8,12 +9,12 @@
 #include "scenario.h"
 
 struct sim_options {
-	uint64_t seed;       /* the scenario's seed unless seed_set */
+	uint64_t seed; /* the scenario's seed unless seed_set */
 	bool seed_set;
 	uint64_t max_frames; /* 0 = no limit */
 	double max_duration; /* seconds of log time, 0 = no limit */
-	FILE *out;           /* the candump -l log */
-	FILE *truth;         /* "ts,id,signal,value" lines, or NULL */
+	FILE *out;	     /* the candump -l log */
+	FILE *truth;	     /* "ts,id,signal,value" lines, or NULL */
 };
 
 struct sim;

@@ -190,7 +190,8 @@ static void put_malformed(struct writer *w)
 		p += sprintf(p, ") %s 0AA1122334455\n", w->iface);
 		break;
 	default:
-		p += sprintf(p, "candump: interface %s: line noise\n", w->iface);
+		p += sprintf(p, "candump: interface %s: line noise\n",
+			     w->iface);
 		break;
 	}
 	w->len += (size_t)(p - start);

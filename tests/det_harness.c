@@ -32,8 +32,8 @@ static void on_inactive(void *ud, const char *detector, const char *signal)
 	struct harness *h = ud;
 
 	assert_true(h->n_inactive < 32);
-	snprintf(h->inactive[h->n_inactive++], sizeof(h->inactive[0]),
-		 "%s:%s", detector, signal);
+	snprintf(h->inactive[h->n_inactive++], sizeof(h->inactive[0]), "%s:%s",
+		 detector, signal);
 }
 
 void harness_setup(struct harness *h, const struct harness_case *c)
@@ -59,7 +59,8 @@ void harness_setup(struct harness *h, const struct harness_case *c)
 		assert_non_null(eq);
 		snprintf(det, sizeof(det), "%.*s", (int)(dot - c->config[i]),
 			 c->config[i]);
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - dot - 1), dot + 1);
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - dot - 1),
+			 dot + 1);
 		assert_int_equal(detectors_configure(h->det, det, key, eq + 1),
 				 0);
 	}
@@ -97,8 +98,8 @@ void harness_send(struct harness *h, int64_t ts_ns, enum signal_id id,
 	s->valid = valid;
 	s->value = valid ? value : 0;
 	if (valid && signal_plausible(id, value))
-		cycle_change(h, ts_ns, cycle_on_signal(&h->cycle, ts_ns, id,
-						       value));
+		cycle_change(h, ts_ns,
+			     cycle_on_signal(&h->cycle, ts_ns, id, value));
 	detectors_on_signal(h->det, ts_ns, id);
 }
 
@@ -182,9 +183,8 @@ void harness_play(struct harness *h, const struct harness_case *c)
 	}
 }
 
-const struct harness_report *harness_find(const struct harness *h,
-					  const char *code,
-					  enum dtc_result result)
+const struct harness_report *
+harness_find(const struct harness *h, const char *code, enum dtc_result result)
 {
 	for (size_t i = 0; i < h->n_rep; i++)
 		if (strcmp(h->rep[i].code, code) == 0 &&
@@ -208,8 +208,8 @@ static void dump(const struct harness *h)
 		print_message("  %10.3f s %-12s %s %s sev=%d confirm=%d\n",
 			      harness_s(h->rep[i].ts_ns), h->rep[i].detector,
 			      h->rep[i].code,
-			      h->rep[i].result == DTC_RESULT_PASSED ? "PASSED"
-								    : "FAILED",
+			      h->rep[i].result == DTC_RESULT_PASSED ? "PASSED" :
+								      "FAILED",
 			      h->rep[i].severity, h->rep[i].confirm_now);
 }
 
@@ -222,7 +222,8 @@ static bool expected_failure(const struct harness_case *c, const char *code)
 	return false;
 }
 
-static void check_expect(const struct harness *h, const struct harness_expect *e)
+static void check_expect(const struct harness *h,
+			 const struct harness_expect *e)
 {
 	int64_t onset = harness_ns(e->onset_s);
 	const struct harness_report *first = NULL;
@@ -232,6 +233,10 @@ static void check_expect(const struct harness *h, const struct harness_expect *e
 
 		if (strcmp(r->code, e->code) != 0 || r->result != e->result)
 			continue;
+		if (e->result == DTC_RESULT_FAILED &&
+		    (r->severity != e->severity ||
+		     r->confirm_now != e->confirm_now))
+			continue;
 		if (e->result == DTC_RESULT_FAILED && r->ts_ns < onset) {
 			print_message("%s FAILED before the fault onset\n",
 				      e->code);
@@ -239,18 +244,14 @@ static void check_expect(const struct harness *h, const struct harness_expect *e
 		}
 		if (r->ts_ns < onset)
 			continue;
-		if (e->result == DTC_RESULT_FAILED &&
-		    (r->severity != e->severity ||
-		     r->confirm_now != e->confirm_now))
-			continue;
 		first = r;
 		break;
 	}
 	if (!first) {
 		print_message("missing %s %s (severity %d, confirm_now %d)\n",
 			      e->code,
-			      e->result == DTC_RESULT_PASSED ? "PASSED"
-							     : "FAILED",
+			      e->result == DTC_RESULT_PASSED ? "PASSED" :
+							       "FAILED",
 			      e->severity, e->confirm_now);
 		fail();
 	}

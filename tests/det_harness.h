@@ -20,8 +20,8 @@
 #define HARNESS_SILENT NAN
 #define HARNESS_NO_VALUE (-INFINITY)
 #define HARNESS_MAX_POINTS 16
-#define HARNESS_MAX_TRACKS 16
-#define HARNESS_MAX_EXPECT 8
+#define HARNESS_MAX_TRACKS 32
+#define HARNESS_MAX_EXPECT 12
 #define HARNESS_MAX_REPORTS 4096
 
 struct harness_point {
@@ -31,31 +31,33 @@ struct harness_point {
 struct harness_track {
 	enum signal_id id;
 	double period_s;
-	double noise;   /* uniform ± noise, deterministic */
-	bool integer;   /* counters: floor() */
-	double modulo;  /* counters that wrap: value mod this (0: none) */
+	double noise;  /* uniform ± noise, deterministic */
+	bool integer;  /* counters: floor() */
+	double modulo; /* counters that wrap: value mod this (0: none) */
 	size_t n;
 	struct harness_point pts[HARNESS_MAX_POINTS];
 };
 
-#define HARNESS_N_POINTS(...)                                                  \
-	(sizeof((struct harness_point[]){ __VA_ARGS__ }) /                     \
+#define HARNESS_N_POINTS(...)                              \
+	(sizeof((struct harness_point[]){ __VA_ARGS__ }) / \
 	 sizeof(struct harness_point))
 
-#define TRACK(sig, period, ...)                                                \
-	{                                                                      \
-		.id = sig, .period_s = period,                                 \
-		.n = HARNESS_N_POINTS(__VA_ARGS__), .pts = { __VA_ARGS__ }     \
+#define TRACK(sig, period, ...)                     \
+	{                                           \
+		.id = sig, .period_s = period,      \
+		.n = HARNESS_N_POINTS(__VA_ARGS__), \
+		.pts = { __VA_ARGS__ }              \
 	}
-#define TRACK_NOISY(sig, period, amplitude, ...)                               \
-	{                                                                      \
-		.id = sig, .period_s = period, .noise = amplitude,             \
-		.n = HARNESS_N_POINTS(__VA_ARGS__), .pts = { __VA_ARGS__ }     \
+#define TRACK_NOISY(sig, period, amplitude, ...)                   \
+	{                                                          \
+		.id = sig, .period_s = period, .noise = amplitude, \
+		.n = HARNESS_N_POINTS(__VA_ARGS__),                \
+		.pts = { __VA_ARGS__ }                             \
 	}
 #define TRACK_COUNTER(sig, period, mod, ...)                                   \
 	{                                                                      \
-		.id = sig, .period_s = period, .integer = true,                \
-		.modulo = mod, .n = HARNESS_N_POINTS(__VA_ARGS__),             \
+		.id = sig, .period_s = period, .integer = true, .modulo = mod, \
+		.n = HARNESS_N_POINTS(__VA_ARGS__),                            \
 		.pts = { __VA_ARGS__ }                                         \
 	}
 
@@ -136,9 +138,8 @@ void harness_tick(struct harness *h, int64_t now_ns);
 /* Drive all tracks from 0 to end_s, ticking every 100 ms. */
 void harness_play(struct harness *h, const struct harness_case *c);
 
-const struct harness_report *harness_find(const struct harness *h,
-					  const char *code,
-					  enum dtc_result result);
+const struct harness_report *
+harness_find(const struct harness *h, const char *code, enum dtc_result result);
 size_t harness_count(const struct harness *h, enum dtc_result result);
 
 /* The whole table-driven check of one case (a cmocka test body). */
