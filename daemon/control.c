@@ -459,8 +459,11 @@ static void on_input(struct ev_loop *loop, ev_io *w, int revents)
 			break;
 		pipeline_feed(lr->p, &f);
 	}
-	if (n == -EAGAIN)
-		return; /* the pipe is empty: wait for the writer */
+	if (n == -EAGAIN) {
+		/* the pipe is empty: what we wrote goes out while we wait */
+		pipeline_flush(lr->p);
+		return;
+	}
 	if (n > 0) {
 		/* a batch done, more may sit in the reader's buffer */
 		ev_feed_event(loop, w, EV_READ);

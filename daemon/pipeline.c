@@ -321,6 +321,11 @@ void pipeline_finish(struct pipeline *p)
 		cycle_changed(p, p->last_ts_ns,
 			      cycle_end(&p->cycle, p->last_ts_ns));
 	}
+	pipeline_flush(p);
+}
+
+void pipeline_flush(struct pipeline *p)
+{
 	for (size_t i = 0; i < p->n_outputs; i++)
 		if (p->outputs[i].ops->flush)
 			p->outputs[i].ops->flush(p->outputs[i].state);

@@ -32,6 +32,8 @@ void pipeline_feed(struct pipeline *p, const struct frame *f);
 void pipeline_tick(struct pipeline *p, int64_t now_ns);
 /* The end of the input: an operation cycle still running ends here. */
 void pipeline_finish(struct pipeline *p);
+/* Writes out what the outputs buffer (a pipe's reader waits for it). */
+void pipeline_flush(struct pipeline *p);
 /* Clears DTCs (code NULL = all) as UDS 0x14 does. */
 int pipeline_clear(struct pipeline *p, int64_t ts_ns, const char *code);
 

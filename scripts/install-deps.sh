@@ -6,7 +6,7 @@ pkgs=(
 	libev-dev libinih-dev libjson-c-dev libsqlite3-dev sqlite3
 	libmosquitto-dev libsystemd-dev libcmocka-dev
 	can-utils python3 python3-can python3-canmatrix
-	mosquitto time
+	mosquitto mosquitto-clients time
 )
 missing=()
 for p in "${pkgs[@]}"; do
