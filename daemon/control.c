@@ -133,6 +133,8 @@ static struct json_object *answer_clear(struct control *c, const char *code)
 
 	/* cleared before the first frame: the wall clock stands in */
 	r = pipeline_clear(c->o.p, ts ? ts : wall_clock_ns(), code);
+	/* the "cleared" events go out now, not with the next frames */
+	pipeline_flush(c->o.p);
 	if (r == -ENOENT)
 		return error_answer("unknown DTC '%s'", code);
 	if (r == -EINVAL)
