@@ -43,6 +43,25 @@ struct live {
 
 static void live_try_open(struct live *l);
 
+/* ---- live_on_start(): other modules' watchers (control socket, MQTT) ---- */
+
+#define LIVE_MAX_HOOKS 4
+
+static struct {
+	void (*start)(struct ev_loop *loop, void *ud);
+	void *ud;
+} live_hooks[LIVE_MAX_HOOKS];
+static size_t live_n_hooks;
+
+int live_on_start(void (*start)(struct ev_loop *loop, void *ud), void *ud)
+{
+	if (live_n_hooks == LIVE_MAX_HOOKS)
+		return -ENOSPC;
+	live_hooks[live_n_hooks].start = start;
+	live_hooks[live_n_hooks++].ud = ud;
+	return 0;
+}
+
 static int64_t live_monotonic_ns(void)
 {
 	struct timespec ts;
@@ -246,6 +265,8 @@ int live_run(struct pipeline *p, const struct config *cfg, bool foreground)
 			      (ev_tstamp)wd_usec / 2e6);
 		ev_timer_again(l.loop, &l.watchdog);
 	}
+	for (size_t i = 0; i < live_n_hooks; i++)
+		live_hooks[i].start(l.loop, live_hooks[i].ud);
 	live_try_open(&l);
 	sd_notify(0, "READY=1");
 	ev_run(l.loop, 0);

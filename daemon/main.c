@@ -8,7 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ev.h>
+
 #include "config.h"
+#include "control.h"
 #include "dtcd-build.h"
 #include "live.h"
 #include "log.h"
@@ -27,6 +30,7 @@ struct args {
 	const char *lang;
 	const char *interface;
 	const char *clear_code;
+	const char *control;
 	bool signals;
 	bool json;
 	bool foreground;
@@ -39,7 +43,7 @@ static void usage(FILE *out)
 		"usage: dtcd [-dnv] [-c FILE] [-i IFACE] [--profile NAME|PATH]\n"
 		"            [--state DIR] [--lang en|de] [--json]\n"
 		"       dtcd --replay FILE [--signals | --json] [--profile NAME|PATH]\n"
-		"            [--state DIR] [-c FILE]\n"
+		"            [--state DIR] [-c FILE] [--control SOCKET]\n"
 		"       dtcd --clear [CODE] --state DIR\n"
 		"\n"
 		"  -c, --config FILE    configuration (INI)\n"
@@ -54,13 +58,15 @@ static void usage(FILE *out)
 		"  --state DIR          keep DTCs, cycles and events in DIR/dtcd.db\n"
 		"  --lang en|de         language of titles and workshop actions\n"
 		"  --clear [CODE]       clear one or all DTCs (as UDS 0x14) and exit\n"
+		"  --control SOCKET     control socket for dtcctl (live: default\n"
+		"                       " CONTROL_DEFAULT_PATH "; replay: none)\n"
 		"  --version            print the version\n");
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	enum { OPT_REPLAY = 256, OPT_SIGNALS, OPT_JSON, OPT_PROFILE, OPT_STATE,
-	       OPT_LANG, OPT_CLEAR, OPT_VERSION };
+	       OPT_LANG, OPT_CLEAR, OPT_VERSION, OPT_CONTROL };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "interface", required_argument, NULL, 'i' },
@@ -72,6 +78,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "lang", required_argument, NULL, OPT_LANG },
 		{ "clear", optional_argument, NULL, OPT_CLEAR },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -123,6 +130,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 			if (!optarg && optind < argc && argv[optind][0] != '-')
 				optarg = argv[optind++];
 			a->clear_code = optarg;
+			break;
+		case OPT_CONTROL:
+			a->control = optarg;
 			break;
 		case OPT_VERSION:
 			printf("dtcd %s\n", DTCD_VERSION);
@@ -216,7 +226,8 @@ static int load_profile(const struct config *cfg, struct profile **ret)
 }
 
 static int make_pipeline(const struct config *cfg, const struct profile *prof,
-			 const struct args *a, struct pipeline **ret)
+			 const struct args *a, struct pipeline **ret,
+			 struct output *ret_mqtt)
 {
 	struct pipeline_options o = { .cfg = cfg, .profile = prof };
 	char err[512];
@@ -229,12 +240,70 @@ static int make_pipeline(const struct config *cfg, const struct profile *prof,
 		r = output_text_new(&o.outputs[o.n_outputs++], stdout);
 	if (r < 0)
 		return r;
+	/* MQTT: DTC events to fleet operators (not for --signals or -n) */
+	if (ret_mqtt && cfg->mqtt_host && !a->signals) {
+		r = output_mqtt_new(&o.outputs[o.n_outputs], cfg, err,
+				    sizeof(err));
+		if (r < 0) {
+			log_warnx("%s", err);
+			output_free(&o.outputs[0]);
+			return r;
+		}
+		*ret_mqtt = o.outputs[o.n_outputs++];
+	}
 	r = pipeline_new(ret, &o, err, sizeof(err));
 	for (size_t i = 0; i < o.n_outputs; i++)
 		output_free(&o.outputs[i]);
-	if (r < 0)
+	if (r < 0) {
 		log_warnx("%s", err);
+		if (ret_mqtt)
+			*ret_mqtt = (struct output){ 0 };
+	} else if (ret_mqtt && ret_mqtt->ops) {
+		output_mqtt_bind(ret_mqtt, *ret);
+	}
 	return r;
+}
+
+/* ---- the control socket and MQTT in the event loop ---- */
+
+struct extras {
+	struct pipeline *p;
+	const struct config *cfg;
+	const struct args *a;
+	struct output mqtt; /* ops NULL: none */
+	struct control *control;
+	int err;
+};
+
+/* a live_on_start() hook: after daemonizing, once the loop runs */
+static void start_extras(struct ev_loop *loop, void *ud)
+{
+	struct extras *x = ud;
+	bool live = x->a->mode == MODE_LIVE;
+	struct control_options o = {
+		.p = x->p,
+		.cfg = x->cfg,
+		.mode = live ? "live" : "replay",
+		.source = live ? x->cfg->interface : x->a->replay,
+		.mqtt = x->mqtt.ops ? &x->mqtt : NULL,
+	};
+	char err[512];
+	int r;
+
+	if (x->mqtt.ops)
+		output_mqtt_start(&x->mqtt, loop);
+	o.path = x->a->control ? x->a->control : x->cfg->control_socket;
+	if (!o.path && live)
+		o.path = CONTROL_DEFAULT_PATH;
+	if (!o.path)
+		return;
+	r = control_new(&x->control, loop, &o, err, sizeof(err));
+	if (r < 0) {
+		/* live: the bus matters more than dtcctl; replay: asked for */
+		log_warnx("control socket: %s", err);
+		if (!live)
+			x->err = r;
+	}
 }
 
 static int64_t wall_clock_ns(void)
@@ -251,6 +320,7 @@ int main(int argc, char **argv)
 	struct config *cfg = NULL;
 	struct profile *prof = NULL;
 	struct pipeline *p = NULL;
+	struct extras x = { .a = &a };
 	char err[512];
 	int r;
 
@@ -262,6 +332,7 @@ int main(int argc, char **argv)
 		log_warnx("%s", err);
 		return 1;
 	}
+	x.cfg = cfg;
 	r = apply_args(cfg, &a);
 	if (r == 0)
 		r = load_profile(cfg, &prof);
@@ -270,14 +341,24 @@ int main(int argc, char **argv)
 
 	switch (a.mode) {
 	case MODE_CHECK:
-		r = make_pipeline(cfg, prof, &a, &p);
+		r = make_pipeline(cfg, prof, &a, &p, NULL);
 		if (r == 0)
 			printf("configuration OK (profile %s)\n", prof->name);
 		break;
 	case MODE_REPLAY:
-		r = make_pipeline(cfg, prof, &a, &p);
-		if (r == 0)
+		r = make_pipeline(cfg, prof, &a, &p, &x.mqtt);
+		if (r < 0)
+			break;
+		if (!a.control && !x.mqtt.ops) {
 			r = replay_run(p, a.replay, NULL);
+			break;
+		}
+		/* dtcctl and the broker are served while the input is open */
+		x.p = p;
+		start_extras(ev_default_loop(0), &x);
+		r = x.err;
+		if (r == 0)
+			r = control_replay(ev_default_loop(0), p, a.replay);
 		break;
 	case MODE_CLEAR:
 		if (!cfg->state_dir) {
@@ -286,7 +367,7 @@ int main(int argc, char **argv)
 			r = -EINVAL;
 			break;
 		}
-		r = make_pipeline(cfg, prof, &a, &p);
+		r = make_pipeline(cfg, prof, &a, &p, NULL);
 		if (r == 0)
 			r = pipeline_clear(p, wall_clock_ns(), a.clear_code);
 		if (r < 0 && r != -EINVAL)
@@ -294,12 +375,18 @@ int main(int argc, char **argv)
 				  strerror(-r));
 		break;
 	case MODE_LIVE:
-		r = make_pipeline(cfg, prof, &a, &p);
+		r = make_pipeline(cfg, prof, &a, &p, &x.mqtt);
+		if (r < 0)
+			break;
+		x.p = p;
+		r = live_on_start(start_extras, &x);
 		if (r == 0)
 			r = live_run(p, cfg, a.foreground);
 		break;
 	}
 out:
+	control_free(x.control);
+	/* MQTT waits here (bounded) for the broker to acknowledge the rest */
 	pipeline_free(p);
 	profile_free(prof);
 	config_free(cfg);

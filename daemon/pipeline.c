@@ -43,6 +43,7 @@ struct pipeline {
 	int64_t last_tick_ns;
 	int64_t last_ts_ns;
 	bool have_ts;
+	unsigned long frames;
 	struct last_value last[SIG__MAX][SRCS_PER_SIGNAL];
 };
 
@@ -316,6 +317,7 @@ void pipeline_feed(struct pipeline *p, const struct frame *f)
 		pipeline_tick(p, f->ts_ns);
 	}
 	p->last_ts_ns = f->ts_ns;
+	p->frames++;
 	decoder_feed(p->decoder, f);
 }
 
@@ -327,6 +329,11 @@ void pipeline_finish(struct pipeline *p)
 		cycle_changed(p, p->last_ts_ns,
 			      cycle_end(&p->cycle, p->last_ts_ns));
 	}
+	pipeline_flush(p);
+}
+
+void pipeline_flush(struct pipeline *p)
+{
 	for (size_t i = 0; i < p->n_outputs; i++)
 		if (p->outputs[i].ops->flush)
 			p->outputs[i].ops->flush(p->outputs[i].state);
@@ -337,4 +344,39 @@ int pipeline_clear(struct pipeline *p, int64_t ts_ns, const char *code)
 	if (!p->manager)
 		return -EOPNOTSUPP;
 	return dtc_manager_clear(p->manager, ts_ns, code);
+}
+
+/* ---- accessors for the control socket and MQTT ---- */
+
+const struct dtc_manager *pipeline_manager(const struct pipeline *p)
+{
+	return p->manager;
+}
+
+const struct catalogue *pipeline_catalogue(const struct pipeline *p)
+{
+	return p->catalogue;
+}
+
+const struct signal_table *pipeline_signals(const struct pipeline *p)
+{
+	return &p->table;
+}
+
+int64_t pipeline_now(const struct pipeline *p)
+{
+	if (!p->have_ts)
+		return 0;
+	return p->last_ts_ns > p->last_tick_ns ? p->last_ts_ns :
+						 p->last_tick_ns;
+}
+
+unsigned long pipeline_frames(const struct pipeline *p)
+{
+	return p->frames;
+}
+
+const char *pipeline_profile_name(const struct pipeline *p)
+{
+	return p->profile->name;
 }

@@ -32,5 +32,21 @@ void pipeline_feed(struct pipeline *p, const struct frame *f);
 void pipeline_tick(struct pipeline *p, int64_t now_ns);
 /* The end of the input: an operation cycle still running ends here. */
 void pipeline_finish(struct pipeline *p);
+/* Writes out what the outputs buffer (a pipe's reader waits for it). */
+void pipeline_flush(struct pipeline *p);
 /* Clears DTCs (code NULL = all) as UDS 0x14 does. */
 int pipeline_clear(struct pipeline *p, int64_t ts_ns, const char *code);
+
+/* ---- what the control socket and the MQTT status read ---- */
+struct catalogue;
+struct dtc_manager;
+
+/* NULL with --signals (no diagnosis) */
+const struct dtc_manager *pipeline_manager(const struct pipeline *p);
+const struct catalogue *pipeline_catalogue(const struct pipeline *p);
+/* the last value of each canonical signal (slot ts_ns 0: never seen) */
+const struct signal_table *pipeline_signals(const struct pipeline *p);
+/* frame time of the latest frame or tick; 0 before the first frame */
+int64_t pipeline_now(const struct pipeline *p);
+unsigned long pipeline_frames(const struct pipeline *p);
+const char *pipeline_profile_name(const struct pipeline *p);

@@ -7,7 +7,7 @@ pkgs=(
 	libmosquitto-dev libsystemd-dev libcmocka-dev
 	can-utils python3 python3-can python3-canmatrix
 	qemu-system-x86 busybox-static cpio kmod iproute2 xz-utils
-	mosquitto time
+	mosquitto mosquitto-clients time
 )
 missing=()
 for p in "${pkgs[@]}"; do
