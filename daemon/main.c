@@ -40,33 +40,53 @@ struct args {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: dtcd [-dnv] [-c FILE] [-i IFACE] [--profile NAME|PATH]\n"
+		"usage: dtcd [-dnv] [-c FILE] [-i IFACE] [--profile "
+		"NAME|PATH]\n"
 		"            [--state DIR] [--lang en|de] [--json]\n"
-		"       dtcd --replay FILE [--signals | --json] [--profile NAME|PATH]\n"
+		"       dtcd --replay FILE [--signals | --json] [--profile "
+		"NAME|PATH]\n"
 		"            [--state DIR] [-c FILE] [--control SOCKET]\n"
 		"       dtcd --clear [CODE] --state DIR\n"
 		"\n"
 		"  -c, --config FILE    configuration (INI)\n"
-		"  -n                   check the configuration, profile and DBC, then exit\n"
+		"  -n                   check the configuration, profile and "
+		"DBC, then exit\n"
 		"  -d                   stay in the foreground, log to stderr\n"
 		"  -v                   more log messages (twice: debug)\n"
 		"  -i, --interface IF   SocketCAN interface (default can0)\n"
-		"  --replay FILE        replay a candump log (- = stdin) as fast as it reads\n"
-		"  --signals            write each change of a canonical signal (JSON lines)\n"
+		"  --replay FILE        replay a candump log (- = stdin) as "
+		"fast as it reads\n"
+		"  --signals            write each change of a canonical "
+		"signal (JSON lines)\n"
 		"  --json               write DTC events as JSON lines\n"
-		"  --profile NAME|PATH  vehicle profile (default bmw-reference)\n"
-		"  --state DIR          keep DTCs, cycles and events in DIR/dtcd.db\n"
-		"  --lang en|de         language of titles and workshop actions\n"
-		"  --clear [CODE]       clear one or all DTCs (as UDS 0x14) and exit\n"
-		"  --control SOCKET     control socket for dtcctl (live: default\n"
-		"                       " CONTROL_DEFAULT_PATH "; replay: none)\n"
+		"  --profile NAME|PATH  vehicle profile (default "
+		"bmw-reference)\n"
+		"  --state DIR          keep DTCs, cycles and events in "
+		"DIR/dtcd.db\n"
+		"  --lang en|de         language of titles and workshop "
+		"actions\n"
+		"  --clear [CODE]       clear one or all DTCs (as UDS 0x14) "
+		"and exit\n"
+		"  --control SOCKET     control socket for dtcctl (live: "
+		"default\n"
+		"                       " CONTROL_DEFAULT_PATH
+		"; replay: none)\n"
 		"  --version            print the version\n");
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
-	enum { OPT_REPLAY = 256, OPT_SIGNALS, OPT_JSON, OPT_PROFILE, OPT_STATE,
-	       OPT_LANG, OPT_CLEAR, OPT_VERSION, OPT_CONTROL };
+	enum {
+		OPT_REPLAY = 256,
+		OPT_SIGNALS,
+		OPT_JSON,
+		OPT_PROFILE,
+		OPT_STATE,
+		OPT_LANG,
+		OPT_CLEAR,
+		OPT_VERSION,
+		OPT_CONTROL
+	};
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "interface", required_argument, NULL, 'i' },
@@ -119,7 +139,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_LANG:
 			if (strcmp(optarg, "en") && strcmp(optarg, "de")) {
-				fprintf(stderr, "dtcd: --lang: expected en or de\n");
+				fprintf(stderr,
+					"dtcd: --lang: expected en or de\n");
 				return -EINVAL;
 			}
 			a->lang = optarg;
@@ -146,12 +167,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "dtcd: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "dtcd: unexpected argument '%s'\n",
+			argv[optind]);
 		usage(stderr);
 		return -EINVAL;
 	}
 	if (a->signals && a->json) {
-		fprintf(stderr, "dtcd: --signals and --json exclude each other\n");
+		fprintf(stderr,
+			"dtcd: --signals and --json exclude each other\n");
 		return -EINVAL;
 	}
 	if (a->signals && a->mode != MODE_REPLAY) {
@@ -161,7 +184,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-/* A binary in the build tree uses the source tree's etc/, else the installed one. */
+/* A binary in the build tree uses the source tree's etc/, else the installed
+ * one. */
 static const char *default_etc_dir(void)
 {
 	char exe[PATH_MAX];
@@ -193,13 +217,15 @@ static int apply_args(struct config *cfg, const struct args *a)
 			l = getenv("LC_MESSAGES");
 		if (!l || !*l)
 			l = getenv("LANG");
-		if (l && strncmp(l, "de", 2) == 0 && config_set(&cfg->lang, "de") < 0)
+		if (l && strncmp(l, "de", 2) == 0 &&
+		    config_set(&cfg->lang, "de") < 0)
 			return -ENOMEM;
 	}
 	if (a->json)
 		cfg->json = true;
 	if (!cfg->etc_dir &&
-	    config_set(&cfg->etc_dir, env && *env ? env : default_etc_dir()) < 0)
+	    config_set(&cfg->etc_dir, env && *env ? env : default_etc_dir()) <
+		    0)
 		return -ENOMEM;
 	return 0;
 }
@@ -371,7 +397,8 @@ int main(int argc, char **argv)
 		if (r == 0)
 			r = pipeline_clear(p, wall_clock_ns(), a.clear_code);
 		if (r < 0 && r != -EINVAL)
-			log_warnx("clear %s: %s", a.clear_code ? a.clear_code : "all",
+			log_warnx("clear %s: %s",
+				  a.clear_code ? a.clear_code : "all",
 				  strerror(-r));
 		break;
 	case MODE_LIVE:

@@ -1,4 +1,5 @@
-/* output_json.c: one JSON object per line (spec section 5), built with json-c */
+/* output_json.c: one JSON object per line (spec section 5), built with json-c
+ */
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -35,8 +36,8 @@ struct json_object *output_json_ts(int64_t ts_ns)
 
 const char *output_json_string(struct json_object *o)
 {
-	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							 JSON_C_TO_STRING_NOSLASHESCAPE);
+	return json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
 static void put(struct json_out *j, struct json_object *o)
@@ -62,7 +63,8 @@ static void json_signal(void *state, int64_t ts_ns, enum signal_id id,
 		json_object_object_add(o, "value",
 				       json_object_new_string(slot->text));
 	else
-		json_object_object_add(o, "value", output_json_number(slot->value));
+		json_object_object_add(o, "value",
+				       output_json_number(slot->value));
 	snprintf(src, sizeof(src), "%03X", slot->src);
 	json_object_object_add(o, "src", json_object_new_string(src));
 	put(j, o);
@@ -77,8 +79,9 @@ output_json_freeze_frame(const struct dtc_freeze_frame *frame)
 		return ff;
 	for (int i = 0; i < SIG__MAX; i++)
 		if (frame->present[i] && !signal_info(i)->is_text)
-			json_object_object_add(ff, signal_name(i),
-					       output_json_number(frame->value[i]));
+			json_object_object_add(
+				ff, signal_name(i),
+				output_json_number(frame->value[i]));
 	if (frame->vin[0])
 		json_object_object_add(ff, "vin",
 				       json_object_new_string(frame->vin));
@@ -92,33 +95,40 @@ struct json_object *output_json_event(const struct dtc_event *ev,
 	char buf[16];
 
 	json_object_object_add(o, "ts", output_json_ts(ev->ts_ns));
-	json_object_object_add(o, "event", json_object_new_string(
-						    dtc_event_type_name(ev->type)));
+	json_object_object_add(
+		o, "event",
+		json_object_new_string(dtc_event_type_name(ev->type)));
 	json_object_object_add(o, "code", json_object_new_string(ev->code));
 	json_object_object_add(o, "detector",
 			       json_object_new_string(ev->detector));
-	json_object_object_add(o, "severity", json_object_new_string(
-						       dtc_severity_name(ev->severity)));
+	json_object_object_add(
+		o, "severity",
+		json_object_new_string(dtc_severity_name(ev->severity)));
 	json_object_object_add(o, "status", json_object_new_int(ev->status));
 	json_object_object_add(o, "action",
 			       json_object_new_string(action ? action : ""));
 	if (title)
-		json_object_object_add(o, "title", json_object_new_string(title));
+		json_object_object_add(o, "title",
+				       json_object_new_string(title));
 	if (ev->type != DTC_EVENT_ECU)
-		json_object_object_add(o, "occurrences",
-				       json_object_new_int((int)ev->occurrences));
+		json_object_object_add(
+			o, "occurrences",
+			json_object_new_int((int)ev->occurrences));
 	if (ev->type == DTC_EVENT_ECU) {
 		snprintf(buf, sizeof(buf), "%03X", ev->ecu_id);
 		json_object_object_add(o, "ecu", json_object_new_string(buf));
 		if (ev->mil_on >= 0)
-			json_object_object_add(o, "mil_on",
-					       json_object_new_boolean(ev->mil_on));
+			json_object_object_add(
+				o, "mil_on",
+				json_object_new_boolean(ev->mil_on));
 		if (ev->dtc_count >= 0)
-			json_object_object_add(o, "dtc_count",
-					       json_object_new_int(ev->dtc_count));
+			json_object_object_add(
+				o, "dtc_count",
+				json_object_new_int(ev->dtc_count));
 		if (ev->ecu_kind)
-			json_object_object_add(o, "kind", json_object_new_string(
-								  ev->ecu_kind));
+			json_object_object_add(
+				o, "kind",
+				json_object_new_string(ev->ecu_kind));
 	}
 	json_object_object_add(o, "freeze_frame",
 			       output_json_freeze_frame(ev->freeze_frame));
@@ -154,37 +164,44 @@ struct json_object *output_json_dtc_list(const struct dtc_manager *m,
 			continue;
 		e = c ? catalogue_find(c, d.code) : NULL;
 		o = json_object_new_object();
-		json_object_object_add(o, "code", json_object_new_string(d.code));
+		json_object_object_add(o, "code",
+				       json_object_new_string(d.code));
 		json_object_object_add(o, "detector",
 				       json_object_new_string(d.detector));
-		json_object_object_add(o, "severity", json_object_new_string(
-							      dtc_severity_name(d.severity)));
-		json_object_object_add(o, "status", json_object_new_int(d.status));
+		json_object_object_add(
+			o, "severity",
+			json_object_new_string(dtc_severity_name(d.severity)));
+		json_object_object_add(o, "status",
+				       json_object_new_int(d.status));
 		json_object_object_add(o, "stored",
 				       json_object_new_boolean(d.stored));
 		json_object_object_add(o, "occurrences",
 				       json_object_new_int((int)d.occurrences));
-		json_object_object_add(o, "failed_cycles",
-				       json_object_new_int((int)d.failed_cycles));
-		json_object_object_add(o, "aging_cycles",
-				       json_object_new_int((int)d.aging_cycles));
+		json_object_object_add(
+			o, "failed_cycles",
+			json_object_new_int((int)d.failed_cycles));
+		json_object_object_add(
+			o, "aging_cycles",
+			json_object_new_int((int)d.aging_cycles));
 		/* null: never failed since the last clear */
-		json_object_object_add(o, "first_failure",
-				       d.first_failure_ns ?
-					       output_json_ts(d.first_failure_ns) :
-					       NULL);
-		json_object_object_add(o, "last_failure",
-				       d.last_failure_ns ?
-					       output_json_ts(d.last_failure_ns) :
-					       NULL);
+		json_object_object_add(
+			o, "first_failure",
+			d.first_failure_ns ?
+				output_json_ts(d.first_failure_ns) :
+				NULL);
+		json_object_object_add(
+			o, "last_failure",
+			d.last_failure_ns ? output_json_ts(d.last_failure_ns) :
+					    NULL);
 		if (e && e->title)
-			json_object_object_add(o, "title",
-					       json_object_new_string(e->title));
+			json_object_object_add(
+				o, "title", json_object_new_string(e->title));
 		if (e && e->action)
-			json_object_object_add(o, "action",
-					       json_object_new_string(e->action));
-		json_object_object_add(o, "freeze_frame",
-				       output_json_freeze_frame(d.freeze_frame));
+			json_object_object_add(
+				o, "action", json_object_new_string(e->action));
+		json_object_object_add(
+			o, "freeze_frame",
+			output_json_freeze_frame(d.freeze_frame));
 		json_object_array_add(list, o);
 	}
 	return list;

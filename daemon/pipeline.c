@@ -65,12 +65,14 @@ static bool signal_changed(struct pipeline *p, enum signal_id id,
 	if (!slot)
 		slot = &l[SRCS_PER_SIGNAL - 1]; /* more sources than we track */
 	if (slot->used && slot->src == s->src && slot->valid == s->valid &&
-	    (!s->valid || (signal_info(id)->is_text ?
-				   strcmp(slot->text, s->text) == 0 :
-				   slot->value == s->value)))
+	    (!s->valid ||
+	     (signal_info(id)->is_text ? strcmp(slot->text, s->text) == 0 :
+					 slot->value == s->value)))
 		return false;
-	*slot = (struct last_value){ .used = true, .valid = s->valid,
-				     .src = s->src, .value = s->value };
+	*slot = (struct last_value){ .used = true,
+				     .valid = s->valid,
+				     .src = s->src,
+				     .value = s->value };
 	memcpy(slot->text, s->text, sizeof(slot->text));
 	return true;
 }
@@ -122,9 +124,9 @@ static void on_signal(void *userdata, int64_t ts_ns, enum signal_id id,
 	}
 	/* implausible or "no value" never drives a cycle */
 	if (slot->valid && signal_plausible(id, slot->value))
-		cycle_changed(p, ts_ns,
-			      cycle_on_signal(&p->cycle, ts_ns, id,
-					      slot->value));
+		cycle_changed(
+			p, ts_ns,
+			cycle_on_signal(&p->cycle, ts_ns, id, slot->value));
 	dtc_manager_on_signal(p->manager, ts_ns, id, slot);
 	detectors_on_signal(p->detectors, ts_ns, id);
 }

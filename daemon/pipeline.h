@@ -16,7 +16,8 @@ struct pipeline;
 struct pipeline_options {
 	const struct config *cfg;
 	const struct profile *profile;
-	bool signals_only; /* --signals: decode, write signal changes, no DTCs */
+	bool signals_only; /* --signals: decode, write signal changes, no DTCs
+			    */
 	struct output outputs[PIPELINE_MAX_OUTPUTS];
 	size_t n_outputs;
 };
