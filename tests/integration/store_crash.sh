@@ -94,8 +94,21 @@ def fail(msg):
 ic = con.execute("PRAGMA integrity_check").fetchall()
 if ic != [("ok",)]:
     fail(f"integrity_check: {ic}")
+def not_set_up(what):
+    # killed while a new store was set up (before WAL mode or the schema
+    # was committed): the next open sets it up again; nothing can have been
+    # committed, so nothing may be on stdout
+    if any(l.strip() for l in open(outs)):
+        fail(f"{what}, yet events on stdout")
+    print(0)
+    sys.exit(0)
+if con.execute("PRAGMA page_count").fetchone()[0] == 0:
+    not_set_up("empty database")
 if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
     fail("journal mode is not WAL")
+if not con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'event'"
+                   ).fetchone()[0]:
+    not_set_up("no schema")
 last_reset = {}
 for code, eid in con.execute("SELECT code, max(id) FROM event WHERE type IN"
                              " ('cleared', 'healed') GROUP BY code"):
