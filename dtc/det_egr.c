@@ -110,7 +110,7 @@ static void check_hot(struct det_egr *e, int64_t now_ns)
 		return;
 	}
 	hot = t > e->cfg.hot_c;
-	if (detector_hold(&e->hot_since, hot, at, e->cfg.hot_s) &&
+	if (detector_hold(&e->hot_since, hot, now_ns, at, e->cfg.hot_s) &&
 	    (!e->hot_failing || (e->level_low_seen && !e->hot_confirmed))) {
 		/* again, with confirm_now, when the level drops later */
 		e->hot_failing = true;
@@ -123,7 +123,7 @@ static void check_hot(struct det_egr *e, int64_t now_ns)
 		return;
 	}
 	e->hot_failing = e->hot_confirmed = false;
-	if (detector_hold(&e->ok_since, true, at, e->cfg.hot_s))
+	if (detector_hold(&e->ok_since, true, now_ns, at, e->cfg.hot_s))
 		detector_pass(&e->base, &e->hot, now_ns);
 }
 
@@ -182,7 +182,7 @@ static void on_egr_temp(struct det_egr *e, int64_t ts_ns)
 		e->spike_failing = false;
 		if (detector_hold(&e->calm_since,
 				  detector_engine_running(&e->base), ts_ns,
-				  e->cfg.pass_s))
+				  ts_ns, e->cfg.pass_s))
 			detector_pass(&e->base, &e->spike, ts_ns);
 		return;
 	}
