@@ -1,4 +1,5 @@
-/* test_det_egr.c: EGR cooler performance (P2457) and temperature spikes (P1D05) */
+/* test_det_egr.c: EGR cooler performance (P2457) and temperature spikes (P1D05)
+ */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,12 +24,21 @@
 /* cycle start (1 s) + hot_s + poll */
 #define PASS_LATENCY (1 + 30 + 1.1)
 
-#define FAILED(code, onset, latency)                                           \
-	{ code, DTC_RESULT_FAILED, DTC_SEVERITY_DEFAULT, false, onset, latency }
-#define FAILED_NOW(code, onset, latency)                                       \
-	{ code, DTC_RESULT_FAILED, DTC_SEVERITY_DEFAULT, true, onset, latency }
-#define PASSED(code, onset, latency)                                           \
-	{ code, DTC_RESULT_PASSED, DTC_SEVERITY_DEFAULT, false, onset, latency }
+#define FAILED(code, onset, latency)                                         \
+	{                                                                    \
+		code, DTC_RESULT_FAILED, DTC_SEVERITY_DEFAULT, false, onset, \
+			latency                                              \
+	}
+#define FAILED_NOW(code, onset, latency)                                    \
+	{                                                                   \
+		code, DTC_RESULT_FAILED, DTC_SEVERITY_DEFAULT, true, onset, \
+			latency                                             \
+	}
+#define PASSED(code, onset, latency)                                         \
+	{                                                                    \
+		code, DTC_RESULT_PASSED, DTC_SEVERITY_DEFAULT, false, onset, \
+			latency                                              \
+	}
 
 static const struct harness_case cases[] = {
 	{
@@ -66,6 +76,24 @@ static const struct harness_case cases[] = {
 		.expect = {
 			FAILED("P2457", 60, HOT_LATENCY),
 			FAILED_NOW("P2457", 110, 1.1),
+		},
+	},
+	{
+		/* the cooler hot from 60 s to 100 s, the level low at 130 s
+		 * with the valve still open but the cooler cool: spec 3 says
+		 * confirmed at once all the same */
+		.name = "coolant level drops after P2457, cooler cool: confirm now",
+		.end_s = 200,
+		.tracks = {
+			DRIVE, WARM, VALVE(40),
+			LEVEL({ 0, 0 }, { 130, 0 }, { 130, 1 }),
+			EGR({ 0, 200 }, { 60, 200 }, { 60, 280 }, { 100, 280 },
+			    { 100, 200 }),
+		},
+		.expect = {
+			PASSED("P1D05", 0, PASS_LATENCY),
+			FAILED("P2457", 60, HOT_LATENCY),
+			FAILED_NOW("P2457", 130, 1.1),
 		},
 	},
 	{
@@ -188,15 +216,14 @@ static void test_configure_errors(void **state)
 	struct harness *h = test_malloc(sizeof(*h));
 
 	harness_setup(h, NULL);
-	assert_int_equal(detectors_configure(h->det, "egr", "hot_c", "270"),
-			 0);
+	assert_int_equal(detectors_configure(h->det, "egr", "hot_c", "270"), 0);
 	assert_int_equal(detectors_configure(h->det, "egr", "hot_c", "hot"),
 			 -EINVAL);
 	assert_int_equal(detectors_configure(h->det, "egr", "hot_c", "5000"),
 			 -EINVAL);
-	assert_int_equal(detectors_configure(h->det, "egr", "spike_samples",
-					     "1.5"),
-			 -EINVAL);
+	assert_int_equal(
+		detectors_configure(h->det, "egr", "spike_samples", "1.5"),
+		-EINVAL);
 	assert_int_equal(detectors_configure(h->det, "egr", "hot_x", "1"),
 			 -ENOENT);
 	assert_int_equal(detectors_configure(h->det, "egr", "enabled", "maybe"),
