@@ -45,6 +45,11 @@ struct pipeline {
 	bool have_ts;
 	unsigned long frames;
 	struct last_value last[SIG__MAX][SRCS_PER_SIGNAL];
+	/* signals of the frame being decoded, for the detectors after it */
+	enum signal_id frame_ids[SIG__MAX];
+	int64_t frame_ts[SIG__MAX];
+	bool frame_queued[SIG__MAX];
+	size_t n_frame_ids;
 };
 
 /* ---- outputs ---- */
@@ -128,7 +133,17 @@ static void on_signal(void *userdata, int64_t ts_ns, enum signal_id id,
 			p, ts_ns,
 			cycle_on_signal(&p->cycle, ts_ns, id, slot->value));
 	dtc_manager_on_signal(p->manager, ts_ns, id, slot);
-	detectors_on_signal(p->detectors, ts_ns, id);
+	/*
+	 * The detectors see a frame's values once all of it is decoded: one
+	 * UDS answer carries a VANOS target and its actual angle, a pump's
+	 * duty and speed; evaluated value by value, a new target would be
+	 * compared with the previous answer's actual angle.
+	 */
+	if (!p->frame_queued[id]) {
+		p->frame_queued[id] = true;
+		p->frame_ids[p->n_frame_ids++] = id;
+	}
+	p->frame_ts[id] = ts_ns;
 }
 
 static void on_ecu_status(void *userdata, int64_t ts_ns, uint32_t ecu_id,
@@ -321,6 +336,13 @@ void pipeline_feed(struct pipeline *p, const struct frame *f)
 	p->last_ts_ns = f->ts_ns;
 	p->frames++;
 	decoder_feed(p->decoder, f);
+	for (size_t i = 0; i < p->n_frame_ids; i++) {
+		enum signal_id id = p->frame_ids[i];
+
+		p->frame_queued[id] = false;
+		detectors_on_signal(p->detectors, p->frame_ts[id], id);
+	}
+	p->n_frame_ids = 0;
 }
 
 void pipeline_finish(struct pipeline *p)

@@ -31,6 +31,8 @@ struct det_egr {
 	int64_t hot_since, ok_since;
 	bool hot_failing, hot_confirmed;
 	bool level_low_seen;
+	/* P2457 failed this operation cycle; confirm_now sent this cycle */
+	bool failed_cycle, confirmed_cycle;
 	/* EGR temperatures of the last rise_window_s, oldest first */
 	struct sample hist[HISTORY];
 	unsigned n_hist;
@@ -75,6 +77,7 @@ static void reset(struct det_egr *e)
 	e->hot_since = e->ok_since = DETECTOR_NEVER;
 	e->hot_failing = e->hot_confirmed = false;
 	e->level_low_seen = false;
+	e->failed_cycle = e->confirmed_cycle = false;
 	e->n_hist = 0;
 	e->candidates = 0;
 	e->spike_failing = false;
@@ -98,6 +101,16 @@ static void check_hot(struct det_egr *e, int64_t now_ns)
 	if (detector_get(&e->base, SIG_COOLANT_LEVEL_LOW, now_ns, &level) &&
 	    level >= 0.5 && detector_engine_running(&e->base))
 		e->level_low_seen = true;
+	/*
+	 * Spec 3: confirmed at once when the level is low in the cycle that
+	 * failed, whenever the level drops: the cooler need not be hot (nor
+	 * the valve open) at that moment.
+	 */
+	if (e->level_low_seen && e->failed_cycle && !e->confirmed_cycle) {
+		e->confirmed_cycle = e->hot_confirmed = true;
+		detector_fail(&e->base, &e->hot, now_ns, DTC_SEVERITY_DEFAULT,
+			      true);
+	}
 	if (!detector_engine_running(&e->base) ||
 	    !detector_get_asof(&e->base, SIG_COOLANT_TEMP_C, now_ns, &coolant,
 			       &at) ||
@@ -110,11 +123,13 @@ static void check_hot(struct det_egr *e, int64_t now_ns)
 		return;
 	}
 	hot = t > e->cfg.hot_c;
-	if (detector_hold(&e->hot_since, hot, at, e->cfg.hot_s) &&
+	if (detector_hold(&e->hot_since, hot, now_ns, at, e->cfg.hot_s) &&
 	    (!e->hot_failing || (e->level_low_seen && !e->hot_confirmed))) {
 		/* again, with confirm_now, when the level drops later */
 		e->hot_failing = true;
 		e->hot_confirmed = e->level_low_seen;
+		e->failed_cycle = true;
+		e->confirmed_cycle = e->confirmed_cycle || e->level_low_seen;
 		detector_fail(&e->base, &e->hot, now_ns, DTC_SEVERITY_DEFAULT,
 			      e->level_low_seen);
 	}
@@ -123,7 +138,7 @@ static void check_hot(struct det_egr *e, int64_t now_ns)
 		return;
 	}
 	e->hot_failing = e->hot_confirmed = false;
-	if (detector_hold(&e->ok_since, true, at, e->cfg.hot_s))
+	if (detector_hold(&e->ok_since, true, now_ns, at, e->cfg.hot_s))
 		detector_pass(&e->base, &e->hot, now_ns);
 }
 
@@ -182,7 +197,7 @@ static void on_egr_temp(struct det_egr *e, int64_t ts_ns)
 		e->spike_failing = false;
 		if (detector_hold(&e->calm_since,
 				  detector_engine_running(&e->base), ts_ns,
-				  e->cfg.pass_s))
+				  ts_ns, e->cfg.pass_s))
 			detector_pass(&e->base, &e->spike, ts_ns);
 		return;
 	}

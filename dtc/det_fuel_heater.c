@@ -105,7 +105,8 @@ static void check_heater(struct det_fuel_heater *h, bool off, int64_t now_ns)
 	}
 	heating = (have_on && on >= 0.5) ||
 		  (have_amps && amps > h->cfg.heater_current_a);
-	if (detector_hold(&h->heater_since, heating, at, h->cfg.heater_on_s) &&
+	if (detector_hold(&h->heater_since, heating, now_ns, at,
+			  h->cfg.heater_on_s) &&
 	    !h->heater_failing) {
 		h->heater_failing = true;
 		detector_fail(&h->base, &h->heater, now_ns,
@@ -145,7 +146,8 @@ static void check_drain(struct det_fuel_heater *h, bool off, int64_t now_ns)
 		return;
 	}
 	draining = amps < h->cfg.drain_current_a;
-	if (detector_hold(&h->drain_since, draining, at, h->cfg.drain_s) &&
+	if (detector_hold(&h->drain_since, draining, now_ns, at,
+			  h->cfg.drain_s) &&
 	    !h->drain_failing) {
 		h->drain_failing = true;
 		detector_fail(&h->base, &h->drain, now_ns, DTC_SEVERITY_DEFAULT,
@@ -156,7 +158,7 @@ static void check_drain(struct det_fuel_heater *h, bool off, int64_t now_ns)
 		return;
 	}
 	h->drain_failing = false;
-	if (detector_hold(&h->drain_ok_since, true, at, h->cfg.drain_s))
+	if (detector_hold(&h->drain_ok_since, true, now_ns, at, h->cfg.drain_s))
 		detector_pass(&h->base, &h->drain, now_ns);
 }
 

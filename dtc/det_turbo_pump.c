@@ -91,7 +91,8 @@ static void check_pump(struct det_turbo_pump *p, int64_t now_ns)
 	}
 	commanded = duty / 100 * p->cfg.full_speed_rpm;
 	stalled = speed < p->cfg.speed_ratio_pct / 100 * commanded;
-	if (detector_hold(&p->stall_since, stalled, at, p->cfg.pump_s) &&
+	if (detector_hold(&p->stall_since, stalled, now_ns, at,
+			  p->cfg.pump_s) &&
 	    !p->stall_failing) {
 		p->stall_failing = true;
 		detector_fail(&p->base, &p->pump, now_ns, DTC_SEVERITY_DEFAULT,
@@ -102,7 +103,7 @@ static void check_pump(struct det_turbo_pump *p, int64_t now_ns)
 		return;
 	}
 	p->stall_failing = false;
-	if (detector_hold(&p->run_since, true, at, p->cfg.pump_s))
+	if (detector_hold(&p->run_since, true, now_ns, at, p->cfg.pump_s))
 		detector_pass(&p->base, &p->pump, now_ns);
 }
 
@@ -116,14 +117,14 @@ static void check_temp(struct det_turbo_pump *p, int64_t now_ns)
 		p->high_since = p->crit_since = p->cool_since = DETECTOR_NEVER;
 		return;
 	}
-	if (detector_hold(&p->crit_since, t >= p->cfg.critical_c, at,
+	if (detector_hold(&p->crit_since, t >= p->cfg.critical_c, now_ns, at,
 			  p->cfg.critical_s) &&
 	    !p->crit_failing) {
 		p->crit_failing = p->high_failing = true;
 		detector_fail(&p->base, &p->temp, now_ns, DTC_SEVERITY_CRITICAL,
 			      true);
 	}
-	if (detector_hold(&p->high_since, t >= p->cfg.high_c, at,
+	if (detector_hold(&p->high_since, t >= p->cfg.high_c, now_ns, at,
 			  p->cfg.high_s) &&
 	    !p->high_failing) {
 		p->high_failing = true;
@@ -135,7 +136,7 @@ static void check_temp(struct det_turbo_pump *p, int64_t now_ns)
 		return;
 	}
 	p->high_failing = p->crit_failing = false;
-	if (detector_hold(&p->cool_since, true, at, p->cfg.high_s))
+	if (detector_hold(&p->cool_since, true, now_ns, at, p->cfg.high_s))
 		detector_pass(&p->base, &p->temp, now_ns);
 }
 

@@ -132,7 +132,7 @@ static void check_emergency(struct det_vanos *v, int64_t now_ns)
 		v->emergency_reported = false;
 		if (detector_hold(&v->em_ok_since,
 				  detector_engine_running(&v->base), now_ns,
-				  v->cfg.pass_s))
+				  now_ns, v->cfg.pass_s))
 			detector_pass(&v->base, &v->emergency, now_ns);
 		return;
 	}
@@ -199,7 +199,8 @@ static void check_cam(struct det_vanos *v, struct cam *c, int64_t now_ns)
 			c->dev_since = DETECTOR_NEVER;
 			return;
 		}
-		if (detector_hold(&c->dev_since, true, at, v->cfg.hold_s) &&
+		if (detector_hold(&c->dev_since, true, now_ns, at,
+				  v->cfg.hold_s) &&
 		    !c->failing) {
 			c->failing = true;
 			detector_fail(&v->base, &c->res, now_ns,
@@ -209,7 +210,7 @@ static void check_cam(struct det_vanos *v, struct cam *c, int64_t now_ns)
 	}
 	c->dev_since = DETECTOR_NEVER;
 	end_failing(c, at);
-	if (detector_hold(&c->ok_since, true, at, v->cfg.pass_s))
+	if (detector_hold(&c->ok_since, true, now_ns, at, v->cfg.pass_s))
 		detector_pass(&v->base, &c->res, now_ns);
 }
 

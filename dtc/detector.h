@@ -169,15 +169,21 @@ static inline int64_t detector_s_to_ns(double s)
 /*
  * A condition timer: *since is when cond became true (DETECTOR_NEVER while
  * it is false). Returns whether cond has held for at least s seconds.
+ * start_ns is the time of the evaluation that finds cond true (the frame
+ * that made it true: the newest of its values), asof_ns the time the
+ * condition is known to hold as of (detector_get_asof: the oldest of its
+ * values). A condition on several values thus never starts before its
+ * newest value was seen (the older ones were evaluated with other values
+ * then), and a value seen once is never held longer than it was seen.
  */
-static inline bool detector_hold(int64_t *since, bool cond, int64_t now_ns,
-				 double s)
+static inline bool detector_hold(int64_t *since, bool cond, int64_t start_ns,
+				 int64_t asof_ns, double s)
 {
 	if (!cond) {
 		*since = DETECTOR_NEVER;
 		return false;
 	}
 	if (*since == DETECTOR_NEVER)
-		*since = now_ns;
-	return now_ns - *since >= detector_s_to_ns(s);
+		*since = start_ns;
+	return asof_ns - *since >= detector_s_to_ns(s);
 }

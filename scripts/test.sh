@@ -19,7 +19,8 @@ meson test -C build --print-errorlogs || rc=1
 build build-san -Db_sanitize=address,undefined -Db_lundef=false || exit 1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	meson test -C build-san --print-errorlogs --timeout-multiplier 3 || rc=1
+	meson test -C build-san --print-errorlogs --timeout-multiplier 3 \
+		--no-suite soak --no-suite slow || rc=1
 
 # one closing line over both runs, counted from meson's own logs
 /usr/bin/python3 - build/meson-logs/testlog.json build-san/meson-logs/testlog.json <<'PY'

@@ -63,6 +63,24 @@ static const struct harness_case cases[] = {
 		},
 	},
 	{
+		/* the cooler hot from 60 s to 100 s, the level low at 130 s
+		 * with the valve still open but the cooler cool: spec 3 says
+		 * confirmed at once all the same */
+		.name = "coolant level drops after P2457, cooler cool: confirm now",
+		.end_s = 200,
+		.tracks = {
+			DRIVE, WARM, VALVE(40),
+			LEVEL({ 0, 0 }, { 130, 0 }, { 130, 1 }),
+			EGR({ 0, 200 }, { 60, 200 }, { 60, 280 }, { 100, 280 },
+			    { 100, 200 }),
+		},
+		.expect = {
+			PASSED("P1D05", 0, PASS_LATENCY),
+			FAILED("P2457", 60, HOT_LATENCY),
+			FAILED_NOW("P2457", 130, 1.1),
+		},
+	},
+	{
 		.name = "sudden rise of 120 °C: P1D05",
 		.end_s = 120,
 		.tracks = {

@@ -322,8 +322,12 @@ static const struct harness_case drive_case = {
 		PASSED("P0011", 0, 30),
 		PASSED("P2600", 0, 30),
 		PASSED("P1D04", 0, 30),
-		/* coolant reaches 70 °C at 187.5 s */
-		PASSED("P2457", 187.5, 30 + 1.1),
+		/*
+		 * coolant reaches 70 °C at 187.5 s (its noise of 0.5 °C at
+		 * 0.32 °C/s: up to 1.5 s later); the hold ends on a 1 Hz
+		 * sample of the EGR temperature
+		 */
+		PASSED("P2457", 187.5, 30 + 1.5 + 1.1),
 		PASSED("P1D05", 0, 60),
 		/* after the stop: the heater's after-run is over, parked */
 		PASSED("P1D02", 320, 40),

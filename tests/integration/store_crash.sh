@@ -94,16 +94,24 @@ def fail(msg):
 ic = con.execute("PRAGMA integrity_check").fetchall()
 if ic != [("ok",)]:
     fail(f"integrity_check: {ic}")
+def not_set_up(what):
+    # killed while a new store was set up (before WAL mode or the schema
+    # was committed): the next open sets it up again; nothing can have been
+    # committed, so nothing may be on stdout
+    if any(l.strip() for l in open(outs)):
+        fail(f"{what}, yet events on stdout")
+    print(0)
+    sys.exit(0)
+if con.execute("PRAGMA page_count").fetchone()[0] == 0:
+    not_set_up("empty database")
 if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
     fail("journal mode is not WAL")
 tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+if not tables:
+    not_set_up("no schema")
 if not {"counter", "dtc", "freeze_frame", "event"} <= tables:
-    # killed before the schema's one transaction committed: then nothing
-    # may have reached stdout either
-    if tables or any(l.strip() for l in open(outs)):
-        fail(f"partial schema {sorted(tables)}, or events without tables")
-    print(0)
-    sys.exit(0)
+    # the schema is written in one transaction: all tables or none
+    fail(f"partial schema {sorted(tables)}")
 last_reset = {}
 for code, eid in con.execute("SELECT code, max(id) FROM event WHERE type IN"
                              " ('cleared', 'healed') GROUP BY code"):
