@@ -5,6 +5,8 @@ import pwd
 import shutil
 import socket
 import subprocess
+import queue
+import threading
 import time
 
 
@@ -73,28 +75,42 @@ class Broker:
         return "dtcd-test/end/" + client_id
 
     def collect(self, client_id, topic, timeout=60):
-        """Everything queued for the session, in order: a sentinel published
-        after it marks the end. [(topic, payload)], payload None for an
-        empty (retained-clearing) message."""
+        """Everything queued for the persistent session, in order: a
+        sentinel published after it marks the end. [(topic, payload)],
+        payload None for an empty (retained-clearing) message. Raises
+        TimeoutError when the sentinel does not come within timeout s."""
         sentinel = self.sentinel(client_id)
         subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p",
                         str(self.port), "-q", "1", "-t", sentinel, "-m", "end"],
                        check=True, timeout=20)
-        sub = subprocess.Popen(
-            ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.port),
-             "-i", client_id, "-c", "-q", "1", "-t", topic, "-t", sentinel,
-             # -R: not the retained messages a new SUBSCRIBE sends again
-             "-R", "-F", "%t\t%p", "-W", str(timeout)],
-            stdout=subprocess.PIPE, text=True)
-        out = []
-        for line in sub.stdout:
-            t, _, p = line.rstrip("\n").partition("\t")
-            if t == sentinel:
+        sub = Collector(self, topic, client_id)
+        try:
+            return sub.until_sentinel(sentinel, timeout)
+        finally:
+            sub.stop()
+
+    def live(self, topic, client_id):
+        """A subscriber that is connected and subscribed when this returns
+        (not relying on the broker's offline queue of a persistent session,
+        which mosquitto does not always deliver)."""
+        c = Collector(self, topic, client_id, clean=True)
+        probe = self.sentinel(client_id)
+        deadline = time.monotonic() + 20
+        # a probe sent before the SUBSCRIBE is lost: send until one comes
+        while True:
+            subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p",
+                            str(self.port), "-q", "1", "-t", probe,
+                            "-m", "ready"], check=True, timeout=20)
+            try:
+                c.until_sentinel(probe, 0.3, payload="ready")
                 break
-            out.append((t, p if p else None))
-        sub.terminate()
-        sub.wait()
-        return out
+            except TimeoutError:
+                if time.monotonic() > deadline:
+                    c.stop()
+                    raise
+        # later probes still on their way would end finish() early
+        c.drain(0.3, probe)
+        return c
 
     def retained(self, topic, count):
         """{topic: payload} of the count retained messages under topic"""
@@ -107,6 +123,80 @@ class Broker:
             t, _, p = line.partition("\t")
             out[t] = p
         return out
+
+
+class Collector:
+    """mosquitto_sub read by a thread; -W of mosquitto_sub is not relied
+    on: a deadline here ends every wait."""
+
+    def __init__(self, broker, topic, client_id, clean=False):
+        self.broker = broker
+        self.client_id = client_id
+        args = ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(broker.port),
+                "-i", client_id, "-q", "1", "-t", topic,
+                "-t", broker.sentinel(client_id), "-F", "%t\t%p"]
+        if not clean:
+            # -R: not the retained messages a new SUBSCRIBE sends again
+            args += ["-c", "-R"]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+        self.lines = queue.Queue()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            t, _, p = line.rstrip("\n").partition("\t")
+            self.lines.put((t, p if p else None))
+        self.lines.put(None)
+
+    def until_sentinel(self, sentinel, timeout, payload="end"):
+        out = []
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                item = self.lines.get(timeout=max(left, 0.01))
+            except queue.Empty:
+                raise TimeoutError("no %s on %s within %d s (got %d "
+                                   "messages)" % (payload, sentinel, timeout,
+                                                  len(out)))
+            if item is None:
+                raise TimeoutError("mosquitto_sub ended before %s" % payload)
+            if item[0] == sentinel:
+                if item[1] == payload:
+                    return out
+                continue
+            out.append(item)
+
+    def drain(self, quiet_s, sentinel):
+        """swallow the probes still coming until quiet_s passes without"""
+        while True:
+            try:
+                item = self.lines.get(timeout=quiet_s)
+            except queue.Empty:
+                return
+            if item is None or item[0] != sentinel:
+                self.lines.put(item)  # not ours: keep for the caller
+                return
+
+    def finish(self, timeout=30):
+        """what came since the last wait, up to a fresh end marker"""
+        sentinel = self.broker.sentinel(self.client_id)
+        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p",
+                        str(self.broker.port), "-q", "1", "-t", sentinel,
+                        "-m", "end"], check=True, timeout=20)
+        try:
+            return self.until_sentinel(sentinel, timeout)
+        finally:
+            self.stop()
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def need_tools():

@@ -33,13 +33,19 @@ def check(cond, what):
 
 def run_case(name, log, extra, tmp, broker, n):
     client = "sub-%d" % n
-    broker.subscribe_persistent(client, TOPIC + "/#")
+    sub = broker.live(TOPIC + "/#", client)
     conf = os.path.join(tmp, "dtcd-%d.conf" % n)
     with open(conf, "w") as f:
         f.write("[mqtt]\nhost = 127.0.0.1\nport = %d\ntopic = %s\n"
                 "client_id = dtcd-test-%d\nqos = 1\n" % (broker.port, TOPIC, n))
-    r = subprocess.run([DTCD, "--replay", log, "--json", "-c", conf] + extra,
-                       capture_output=True, text=True, timeout=120)
+    try:
+        r = subprocess.run([DTCD, "--replay", log, "--json", "-c", conf] +
+                           extra, capture_output=True, text=True, timeout=120)
+        got = sub.finish()
+    except (subprocess.TimeoutExpired, TimeoutError) as e:
+        sub.stop()
+        check(False, "%s: %s" % (name, e))
+        return
     if not check(r.returncode == 0, "%s: dtcd rc %d: %s" %
                  (name, r.returncode, r.stderr[-500:])):
         return
@@ -47,7 +53,6 @@ def run_case(name, log, extra, tmp, broker, n):
           "%s: dtcd lost messages: %s" % (name, r.stderr[-500:]))
     lines = r.stdout.splitlines()
     check(lines, "%s: the log gives no DTC event" % name)
-    got = broker.collect(client, TOPIC + "/#")
     vins = {e["freeze_frame"].get("vin") for e in map(json.loads, lines)}
     vin = next((v for v in vins if v), "unknown")
     base = "%s/%s" % (TOPIC, vin)
