@@ -263,7 +263,8 @@ static int make_pipeline(const struct config *cfg, const struct profile *prof,
 	if (a->signals || cfg->json)
 		r = output_json_new(&o.outputs[o.n_outputs++], stdout);
 	else
-		r = output_text_new(&o.outputs[o.n_outputs++], stdout);
+		r = output_text_new(&o.outputs[o.n_outputs++], stdout,
+				    cfg->lang);
 	if (r < 0)
 		return r;
 	/* MQTT: DTC events to fleet operators (not for --signals or -n) */

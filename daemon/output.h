@@ -22,8 +22,9 @@ struct output_ops {
 	const char *name;
 	void (*signal)(void *state, int64_t ts_ns, enum signal_id id,
 		       const struct signal_slot *slot);
+	/* entry: the catalogue's texts for the code, NULL when it has none */
 	void (*event)(void *state, const struct dtc_event *ev,
-		      const char *action, const char *title);
+		      const struct catalogue_entry *entry);
 	void (*flush)(void *state);
 	void (*free)(void *state);
 };
@@ -35,8 +36,8 @@ struct output {
 
 /* JSON lines of spec section 5 on a stream */
 int output_json_new(struct output *ret, FILE *out);
-/* one readable line per event */
-int output_text_new(struct output *ret, FILE *out);
+/* readable lines per event; lang "de" labels them in German */
+int output_text_new(struct output *ret, FILE *out, const char *lang);
 
 /*
  * The JSON builders every JSON writer shares (--json, MQTT, the control

@@ -136,9 +136,10 @@ struct json_object *output_json_event(const struct dtc_event *ev,
 }
 
 static void json_event(void *state, const struct dtc_event *ev,
-		       const char *action, const char *title)
+		       const struct catalogue_entry *e)
 {
-	put(state, output_json_event(ev, action, title));
+	put(state,
+	    output_json_event(ev, e ? e->action : NULL, e ? e->title : NULL));
 }
 
 bool output_json_dtc_current(const struct dtc_info *d)

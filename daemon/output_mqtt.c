@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "manager.h"
+#include "catalogue.h"
 #include "output.h"
 #include "pipeline.h"
 
@@ -279,8 +280,9 @@ static void on_misc(struct ev_loop *loop, ev_timer *w, int revents)
 /* ---- the output ---- */
 
 static void mqtt_event(void *state, const struct dtc_event *ev,
-		       const char *action, const char *title)
+		       const struct catalogue_entry *e)
 {
+	const char *action = e ? e->action : NULL, *title = e ? e->title : NULL;
 	struct mqtt_out *m = state;
 	const struct signal_table *t = m->p ? pipeline_signals(m->p) : NULL;
 	const char *vin = NULL;

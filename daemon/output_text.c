@@ -5,10 +5,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "catalogue.h"
 #include "output.h"
 
 struct text_out {
 	FILE *out;
+	const char *driver; /* labels of the two advice lines */
+	const char *workshop;
 };
 
 /*
@@ -28,7 +31,7 @@ static void format_time(char *buf, size_t len, int64_t ts_ns)
 }
 
 static void text_event(void *state, const struct dtc_event *ev,
-		       const char *action, const char *title)
+		       const struct catalogue_entry *e)
 {
 	struct text_out *t = state;
 	char ts[32];
@@ -53,11 +56,18 @@ static void text_event(void *state, const struct dtc_event *ev,
 		return;
 	}
 	fprintf(t->out, "%s  %-9s %s %s [%s, status 0x%02X]\n", ts,
-		dtc_event_type_name(ev->type), ev->code, title ? title : "",
+		dtc_event_type_name(ev->type), ev->code, e ? e->title : "",
 		dtc_severity_name(ev->severity), ev->status);
-	if (action && *action &&
-	    (ev->type == DTC_EVENT_PENDING || ev->type == DTC_EVENT_CONFIRMED))
-		fprintf(t->out, "%*s  -> %s\n", (int)strlen(ts), "", action);
+	if (!e ||
+	    (ev->type != DTC_EVENT_PENDING && ev->type != DTC_EVENT_CONFIRMED))
+		return;
+	/* what the driver does now, then what the workshop does */
+	if (e->driver_advice && *e->driver_advice)
+		fprintf(t->out, "%*s  %s %s\n", (int)strlen(ts), "", t->driver,
+			e->driver_advice);
+	if (e->action && *e->action)
+		fprintf(t->out, "%*s  %s %s\n", (int)strlen(ts), "",
+			t->workshop, e->action);
 }
 
 static void text_flush(void *state)
@@ -74,13 +84,19 @@ static const struct output_ops text_ops = {
 	.free = free,
 };
 
-int output_text_new(struct output *ret, FILE *out)
+int output_text_new(struct output *ret, FILE *out, const char *lang)
 {
 	struct text_out *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return -ENOMEM;
 	t->out = out;
+	t->driver = "driver:  ";
+	t->workshop = "workshop:";
+	if (lang && strcmp(lang, "de") == 0) {
+		t->driver = "Fahrer:   ";
+		t->workshop = "Werkstatt:";
+	}
 	*ret = (struct output){ .ops = &text_ops, .state = t };
 	return 0;
 }

@@ -91,9 +91,7 @@ static void on_event(void *userdata, const struct dtc_event *ev)
 		e = catalogue_find(p->catalogue, ev->code);
 	for (size_t i = 0; i < p->n_outputs; i++)
 		if (p->outputs[i].ops->event)
-			p->outputs[i].ops->event(p->outputs[i].state, ev,
-						 e ? e->action : NULL,
-						 e ? e->title : NULL);
+			p->outputs[i].ops->event(p->outputs[i].state, ev, e);
 }
 
 /* ---- cycles, detectors, manager ---- */
