@@ -1,6 +1,5 @@
 /* profile.c: vehicle profiles (INI, read with libinih) */
 #include <errno.h>
-#include <ini.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ini_lines.h"
 #include "obd.h"
 #include "profile.h"
 
@@ -18,8 +18,7 @@ struct parse_ctx {
 	char *err; /* the first error's text, without file:line */
 	size_t errlen;
 	bool failed;
-	FILE *f;
-	unsigned lineno; /* of the line inih reads now */
+	struct ini_lines ini;
 	bool seen[4]
 		 [SIG__MAX]; /* per section: a signal bound twice is an error */
 };
@@ -371,7 +370,7 @@ static int on_key(void *user, const char *section, const char *name,
 	c->p->bound[sig] = true;
 	switch (sec) {
 	case SEC_DBC:
-		return on_dbc_key(c, sig, name, value, c->lineno);
+		return on_dbc_key(c, sig, name, value, (unsigned)c->ini.line);
 	case SEC_OBD:
 		return on_obd_key(c, sig, name, value);
 	case SEC_MONITOR:
@@ -383,37 +382,17 @@ static int on_key(void *user, const char *section, const char *name,
 	}
 }
 
-/* inih tells the line only of a failure: count them as they are read */
-static char *read_line(char *str, int num, void *user)
-{
-	struct parse_ctx *c = user;
-	char *s = fgets(str, num, c->f);
-
-	if (s)
-		c->lineno++;
-	return s;
-}
-
 int profile_load(struct profile **ret, const char *path, char *errbuf,
 		 size_t errlen)
 {
 	struct parse_ctx *c;
 	struct profile *p;
 	char msg[256] = "";
-	FILE *f;
 	int line;
 
-	f = fopen(path, "re");
-	if (!f) {
-		int r = -errno;
-
-		snprintf(errbuf, errlen, "%s: %s", path, strerror(-r));
-		return r;
-	}
 	p = calloc(1, sizeof(*p));
 	c = calloc(1, sizeof(*c));
 	if (!p || !c || !(p->path = strdup(path))) {
-		fclose(f);
 		free(c);
 		profile_free(p);
 		snprintf(errbuf, errlen, "%s: out of memory", path);
@@ -422,13 +401,16 @@ int profile_load(struct profile **ret, const char *path, char *errbuf,
 	p->did_ecu = 0x12;
 	p->isotp_timeout_ns = 1000000000LL;
 	*c = (struct parse_ctx){
-		.p = p, .path = path, .err = msg, .errlen = sizeof(msg), .f = f
+		.p = p, .path = path, .err = msg, .errlen = sizeof(msg)
 	};
-	line = ini_parse_stream(read_line, c, on_key, c);
-	fclose(f);
+	line = ini_lines_parse(path, &c->ini, on_key, c);
 	if (line != 0) {
 		if (line < 0)
-			snprintf(errbuf, errlen, "%s: cannot read", path);
+			snprintf(errbuf, errlen, "%s: %s", path,
+				 strerror(-line));
+		else if (line == c->ini.long_line)
+			snprintf(errbuf, errlen, "%s:%d: line too long", path,
+				 line);
 		else if (c->failed)
 			snprintf(errbuf, errlen, "%s:%d: %s", path, line, msg);
 		else
@@ -438,7 +420,7 @@ int profile_load(struct profile **ret, const char *path, char *errbuf,
 				 path, line);
 		free(c);
 		profile_free(p);
-		return -EINVAL;
+		return line < 0 ? line : -EINVAL;
 	}
 	free(c);
 	if (p->n_dbc > 0 && !p->dbc_path) {

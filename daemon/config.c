@@ -1,17 +1,16 @@
 /* config.c: dtcd.conf with libinih; unknown keys and bad values are errors */
 #include <errno.h>
-#include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "ini_lines.h"
 
 struct parse_ctx {
 	struct config *c;
-	FILE *f;
-	unsigned lineno;
+	struct ini_lines ini;
 	char err[256];
 	bool failed;
 };
@@ -165,7 +164,7 @@ static int on_detector(struct parse_ctx *p, const char *detector,
 	k->detector = strdup(detector);
 	k->key = strdup(name);
 	k->value = strdup(value);
-	k->line = p->lineno;
+	k->line = (unsigned)p->ini.line;
 	c->n_detector_keys++;
 	if (!k->detector || !k->key || !k->value)
 		return fail(p, "out of memory");
@@ -192,22 +191,12 @@ static int on_key(void *user, const char *section, const char *name,
 		    section);
 }
 
-static char *read_line(char *str, int num, void *user)
-{
-	struct parse_ctx *p = user;
-	char *s = fgets(str, num, p->f);
-
-	if (s)
-		p->lineno++;
-	return s;
-}
-
 int config_load(struct config **ret, const char *path, char *errbuf,
 		size_t errlen)
 {
 	struct parse_ctx p = { 0 };
 	struct config *c;
-	int line, r = 0;
+	int line;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -224,17 +213,15 @@ int config_load(struct config **ret, const char *path, char *errbuf,
 	}
 	if (path) {
 		p.c = c;
-		p.f = fopen(path, "re");
-		if (!p.f) {
-			r = -errno;
-			snprintf(errbuf, errlen, "%s: %s", path, strerror(-r));
-			config_free(c);
-			return r;
-		}
-		line = ini_parse_stream(read_line, &p, on_key, &p);
-		fclose(p.f);
+		line = ini_lines_parse(path, &p.ini, on_key, &p);
 		if (line != 0) {
-			if (p.failed)
+			if (line < 0)
+				snprintf(errbuf, errlen, "%s: %s", path,
+					 strerror(-line));
+			else if (line == p.ini.long_line)
+				snprintf(errbuf, errlen, "%s:%d: line too long",
+					 path, line);
+			else if (p.failed)
 				snprintf(errbuf, errlen, "%s:%d: %s", path,
 					 line, p.err);
 			else
@@ -243,7 +230,7 @@ int config_load(struct config **ret, const char *path, char *errbuf,
 					 "value or a comment",
 					 path, line);
 			config_free(c);
-			return -EINVAL;
+			return line < 0 ? line : -EINVAL;
 		}
 		if (config_set(&c->path, path) < 0) {
 			config_free(c);

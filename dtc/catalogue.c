@@ -1,6 +1,5 @@
 /* catalogue.c: the workshop-action catalogue, loaded from an INI file */
 #include <errno.h>
-#include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "catalogue.h"
+#include "ini_lines.h"
 
 enum field {
 	F_TITLE,
@@ -37,57 +37,13 @@ struct catalogue {
 
 struct load_ctx {
 	struct catalogue *c;
-	struct catalogue_ini ini;
+	struct ini_lines ini;
 	const char *path;
 	char *errbuf;
 	size_t errlen;
 	bool failed;
 	int fail_line;
 };
-
-static char *line_reader(char *str, int num, void *stream)
-{
-	struct catalogue_ini *ini = stream;
-	char *r = fgets(str, num, ini->f);
-	size_t len;
-
-	if (!r)
-		return NULL;
-	/* a chunk that begins a line is a new line; a long line comes in parts
-	 */
-	if (ini->at_bol) {
-		ini->line++;
-		if (str[strspn(str, " \t")] == '[')
-			ini->section_line = ini->line;
-	}
-	len = strlen(str);
-	ini->at_bol = len > 0 && str[len - 1] == '\n';
-	if (!ini->at_bol && !feof(ini->f) && !ini->long_line)
-		ini->long_line = ini->line;
-	return r;
-}
-
-int catalogue_ini_parse(const char *path, struct catalogue_ini *ini,
-			int (*handler)(void *user, const char *section,
-				       const char *name, const char *value),
-			void *user)
-{
-	int r;
-
-	memset(ini, 0, sizeof(*ini));
-	ini->at_bol = true;
-	ini->f = fopen(path, "re");
-	if (!ini->f)
-		return -errno;
-	r = ini_parse_stream(line_reader, ini, handler, user);
-	fclose(ini->f);
-	ini->f = NULL;
-	if (r < 0)
-		return -ENOMEM;
-	if (ini->long_line && (r == 0 || ini->long_line < r))
-		return ini->long_line;
-	return r;
-}
 
 int catalogue_parse_severity(const char *s, enum dtc_severity *ret_severity)
 {
@@ -285,7 +241,7 @@ int catalogue_load(struct catalogue **ret, const char *path, const char *lang,
 	x.c = calloc(1, sizeof(*x.c));
 	if (!x.c)
 		return -ENOMEM;
-	r = catalogue_ini_parse(x.path, &x.ini, handler, &x);
+	r = ini_lines_parse(x.path, &x.ini, handler, &x);
 	if (r < 0) {
 		snprintf(errbuf, errlen, "%s: %s", x.path, strerror(-r));
 	} else if (r > 0) {

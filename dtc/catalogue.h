@@ -39,26 +39,3 @@ const struct catalogue_entry *catalogue_at(const struct catalogue *c, size_t i);
 bool catalogue_code_valid(const char *s);
 /* "low", "medium", "high", "critical" -> severity; -EINVAL otherwise */
 int catalogue_parse_severity(const char *s, enum dtc_severity *ret_severity);
-
-/*
- * inih over a file, keeping the number of the line being parsed so that
- * handlers can name file:line in their messages (the Debian build of inih
- * does not pass it). Shared by the catalogue and the manager's dtc.ini.
- */
-struct catalogue_ini {
-	int line;	  /* the line the handler is called for */
-	int section_line; /* the line of the last [section] header */
-	FILE *f;
-	bool at_bol;   /* the last chunk read ended a line */
-	int long_line; /* first line longer than inih's buffer, 0 = none */
-};
-
-/*
- * handler(user, section, name, value) returns nonzero on success. Returns 0,
- * -errno when the file cannot be read, or the first line inih or a handler
- * rejected (> 0).
- */
-int catalogue_ini_parse(const char *path, struct catalogue_ini *ini,
-			int (*handler)(void *user, const char *section,
-				       const char *name, const char *value),
-			void *user);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "catalogue.h"
+#include "ini_lines.h"
 #include "manager.h"
 
 #define CODE_MAX 16
@@ -152,7 +153,7 @@ static void policy_default(struct policy *p)
 
 struct parse_ctx {
 	struct dtc_manager *m;
-	struct catalogue_ini ini;
+	struct ini_lines ini;
 	const char *path;
 	char *errbuf;
 	size_t errlen;
@@ -448,7 +449,7 @@ static int policy_load(struct dtc_manager *m, const char *path, char *errbuf,
 	int r;
 
 	policy_default(&m->defaults);
-	r = catalogue_ini_parse(path, &x.ini, policy_handler, &x);
+	r = ini_lines_parse(path, &x.ini, policy_handler, &x);
 	if (r < 0) {
 		snprintf(errbuf, errlen, "%s: %s", path, strerror(-r));
 		return r;

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <ini.h>
 
+#include "ini_lines.h"
 #include "scenario.h"
 
 #define MAX_OVERRIDES 256
@@ -104,15 +104,13 @@ struct override {
 
 struct parse {
 	struct scenario *sc;
-	FILE *f;
-	unsigned line;
+	struct ini_lines ini; /* the file and the line inih reads */
 	unsigned errors;
 	scenario_error_fn on_error;
 	void *userdata;
 	struct scenario_fault *fault; /* current [fault NAME] or NULL */
 	bool fault_has_type;
 	char section[64];      /* the last section seen */
-	unsigned section_line; /* of the last [section] header read */
 	struct override *ov;
 	unsigned n_ov;
 };
@@ -280,7 +278,7 @@ static void parse_list(struct parse *p, const char *key, const char *value,
 	for (tok = strtok_r(buf, ", \t", &save); tok;
 	     tok = strtok_r(NULL, ", \t", &save))
 		if (each(p, tok))
-			error_at(p, p->line, "%s: bad item \"%s\"", key, tok);
+			error_at(p, (unsigned)p->ini.line, "%s: bad item \"%s\"", key, tok);
 }
 
 static int add_did(struct parse *p, const char *item)
@@ -317,14 +315,14 @@ static void sim_key(struct parse *p, const char *name, const char *value)
 
 	if (!strcmp(name, "seed")) {
 		if (parse_ulong(value, 0, ULONG_MAX, &u))
-			error_at(p, p->line,
+			error_at(p, (unsigned)p->ini.line,
 				 "seed: expected a whole number, not \"%s\"",
 				 value);
 		else
 			sc->seed = u;
 	} else if (!strcmp(name, "start_time")) {
 		if (parse_double(value, &d) || d < 0 || d > 4e9)
-			error_at(p, p->line,
+			error_at(p, (unsigned)p->ini.line,
 				 "start_time: expected epoch seconds, not "
 				 "\"%s\"",
 				 value);
@@ -332,7 +330,7 @@ static void sim_key(struct parse *p, const char *name, const char *value)
 			sc->start_time = d;
 	} else if (!strcmp(name, "vin")) {
 		if (strlen(value) != 17)
-			error_at(p, p->line,
+			error_at(p, (unsigned)p->ini.line,
 				 "vin: expected 17 characters, not \"%s\"",
 				 value);
 		else
@@ -340,7 +338,7 @@ static void sim_key(struct parse *p, const char *name, const char *value)
 	} else if (!strcmp(name, "interface")) {
 		if (!*value || strlen(value) >= sizeof(sc->iface) ||
 		    strpbrk(value, " \t()#"))
-			error_at(p, p->line,
+			error_at(p, (unsigned)p->ini.line,
 				 "interface: expected a name like can0, not "
 				 "\"%s\"",
 				 value);
@@ -348,14 +346,14 @@ static void sim_key(struct parse *p, const char *name, const char *value)
 			snprintf(sc->iface, sizeof(sc->iface), "%s", value);
 	} else if (!strcmp(name, "cycles")) {
 		if (parse_ulong(value, 10, 1000000, &u) || !u)
-			error_at(p, p->line,
+			error_at(p, (unsigned)p->ini.line,
 				 "cycles: expected a whole number from 1, not "
 				 "\"%s\"",
 				 value);
 		else
 			sc->cycles = (unsigned)u;
 	} else {
-		error_at(p, p->line,
+		error_at(p, (unsigned)p->ini.line,
 			 "[sim]: unknown key \"%s\" (expected seed, "
 			 "start_time, vin, interface or cycles)",
 			 name);
@@ -371,14 +369,14 @@ static void bus_key(struct parse *p, const char *name, const char *value)
 	if (!strcmp(name, "jitter_us")) {
 		/* more would reorder the frames of one ISO-TP transfer */
 		if (parse_ulong(value, 10, 400, &u))
-			error_at(p, p->line,
+			error_at(p, (unsigned)p->ini.line,
 				 "jitter_us: expected 0 to 400, not \"%s\"",
 				 value);
 		else
 			sc->jitter_us = (unsigned)u;
 	} else if (!strcmp(name, "drop_rate")) {
 		if (parse_double(value, &d) || d < 0 || d > 0.5)
-			error_at(p, p->line,
+			error_at(p, (unsigned)p->ini.line,
 				 "drop_rate: expected a fraction from 0 to "
 				 "0.5, not \"%s\"",
 				 value);
@@ -386,13 +384,13 @@ static void bus_key(struct parse *p, const char *name, const char *value)
 			sc->drop_rate = d;
 	} else if (!strcmp(name, "other_ecus")) {
 		if (parse_bool(value, &sc->other_ecus))
-			error_at(p, p->line,
+			error_at(p, (unsigned)p->ini.line,
 				 "other_ecus: expected true or false, not "
 				 "\"%s\"",
 				 value);
 	} else if (!strcmp(name, "malformed_lines")) {
 		if (parse_ulong(value, 10, 1000000, &u))
-			error_at(p, p->line,
+			error_at(p, (unsigned)p->ini.line,
 				 "malformed_lines: expected a whole number, "
 				 "not \"%s\"",
 				 value);
@@ -400,14 +398,14 @@ static void bus_key(struct parse *p, const char *name, const char *value)
 			sc->malformed_lines = (unsigned)u;
 	} else if (!strcmp(name, "malformed_every")) {
 		if (parse_ulong(value, 10, 100000000, &u) || !u)
-			error_at(p, p->line,
+			error_at(p, (unsigned)p->ini.line,
 				 "malformed_every: expected a whole number "
 				 "from 1, not \"%s\"",
 				 value);
 		else
 			sc->malformed_every = (unsigned)u;
 	} else {
-		error_at(p, p->line,
+		error_at(p, (unsigned)p->ini.line,
 			 "[bus]: unknown key \"%s\" (expected jitter_us, "
 			 "drop_rate, other_ecus, malformed_lines or "
 			 "malformed_every)",
@@ -427,12 +425,12 @@ static void tester_key(struct parse *p, const char *name, const char *value)
 						 &sc->ecu_mil;
 
 		if (parse_bool(value, b))
-			error_at(p, p->line,
+			error_at(p, (unsigned)p->ini.line,
 				 "%s: expected true or false, not \"%s\"", name,
 				 value);
 	} else if (!strcmp(name, "obd_interval_ms")) {
 		if (parse_ulong(value, 10, 60000, &u) || u < 20)
-			error_at(p, p->line,
+			error_at(p, (unsigned)p->ini.line,
 				 "obd_interval_ms: expected 20 to 60000, not "
 				 "\"%s\"",
 				 value);
@@ -441,7 +439,7 @@ static void tester_key(struct parse *p, const char *name, const char *value)
 	} else if (!strcmp(name, "uds_padding") ||
 		   !strcmp(name, "obd_padding")) {
 		if (parse_ulong(value, 0, 0xFF, &u))
-			error_at(p, p->line,
+			error_at(p, (unsigned)p->ini.line,
 				 "%s: expected a byte like 0x55, not \"%s\"",
 				 name, value);
 		else if (name[0] == 'u')
@@ -455,7 +453,7 @@ static void tester_key(struct parse *p, const char *name, const char *value)
 		sc->n_ecu_dtcs = 0;
 		parse_list(p, name, value, add_dtc);
 	} else {
-		error_at(p, p->line,
+		error_at(p, (unsigned)p->ini.line,
 			 "[tester]: unknown key \"%s\" (expected obd, uds, "
 			 "obd_interval_ms, unknown_dids, uds_padding, "
 			 "obd_padding, ecu_mil or ecu_dtcs)",
@@ -477,14 +475,14 @@ static void fault_key(struct parse *p, const char *name, const char *value)
 				return;
 			}
 		}
-		error_at(p, p->line,
+		error_at(p, (unsigned)p->ini.line,
 			 "type: expected misfire, coil, vanos, fuel_heater, "
 			 "turbo_pump_dead, turbo_pump_weak, egr_leak or "
 			 "egr_combustion, not \"%s\"",
 			 value);
 	} else if (!strcmp(name, "cylinder")) {
 		if (parse_ulong(value, 10, 6, &u) || !u)
-			error_at(p, p->line,
+			error_at(p, (unsigned)p->ini.line,
 				 "cylinder: expected 1 to 6, not \"%s\"",
 				 value);
 		else
@@ -495,14 +493,14 @@ static void fault_key(struct parse *p, const char *name, const char *value)
 		else if (!strcmp(value, "exhaust"))
 			f->exhaust = true;
 		else
-			error_at(p, p->line,
+			error_at(p, (unsigned)p->ini.line,
 				 "camshaft: expected intake or exhaust, not "
 				 "\"%s\"",
 				 value);
 	} else if ((k = find_key(fault_keys, name))) {
-		set_key(p, k, f, value, p->line);
+		set_key(p, k, f, value, (unsigned)p->ini.line);
 	} else {
-		error_at(p, p->line, "[%s]: unknown key \"%s\"", f->name, name);
+		error_at(p, (unsigned)p->ini.line, "[%s]: unknown key \"%s\"", f->name, name);
 	}
 }
 
@@ -544,7 +542,7 @@ static void fault_begin(struct parse *p, const char *section)
 	struct scenario_fault *f;
 
 	if (sc->n_faults >= SCENARIO_MAX_FAULTS) {
-		error_at(p, p->line, "too many faults (at most %d)",
+		error_at(p, (unsigned)p->ini.line, "too many faults (at most %d)",
 			 SCENARIO_MAX_FAULTS);
 		p->fault = NULL;
 		return;
@@ -552,7 +550,7 @@ static void fault_begin(struct parse *p, const char *section)
 	f = &sc->fault[sc->n_faults++];
 	memset(f, 0, sizeof(*f));
 	snprintf(f->name, sizeof(f->name), "%s", section);
-	f->line = p->section_line;
+	f->line = (unsigned)p->ini.section_line;
 	f->start_cycle = 1;
 	f->cylinder = 0;
 	f->rate = f->burst_s = f->gap_s = f->min_load = NAN;
@@ -613,33 +611,33 @@ static int handler(void *user, const char *section, const char *name,
 		const struct key *k = find_key(cycle_keys, name);
 
 		if (!k)
-			error_at(p, p->line, "[drive]: unknown key \"%s\"",
+			error_at(p, (unsigned)p->ini.line, "[drive]: unknown key \"%s\"",
 				 name);
 		else
-			set_key(p, k, &p->sc->cycle[0], value, p->line);
+			set_key(p, k, &p->sc->cycle[0], value, (unsigned)p->ini.line);
 	} else if (!strncmp(section, "cycle ", 6)) {
 		const struct key *k = find_key(cycle_keys, name);
 		struct scenario_cycle scratch = p->sc->cycle[0];
 
 		if (parse_ulong(section + 6, 10, 1000000, &n) || !n) {
-			error_at(p, p->line,
+			error_at(p, (unsigned)p->ini.line,
 				 "[%s]: expected [cycle N] with N from 1",
 				 section);
 		} else if (!k) {
-			error_at(p, p->line, "[%s]: unknown key \"%s\"",
+			error_at(p, (unsigned)p->ini.line, "[%s]: unknown key \"%s\"",
 				 section, name);
-		} else if (!set_key(p, k, &scratch, value, p->line)) {
+		} else if (!set_key(p, k, &scratch, value, (unsigned)p->ini.line)) {
 			struct override *o;
 
 			if (p->n_ov >= MAX_OVERRIDES) {
-				error_at(p, p->line,
+				error_at(p, (unsigned)p->ini.line,
 					 "too many [cycle N] keys (at most %d)",
 					 MAX_OVERRIDES);
 				return 1;
 			}
 			o = &p->ov[p->n_ov++];
 			o->cycle = (unsigned)n;
-			o->line = p->line;
+			o->line = (unsigned)p->ini.line;
 			o->key = k;
 			snprintf(o->value, sizeof(o->value), "%s", value);
 		}
@@ -651,25 +649,12 @@ static int handler(void *user, const char *section, const char *name,
 		fault_key(p, name, value);
 	} else if (!(p->sc->n_faults >= SCENARIO_MAX_FAULTS &&
 		     !strncmp(section, "fault", 5))) {
-		error_at(p, p->line,
+		error_at(p, (unsigned)p->ini.line,
 			 "unknown section [%s] (expected sim, drive, cycle N, "
 			 "bus, tester or fault NAME)",
 			 section);
 	}
 	return 1;
-}
-
-static char *reader(char *str, int num, void *stream)
-{
-	struct parse *p = stream;
-	char *r = fgets(str, num, p->f);
-
-	if (!r)
-		return NULL;
-	p->line++;
-	if (str[strspn(str, " \t")] == '[')
-		p->section_line = p->line;
-	return str;
 }
 
 static const struct scenario_cycle default_cycle = {
@@ -773,22 +758,21 @@ int scenario_load(struct scenario **ret, const char *path,
 		return -ENOMEM;
 	}
 	p.sc = sc;
-	p.f = fopen(path, "re");
-	if (!p.f) {
-		r = -errno;
+	r = ini_lines_parse(path, &p.ini, handler, &p);
+	if (r < 0) {
 		error_at(&p, 0, "cannot open: %s", strerror(-r));
 		free(p.ov);
 		scenario_free(sc);
 		return r;
 	}
-	r = ini_parse_stream(reader, &p, handler, &p);
 	fault_end(&p);
-	fclose(p.f);
 	/*
 	 * The handler never fails, so r > 0 is inih's own first error: a line
 	 * that is neither [section] nor key = value.
 	 */
-	if (r > 0)
+	if (r > 0 && r == p.ini.long_line)
+		error_at(&p, (unsigned)r, "line too long");
+	else if (r > 0)
 		error_at(&p, (unsigned)r, "expected [section] or key = value");
 	if (expand_cycles(&p) < 0) {
 		free(p.ov);
