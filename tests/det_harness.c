@@ -334,3 +334,14 @@ void harness_run_case(void **state)
 	harness_teardown(h);
 	test_free(h);
 }
+
+void harness_tests(struct CMUnitTest *tests, const struct harness_case *cases,
+		   size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		tests[i] = (struct CMUnitTest){
+			.name = cases[i].name,
+			.test_func = harness_run_case,
+			.initial_state = (void *)&cases[i],
+		};
+}

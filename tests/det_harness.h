@@ -145,6 +145,10 @@ size_t harness_count(const struct harness *h, enum dtc_result result);
 /* The whole table-driven check of one case (a cmocka test body). */
 void harness_run_case(void **state);
 
+/* tests[i] runs cases[i] through harness_run_case, named after it */
+void harness_tests(struct CMUnitTest *tests, const struct harness_case *cases,
+		   size_t n);
+
 /* the expected reports of a case: code, onset and latency bound in s */
 #define FAILED(code, onset, latency)                                         \
 	{                                                                    \

@@ -221,12 +221,7 @@ int main(void)
 	enum { N = sizeof(cases) / sizeof(cases[0]) };
 	struct CMUnitTest tests[N + 1];
 
-	for (size_t i = 0; i < N; i++)
-		tests[i] = (struct CMUnitTest){
-			.name = cases[i].name,
-			.test_func = harness_run_case,
-			.initial_state = (void *)&cases[i],
-		};
+	harness_tests(tests, cases, N);
 	tests[N] = (struct CMUnitTest){
 		.name = "configuration errors",
 		.test_func = test_configure_errors,

@@ -209,11 +209,6 @@ int main(void)
 {
 	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0])];
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		tests[i] = (struct CMUnitTest){
-			.name = cases[i].name,
-			.test_func = harness_run_case,
-			.initial_state = (void *)&cases[i],
-		};
+	harness_tests(tests, cases, sizeof(cases) / sizeof(cases[0]));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
