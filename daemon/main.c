@@ -1,6 +1,7 @@
 /* main.c: dtcd's command line: replay a log, run live, check or clear */
 #include <errno.h>
 #include <getopt.h>
+#include <json-c/json.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@
 #include "profile.h"
 #include "replay.h"
 
-enum mode { MODE_LIVE, MODE_REPLAY, MODE_CLEAR, MODE_CHECK };
+enum mode { MODE_LIVE, MODE_REPLAY, MODE_CLEAR, MODE_LIST, MODE_CHECK };
 
 struct args {
 	enum mode mode;
@@ -47,6 +48,7 @@ static void usage(FILE *out)
 		"NAME|PATH]\n"
 		"            [--state DIR] [-c FILE] [--control SOCKET]\n"
 		"       dtcd --clear [CODE] --state DIR\n"
+		"       dtcd --list --state DIR\n"
 		"\n"
 		"  -c, --config FILE    configuration (INI)\n"
 		"  -n                   check the configuration, profile and "
@@ -67,6 +69,7 @@ static void usage(FILE *out)
 		"actions\n"
 		"  --clear [CODE]       clear one or all DTCs (as UDS 0x14) "
 		"and exit\n"
+		"  --list               write the stored DTCs (JSON) and exit\n"
 		"  --control SOCKET     control socket for dtcctl (live: "
 		"default\n"
 		"                       " CONTROL_DEFAULT_PATH
@@ -84,6 +87,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		OPT_STATE,
 		OPT_LANG,
 		OPT_CLEAR,
+		OPT_LIST,
 		OPT_VERSION,
 		OPT_CONTROL
 	};
@@ -97,6 +101,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "state", required_argument, NULL, OPT_STATE },
 		{ "lang", required_argument, NULL, OPT_LANG },
 		{ "clear", optional_argument, NULL, OPT_CLEAR },
+		{ "list", no_argument, NULL, OPT_LIST },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "help", no_argument, NULL, 'h' },
@@ -151,6 +156,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 			if (!optarg && optind < argc && argv[optind][0] != '-')
 				optarg = argv[optind++];
 			a->clear_code = optarg;
+			break;
+		case OPT_LIST:
+			a->mode = MODE_LIST;
 			break;
 		case OPT_CONTROL:
 			a->control = optarg;
@@ -333,6 +341,19 @@ static void start_extras(struct ev_loop *loop, void *ud)
 	}
 }
 
+/* what dtcctl -j list prints, from the store, without a running daemon */
+static int list_dtcs(const struct pipeline *p)
+{
+	struct json_object *a = output_json_dtc_list(
+		pipeline_manager(p), pipeline_catalogue(p), false);
+
+	if (!a)
+		return -ENOMEM;
+	puts(output_json_string(a));
+	json_object_put(a);
+	return 0;
+}
+
 static int64_t wall_clock_ns(void)
 {
 	struct timespec ts;
@@ -401,6 +422,17 @@ int main(int argc, char **argv)
 			log_warnx("clear %s: %s",
 				  a.clear_code ? a.clear_code : "all",
 				  strerror(-r));
+		break;
+	case MODE_LIST:
+		if (!cfg->state_dir) {
+			log_warnx("--list needs --state DIR (or state_dir in "
+				  "the configuration)");
+			r = -EINVAL;
+			break;
+		}
+		r = make_pipeline(cfg, prof, &a, &p, NULL);
+		if (r == 0)
+			r = list_dtcs(p);
 		break;
 	case MODE_LIVE:
 		r = make_pipeline(cfg, prof, &a, &p, &x.mqtt);

@@ -8,6 +8,7 @@
 # clears all. Last, the day-1 log as one file against its two halves replayed
 # in a row with the same state.
 # Usage: lifecycle_state.py DTCD DTCD_SIM
+import json
 import os
 import subprocess
 import sys
@@ -133,6 +134,15 @@ def lifecycle(tmp):
              "day 3: store has P0302 %s, expected confirmed, no longer "
              "pending nor failed" % (row and bits(row["status"])))
 
+    # dtcd --list reads the store as dtcctl list would: P0302 confirmed
+    lst = json.loads(subprocess.run([DTCD, "--list", "--state", state],
+                                    capture_output=True, text=True,
+                                    check=True).stdout)
+    ck.check([(d["code"], d["status"] & (CDTC | PDTC)) for d in lst] ==
+             [("P0302", CDTC)] and lst[0].get("freeze_frame"),
+             "day 3: dtcd --list says %s" % [(d["code"], bits(d["status"]))
+                                             for d in lst])
+
     # clear P0302 (UDS 0x14): a cleared event, the store forgets it
     ev = dtcd(DTCD, ["--clear", "P0302", "--state", state, "--json"])
     print("clear P0302:", brief(ev))
@@ -148,6 +158,10 @@ def lifecycle(tmp):
         n = con.execute("SELECT count(*) FROM freeze_frame WHERE code = "
                         "'P0302'").fetchone()[0]
     ck.check(n == 0, "after clear: %d freeze-frame rows of P0302" % n)
+    lst = json.loads(subprocess.run([DTCD, "--list", "--state", state],
+                                    capture_output=True, text=True,
+                                    check=True).stdout)
+    ck.check(lst == [], "after clear: dtcd --list says %s" % lst)
     # the text form says it too
     txt = subprocess.run([DTCD, "--clear", "P0302", "--state", state],
                          capture_output=True, text=True)
