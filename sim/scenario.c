@@ -10,7 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-
 #include "ini_lines.h"
 #include "scenario.h"
 
@@ -110,10 +109,21 @@ struct parse {
 	void *userdata;
 	struct scenario_fault *fault; /* current [fault NAME] or NULL */
 	bool fault_has_type;
-	char section[64];      /* the last section seen */
+	char section[64]; /* the last section seen */
 	struct override *ov;
 	unsigned n_ov;
 };
+
+/* the line inih reads now, and that of the last [section] header */
+static unsigned cur_line(const struct parse *p)
+{
+	return (unsigned)p->ini.line;
+}
+
+static unsigned section_line(const struct parse *p)
+{
+	return (unsigned)p->ini.section_line;
+}
 
 static void error_at(struct parse *p, unsigned line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -278,7 +288,8 @@ static void parse_list(struct parse *p, const char *key, const char *value,
 	for (tok = strtok_r(buf, ", \t", &save); tok;
 	     tok = strtok_r(NULL, ", \t", &save))
 		if (each(p, tok))
-			error_at(p, (unsigned)p->ini.line, "%s: bad item \"%s\"", key, tok);
+			error_at(p, cur_line(p), "%s: bad item \"%s\"", key,
+				 tok);
 }
 
 static int add_did(struct parse *p, const char *item)
@@ -315,14 +326,14 @@ static void sim_key(struct parse *p, const char *name, const char *value)
 
 	if (!strcmp(name, "seed")) {
 		if (parse_ulong(value, 0, ULONG_MAX, &u))
-			error_at(p, (unsigned)p->ini.line,
+			error_at(p, cur_line(p),
 				 "seed: expected a whole number, not \"%s\"",
 				 value);
 		else
 			sc->seed = u;
 	} else if (!strcmp(name, "start_time")) {
 		if (parse_double(value, &d) || d < 0 || d > 4e9)
-			error_at(p, (unsigned)p->ini.line,
+			error_at(p, cur_line(p),
 				 "start_time: expected epoch seconds, not "
 				 "\"%s\"",
 				 value);
@@ -330,7 +341,7 @@ static void sim_key(struct parse *p, const char *name, const char *value)
 			sc->start_time = d;
 	} else if (!strcmp(name, "vin")) {
 		if (strlen(value) != 17)
-			error_at(p, (unsigned)p->ini.line,
+			error_at(p, cur_line(p),
 				 "vin: expected 17 characters, not \"%s\"",
 				 value);
 		else
@@ -338,7 +349,7 @@ static void sim_key(struct parse *p, const char *name, const char *value)
 	} else if (!strcmp(name, "interface")) {
 		if (!*value || strlen(value) >= sizeof(sc->iface) ||
 		    strpbrk(value, " \t()#"))
-			error_at(p, (unsigned)p->ini.line,
+			error_at(p, cur_line(p),
 				 "interface: expected a name like can0, not "
 				 "\"%s\"",
 				 value);
@@ -346,14 +357,14 @@ static void sim_key(struct parse *p, const char *name, const char *value)
 			snprintf(sc->iface, sizeof(sc->iface), "%s", value);
 	} else if (!strcmp(name, "cycles")) {
 		if (parse_ulong(value, 10, 1000000, &u) || !u)
-			error_at(p, (unsigned)p->ini.line,
+			error_at(p, cur_line(p),
 				 "cycles: expected a whole number from 1, not "
 				 "\"%s\"",
 				 value);
 		else
 			sc->cycles = (unsigned)u;
 	} else {
-		error_at(p, (unsigned)p->ini.line,
+		error_at(p, cur_line(p),
 			 "[sim]: unknown key \"%s\" (expected seed, "
 			 "start_time, vin, interface or cycles)",
 			 name);
@@ -369,14 +380,14 @@ static void bus_key(struct parse *p, const char *name, const char *value)
 	if (!strcmp(name, "jitter_us")) {
 		/* more would reorder the frames of one ISO-TP transfer */
 		if (parse_ulong(value, 10, 400, &u))
-			error_at(p, (unsigned)p->ini.line,
+			error_at(p, cur_line(p),
 				 "jitter_us: expected 0 to 400, not \"%s\"",
 				 value);
 		else
 			sc->jitter_us = (unsigned)u;
 	} else if (!strcmp(name, "drop_rate")) {
 		if (parse_double(value, &d) || d < 0 || d > 0.5)
-			error_at(p, (unsigned)p->ini.line,
+			error_at(p, cur_line(p),
 				 "drop_rate: expected a fraction from 0 to "
 				 "0.5, not \"%s\"",
 				 value);
@@ -384,13 +395,13 @@ static void bus_key(struct parse *p, const char *name, const char *value)
 			sc->drop_rate = d;
 	} else if (!strcmp(name, "other_ecus")) {
 		if (parse_bool(value, &sc->other_ecus))
-			error_at(p, (unsigned)p->ini.line,
+			error_at(p, cur_line(p),
 				 "other_ecus: expected true or false, not "
 				 "\"%s\"",
 				 value);
 	} else if (!strcmp(name, "malformed_lines")) {
 		if (parse_ulong(value, 10, 1000000, &u))
-			error_at(p, (unsigned)p->ini.line,
+			error_at(p, cur_line(p),
 				 "malformed_lines: expected a whole number, "
 				 "not \"%s\"",
 				 value);
@@ -398,14 +409,14 @@ static void bus_key(struct parse *p, const char *name, const char *value)
 			sc->malformed_lines = (unsigned)u;
 	} else if (!strcmp(name, "malformed_every")) {
 		if (parse_ulong(value, 10, 100000000, &u) || !u)
-			error_at(p, (unsigned)p->ini.line,
+			error_at(p, cur_line(p),
 				 "malformed_every: expected a whole number "
 				 "from 1, not \"%s\"",
 				 value);
 		else
 			sc->malformed_every = (unsigned)u;
 	} else {
-		error_at(p, (unsigned)p->ini.line,
+		error_at(p, cur_line(p),
 			 "[bus]: unknown key \"%s\" (expected jitter_us, "
 			 "drop_rate, other_ecus, malformed_lines or "
 			 "malformed_every)",
@@ -425,12 +436,12 @@ static void tester_key(struct parse *p, const char *name, const char *value)
 						 &sc->ecu_mil;
 
 		if (parse_bool(value, b))
-			error_at(p, (unsigned)p->ini.line,
+			error_at(p, cur_line(p),
 				 "%s: expected true or false, not \"%s\"", name,
 				 value);
 	} else if (!strcmp(name, "obd_interval_ms")) {
 		if (parse_ulong(value, 10, 60000, &u) || u < 20)
-			error_at(p, (unsigned)p->ini.line,
+			error_at(p, cur_line(p),
 				 "obd_interval_ms: expected 20 to 60000, not "
 				 "\"%s\"",
 				 value);
@@ -439,7 +450,7 @@ static void tester_key(struct parse *p, const char *name, const char *value)
 	} else if (!strcmp(name, "uds_padding") ||
 		   !strcmp(name, "obd_padding")) {
 		if (parse_ulong(value, 0, 0xFF, &u))
-			error_at(p, (unsigned)p->ini.line,
+			error_at(p, cur_line(p),
 				 "%s: expected a byte like 0x55, not \"%s\"",
 				 name, value);
 		else if (name[0] == 'u')
@@ -453,7 +464,7 @@ static void tester_key(struct parse *p, const char *name, const char *value)
 		sc->n_ecu_dtcs = 0;
 		parse_list(p, name, value, add_dtc);
 	} else {
-		error_at(p, (unsigned)p->ini.line,
+		error_at(p, cur_line(p),
 			 "[tester]: unknown key \"%s\" (expected obd, uds, "
 			 "obd_interval_ms, unknown_dids, uds_padding, "
 			 "obd_padding, ecu_mil or ecu_dtcs)",
@@ -475,14 +486,14 @@ static void fault_key(struct parse *p, const char *name, const char *value)
 				return;
 			}
 		}
-		error_at(p, (unsigned)p->ini.line,
+		error_at(p, cur_line(p),
 			 "type: expected misfire, coil, vanos, fuel_heater, "
 			 "turbo_pump_dead, turbo_pump_weak, egr_leak or "
 			 "egr_combustion, not \"%s\"",
 			 value);
 	} else if (!strcmp(name, "cylinder")) {
 		if (parse_ulong(value, 10, 6, &u) || !u)
-			error_at(p, (unsigned)p->ini.line,
+			error_at(p, cur_line(p),
 				 "cylinder: expected 1 to 6, not \"%s\"",
 				 value);
 		else
@@ -493,14 +504,15 @@ static void fault_key(struct parse *p, const char *name, const char *value)
 		else if (!strcmp(value, "exhaust"))
 			f->exhaust = true;
 		else
-			error_at(p, (unsigned)p->ini.line,
+			error_at(p, cur_line(p),
 				 "camshaft: expected intake or exhaust, not "
 				 "\"%s\"",
 				 value);
 	} else if ((k = find_key(fault_keys, name))) {
-		set_key(p, k, f, value, (unsigned)p->ini.line);
+		set_key(p, k, f, value, cur_line(p));
 	} else {
-		error_at(p, (unsigned)p->ini.line, "[%s]: unknown key \"%s\"", f->name, name);
+		error_at(p, cur_line(p), "[%s]: unknown key \"%s\"", f->name,
+			 name);
 	}
 }
 
@@ -542,7 +554,7 @@ static void fault_begin(struct parse *p, const char *section)
 	struct scenario_fault *f;
 
 	if (sc->n_faults >= SCENARIO_MAX_FAULTS) {
-		error_at(p, (unsigned)p->ini.line, "too many faults (at most %d)",
+		error_at(p, cur_line(p), "too many faults (at most %d)",
 			 SCENARIO_MAX_FAULTS);
 		p->fault = NULL;
 		return;
@@ -550,7 +562,7 @@ static void fault_begin(struct parse *p, const char *section)
 	f = &sc->fault[sc->n_faults++];
 	memset(f, 0, sizeof(*f));
 	snprintf(f->name, sizeof(f->name), "%s", section);
-	f->line = (unsigned)p->ini.section_line;
+	f->line = section_line(p);
 	f->start_cycle = 1;
 	f->cylinder = 0;
 	f->rate = f->burst_s = f->gap_s = f->min_load = NAN;
@@ -611,33 +623,33 @@ static int handler(void *user, const char *section, const char *name,
 		const struct key *k = find_key(cycle_keys, name);
 
 		if (!k)
-			error_at(p, (unsigned)p->ini.line, "[drive]: unknown key \"%s\"",
+			error_at(p, cur_line(p), "[drive]: unknown key \"%s\"",
 				 name);
 		else
-			set_key(p, k, &p->sc->cycle[0], value, (unsigned)p->ini.line);
+			set_key(p, k, &p->sc->cycle[0], value, cur_line(p));
 	} else if (!strncmp(section, "cycle ", 6)) {
 		const struct key *k = find_key(cycle_keys, name);
 		struct scenario_cycle scratch = p->sc->cycle[0];
 
 		if (parse_ulong(section + 6, 10, 1000000, &n) || !n) {
-			error_at(p, (unsigned)p->ini.line,
+			error_at(p, cur_line(p),
 				 "[%s]: expected [cycle N] with N from 1",
 				 section);
 		} else if (!k) {
-			error_at(p, (unsigned)p->ini.line, "[%s]: unknown key \"%s\"",
+			error_at(p, cur_line(p), "[%s]: unknown key \"%s\"",
 				 section, name);
-		} else if (!set_key(p, k, &scratch, value, (unsigned)p->ini.line)) {
+		} else if (!set_key(p, k, &scratch, value, cur_line(p))) {
 			struct override *o;
 
 			if (p->n_ov >= MAX_OVERRIDES) {
-				error_at(p, (unsigned)p->ini.line,
+				error_at(p, cur_line(p),
 					 "too many [cycle N] keys (at most %d)",
 					 MAX_OVERRIDES);
 				return 1;
 			}
 			o = &p->ov[p->n_ov++];
 			o->cycle = (unsigned)n;
-			o->line = (unsigned)p->ini.line;
+			o->line = cur_line(p);
 			o->key = k;
 			snprintf(o->value, sizeof(o->value), "%s", value);
 		}
@@ -649,7 +661,7 @@ static int handler(void *user, const char *section, const char *name,
 		fault_key(p, name, value);
 	} else if (!(p->sc->n_faults >= SCENARIO_MAX_FAULTS &&
 		     !strncmp(section, "fault", 5))) {
-		error_at(p, (unsigned)p->ini.line,
+		error_at(p, cur_line(p),
 			 "unknown section [%s] (expected sim, drive, cycle N, "
 			 "bus, tester or fault NAME)",
 			 section);
