@@ -5,7 +5,7 @@ pkgs=(
 	gcc meson ninja-build pkg-config
 	libev-dev libinih-dev libjson-c-dev libsqlite3-dev sqlite3
 	libmosquitto-dev libsystemd-dev libcmocka-dev
-	can-utils python3 python3-can python3-canmatrix
+	can-utils python3 python3-can python3-canmatrix clang-format git
 	qemu-system-x86 busybox-static cpio kmod iproute2 xz-utils
 	mosquitto mosquitto-clients time
 )
