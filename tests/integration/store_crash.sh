@@ -159,6 +159,19 @@ for line in open(outs):
     lines += 1
 missing = want - have
 if missing:
+    # everything a later look needs: what is missing, what the store has
+    # around it, the counters
+    for k, n in sorted(missing.items())[:20]:
+        near = con.execute("SELECT id, ts_ns, type, code, status FROM event"
+                           " WHERE ts_ns BETWEEN ? AND ? ORDER BY id",
+                           ((k[0] - 1000) * 1000000,
+                            (k[0] + 1000) * 1000000)).fetchall()
+        print(f"store_crash: missing {n}x {k}; the store near it: {near}",
+              file=sys.stderr)
+    print("store_crash: counters", con.execute("SELECT * FROM counter")
+          .fetchall(), "events", con.execute("SELECT count(*), max(id) FROM"
+                                             " event").fetchone(),
+          file=sys.stderr)
     fail(f"{sum(missing.values())} of {lines} events on stdout are not in"
          f" the store, e.g. {next(iter(missing))}")
 print(lines)
