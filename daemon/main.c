@@ -415,7 +415,11 @@ int main(int argc, char **argv)
 			r = -EINVAL;
 			break;
 		}
-		r = make_pipeline(cfg, prof, &a, &p, NULL);
+		r = make_pipeline(cfg, prof, &a, &p, &x.mqtt);
+		/* the fleet hears of a clear too; freeing the output drains it
+		 */
+		if (r == 0 && x.mqtt.ops)
+			r = output_mqtt_start(&x.mqtt, ev_default_loop(0));
 		if (r == 0)
 			r = pipeline_clear(p, wall_clock_ns(), a.clear_code);
 		if (r < 0 && r != -EINVAL)

@@ -948,13 +948,25 @@ void dtc_manager_cycle_ended(struct dtc_manager *m, int64_t ts_ns, bool warmup)
 	flush(m);
 }
 
-static void clear_entry(struct dtc_manager *m, struct entry *e, int64_t ts)
+/* something a clear takes away: a stored DTC or any failure bit */
+static bool entry_has_fault(const struct entry *e)
+{
+	return e->stored ||
+	       (e->status &
+		(DTC_ST_TEST_FAILED | DTC_ST_TEST_FAILED_THIS_OP_CYCLE |
+		 DTC_ST_PENDING | DTC_ST_CONFIRMED |
+		 DTC_ST_TEST_FAILED_SINCE_CLEAR | DTC_ST_WARNING_INDICATOR));
+}
+
+static void clear_entry(struct dtc_manager *m, struct entry *e, int64_t ts,
+			bool announce)
 {
 	e->status = ST_CLEARED;
 	e->severity = e->pol.severity;
 	erase(e);
 	debounce_reset(e);
-	queue_dtc_event(m, DTC_EVENT_CLEARED, ts, e);
+	if (announce)
+		queue_dtc_event(m, DTC_EVENT_CLEARED, ts, e);
 }
 
 int dtc_manager_clear(struct dtc_manager *m, int64_t ts_ns, const char *code)
@@ -966,13 +978,18 @@ int dtc_manager_clear(struct dtc_manager *m, int64_t ts_ns, const char *code)
 
 		if (!e)
 			return -ENOENT;
-		clear_entry(m, e, ts_ns);
+		clear_entry(m, e, ts_ns, true);
 	} else {
+		/*
+		 * Every status byte is reset as UDS 0x14 does, but only the
+		 * DTCs that had a fault are announced: a fleet operator wants
+		 * to hear of the codes that went away, not of every test.
+		 */
 		for (size_t i = 0; i < m->n; i++) {
 			struct entry *e = m->entries[i];
 
 			if (e->stored || e->status != ST_CLEARED)
-				clear_entry(m, e, ts_ns);
+				clear_entry(m, e, ts_ns, entry_has_fault(e));
 		}
 	}
 	flush(m);
