@@ -91,6 +91,35 @@ def run_case(name, log, extra, tmp, broker, n):
     print("%s: %d events, %d messages" % (name, len(lines), len(got)))
 
 
+def clear_case(tmp, broker, log):
+    """dtcd --clear with MQTT configured: the broker hears the cleared code
+    as the --json line, and only the code that had a fault"""
+    state = os.path.join(tmp, "state-clear")
+    subprocess.run([DTCD, "--replay", log, "--state", state], check=True,
+                   capture_output=True, timeout=120)
+    sub = broker.live(TOPIC + "/#", "sub-clear")
+    conf = os.path.join(tmp, "dtcd-clear.conf")
+    with open(conf, "w") as f:
+        f.write("[mqtt]\nhost = 127.0.0.1\nport = %d\ntopic = %s\n"
+                "client_id = dtcd-test-clear\nqos = 1\n" % (broker.port, TOPIC))
+    try:
+        r = subprocess.run([DTCD, "--clear", "--state", state, "--json", "-c",
+                            conf], capture_output=True, text=True, timeout=60)
+        got = sub.finish()
+    except (subprocess.TimeoutExpired, TimeoutError) as e:
+        sub.stop()
+        check(False, "clear: %s" % e)
+        return
+    lines = r.stdout.splitlines()
+    events = [p for t, p in got if t.endswith("/events")]
+    check(r.returncode == 0 and [(json.loads(l)["event"], json.loads(l)["code"])
+                                 for l in lines] == [("cleared", "P0303")],
+          "clear: dtcd rc %d wrote %s" % (r.returncode, lines))
+    check(events == lines, "clear: the broker got %s, --json wrote %s" %
+          (events, lines))
+    print("clear: %d events, %d messages" % (len(lines), len(got)))
+
+
 with tempfile.TemporaryDirectory() as tmp:
     broker = mqtt_broker.Broker(tmp)
     broker.start()
@@ -107,6 +136,7 @@ with tempfile.TemporaryDirectory() as tmp:
             subprocess.run([SIM, "-s", demo, "-o", log], check=True)
             n += 1
             run_case("demo.ini", log, [], tmp, broker, n)
+            clear_case(tmp, broker, log)
         else:
             print("no dtcd-sim or scenarios: demo case skipped")
     finally:
