@@ -154,8 +154,10 @@ int conf_parse_duration(const char *s, int64_t unit_ns, int64_t min_ns,
 		const char *name;
 		int64_t ns;
 	} units[] = {
-		{ "ms", CONF_NS_PER_MS },      { "s", CONF_NS_PER_S },
-		{ "min", 60 * CONF_NS_PER_S }, { "h", 3600 * CONF_NS_PER_S },
+		{ "ms", CONF_NS_PER_MS },
+		{ "s", CONF_NS_PER_S },
+		{ "min", 60 * CONF_NS_PER_S },
+		{ "h", 3600 * CONF_NS_PER_S },
 	};
 	int64_t unit = unit_ns;
 	char *end;
@@ -188,8 +190,7 @@ int conf_parse_duration(const char *s, int64_t unit_ns, int64_t min_ns,
 /* ---- errors ---- */
 
 /* first: this error is the one to fix even if another came before */
-static void record(struct conf_file *f, int line, const char *what,
-		   bool first)
+static void record(struct conf_file *f, int line, const char *what, bool first)
 {
 	f->n_errors++;
 	if (f->on_error)
@@ -297,11 +298,11 @@ static int64_t to_i64(double d)
 static void unit_name(int64_t unit_ns, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s",
-		 unit_ns == CONF_NS_PER_MS ? "ms" :
-		 unit_ns == CONF_NS_PER_S  ? "s" :
-		 unit_ns == 60 * CONF_NS_PER_S ? "min" :
+		 unit_ns == CONF_NS_PER_MS	 ? "ms" :
+		 unit_ns == CONF_NS_PER_S	 ? "s" :
+		 unit_ns == 60 * CONF_NS_PER_S	 ? "min" :
 		 unit_ns == 3600 * CONF_NS_PER_S ? "h" :
-						"ns");
+						   "ns");
 }
 
 void conf_key_expect(const struct conf_key *k, char *buf, size_t len)
@@ -337,7 +338,8 @@ void conf_key_expect(const struct conf_key *k, char *buf, size_t len)
 			conf_names_join(k->names, buf, len);
 			return;
 		}
-		max = k->kind == CONF_CHARS && (k->max == 0 || k->max >= k->size) ?
+		max = k->kind == CONF_CHARS &&
+				      (k->max == 0 || k->max >= k->size) ?
 			      (double)k->size - 1 :
 			      k->max;
 		if (max > 0 && k->min == max)
@@ -412,8 +414,7 @@ static int store_string(const struct conf_key *k, void *field,
 }
 
 /* parses value as key k into field; 0, -EINVAL, -ERANGE or -ENOMEM */
-static int apply_value(const struct conf_key *k, void *field,
-		       const char *value)
+static int apply_value(const struct conf_key *k, void *field, const char *value)
 {
 	double min, max, d;
 	uint64_t u;
@@ -432,8 +433,8 @@ static int apply_value(const struct conf_key *k, void *field,
 		int_range(k, false, &min, &max);
 		r = k->kind == CONF_HEX ?
 			    conf_parse_hex(value, to_u64(max), &u) :
-			    conf_parse_unsigned(value, to_u64(min),
-						to_u64(max), &u);
+			    conf_parse_unsigned(value, to_u64(min), to_u64(max),
+						&u);
 		if (r == 0 && u < to_u64(min))
 			r = -ERANGE;
 		if (r == 0)
@@ -465,10 +466,9 @@ static int apply_value(const struct conf_key *k, void *field,
 			return -EINVAL;
 		return store_string(k, field, value);
 	case CONF_DURATION:
-		r = conf_parse_duration(value, k->unit_ns,
-					to_i64(k->min * (double)k->unit_ns),
-					to_i64(k->max * (double)k->unit_ns),
-					&i);
+		r = conf_parse_duration(
+			value, k->unit_ns, to_i64(k->min * (double)k->unit_ns),
+			to_i64(k->max * (double)k->unit_ns), &i);
 		if (r == 0)
 			*(int64_t *)field = i;
 		return r;
@@ -544,8 +544,8 @@ static void line_text(const char *path, int n, char *buf, size_t len)
 }
 
 int conf_parse(struct conf_file *f, const char *path,
-	       int (*handler)(void *user, const char *section,
-			      const char *name, const char *value),
+	       int (*handler)(void *user, const char *section, const char *name,
+			      const char *value),
 	       void *user)
 {
 	char text[QUOTE_MAX + 1], what[256];

@@ -27,7 +27,8 @@
  *		{ "tick_ms", CONF_UNSIGNED, CONF_FIELD(struct thing, tick_ms),
  *		  .min = 10, .max = 10000 },
  *		{ "json", CONF_BOOL, CONF_FIELD(struct thing, json) },
- *		{ "name", CONF_STRING, CONF_FIELD(struct thing, name), .min = 1 },
+ *		{ "name", CONF_STRING, CONF_FIELD(struct thing, name),
+ *		  .min = 1 },
  *		{ NULL }
  *	};
  *
@@ -87,9 +88,8 @@ enum {
 #define CONF_NS_PER_S INT64_C(1000000000)
 
 /* .offset and .size of a field of the struct conf_apply() writes to */
-#define CONF_FIELD(type, field)               \
-	.offset = offsetof(type, field),      \
-	.size = sizeof(((type *)0)->field)
+#define CONF_FIELD(type, field) \
+	.offset = offsetof(type, field), .size = sizeof(((type *)0)->field)
 
 struct conf_key {
 	const char *key;
@@ -132,8 +132,8 @@ struct conf_file {
  * -EINVAL when any line was rejected. Keeps f->on_error and f->ud.
  */
 int conf_parse(struct conf_file *f, const char *path,
-	       int (*handler)(void *user, const char *section,
-			      const char *name, const char *value),
+	       int (*handler)(void *user, const char *section, const char *name,
+			      const char *value),
 	       void *user);
 
 /*

@@ -22,13 +22,20 @@ static void bools(void **state)
 		int r;
 		bool v;
 	} t[] = {
-		{ "yes", 0, true },	 { "YES", 0, true },
-		{ "True", 0, true },	 { "on", 0, true },
-		{ "1", 0, true },	 { "no", 0, false },
-		{ "FALSE", 0, false },	 { "Off", 0, false },
-		{ "0", 0, false },	 { "", -EINVAL, false },
-		{ "maybe", -EINVAL, false }, { "2", -EINVAL, false },
-		{ "yes!", -EINVAL, false },  { "y", -EINVAL, false },
+		{ "yes", 0, true },
+		{ "YES", 0, true },
+		{ "True", 0, true },
+		{ "on", 0, true },
+		{ "1", 0, true },
+		{ "no", 0, false },
+		{ "FALSE", 0, false },
+		{ "Off", 0, false },
+		{ "0", 0, false },
+		{ "", -EINVAL, false },
+		{ "maybe", -EINVAL, false },
+		{ "2", -EINVAL, false },
+		{ "yes!", -EINVAL, false },
+		{ "y", -EINVAL, false },
 	};
 
 	(void)state;
@@ -85,10 +92,14 @@ static void signeds(void **state)
 		int r;
 		int64_t v;
 	} t[] = {
-		{ "-40", -40, 215, 0, -40 },   { "215", -40, 215, 0, 215 },
-		{ "-41", -40, 215, -ERANGE, 0 }, { "216", -40, 215, -ERANGE, 0 },
-		{ "+3", -5, 5, 0, 3 },	       { "", -5, 5, -EINVAL, 0 },
-		{ "3x", -5, 5, -EINVAL, 0 },   { "2.0", -5, 5, -EINVAL, 0 },
+		{ "-40", -40, 215, 0, -40 },
+		{ "215", -40, 215, 0, 215 },
+		{ "-41", -40, 215, -ERANGE, 0 },
+		{ "216", -40, 215, -ERANGE, 0 },
+		{ "+3", -5, 5, 0, 3 },
+		{ "", -5, 5, -EINVAL, 0 },
+		{ "3x", -5, 5, -EINVAL, 0 },
+		{ "2.0", -5, 5, -EINVAL, 0 },
 		{ " 3", -5, 5, -EINVAL, 0 },
 	};
 
@@ -111,12 +122,12 @@ static void doubles(void **state)
 		int r;
 		double v;
 	} t[] = {
-		{ "0.5", 0, 1, 0, 0.5 },      { "1", 0, 1, 0, 1 },
-		{ "-5", -10, 0, 0, -5 },      { "1e2", 0, 1000, 0, 100 },
-		{ "1.01", 0, 1, -ERANGE, 0 }, { "-0.1", 0, 1, -ERANGE, 0 },
-		{ "nan", 0, 1, -EINVAL, 0 },  { "inf", 0, 1e9, -EINVAL, 0 },
+		{ "0.5", 0, 1, 0, 0.5 },	{ "1", 0, 1, 0, 1 },
+		{ "-5", -10, 0, 0, -5 },	{ "1e2", 0, 1000, 0, 100 },
+		{ "1.01", 0, 1, -ERANGE, 0 },	{ "-0.1", 0, 1, -ERANGE, 0 },
+		{ "nan", 0, 1, -EINVAL, 0 },	{ "inf", 0, 1e9, -EINVAL, 0 },
 		{ "0x10", 0, 100, -EINVAL, 0 }, { "", 0, 1, -EINVAL, 0 },
-		{ "1,5", 0, 9, -EINVAL, 0 },  { "fast", 0, 9, -EINVAL, 0 },
+		{ "1,5", 0, 9, -EINVAL, 0 },	{ "fast", 0, 9, -EINVAL, 0 },
 	};
 
 	(void)state;
@@ -124,7 +135,8 @@ static void doubles(void **state)
 		double v = 42;
 		int r = conf_parse_double(t[i].s, t[i].min, t[i].max, &v);
 
-		if (r != t[i].r || (r == 0 && v != t[i].v) || (r < 0 && v != 42))
+		if (r != t[i].r || (r == 0 && v != t[i].v) ||
+		    (r < 0 && v != 42))
 			fail_msg("'%s': got %d %g", t[i].s, r, v);
 	}
 }
@@ -137,10 +149,10 @@ static void hexes(void **state)
 		int r;
 		uint64_t v;
 	} t[] = {
-		{ "7E8", 0x7ff, 0, 0x7e8 },   { "7e8", 0x7ff, 0, 0x7e8 },
-		{ "0x7E8", 0x7ff, 0, 0x7e8 }, { "800", 0x7ff, -ERANGE, 0 },
-		{ "0C", 0xff, 0, 0x0c },      { "G1", 0xff, -EINVAL, 0 },
-		{ "", 0xff, -EINVAL, 0 },     { "-1", 0xff, -EINVAL, 0 },
+		{ "7E8", 0x7ff, 0, 0x7e8 },    { "7e8", 0x7ff, 0, 0x7e8 },
+		{ "0x7E8", 0x7ff, 0, 0x7e8 },  { "800", 0x7ff, -ERANGE, 0 },
+		{ "0C", 0xff, 0, 0x0c },       { "G1", 0xff, -EINVAL, 0 },
+		{ "", 0xff, -EINVAL, 0 },      { "-1", 0xff, -EINVAL, 0 },
 		{ "5A20", 0xffff, 0, 0x5a20 },
 	};
 
@@ -213,7 +225,8 @@ static void durations(void **state)
 		int64_t v = -7;
 		int r = conf_parse_duration(t[i].s, t[i].unit, 0, t[i].max, &v);
 
-		if (r != t[i].r || (r == 0 && v != t[i].v) || (r < 0 && v != -7))
+		if (r != t[i].r || (r == 0 && v != t[i].v) ||
+		    (r < 0 && v != -7))
 			fail_msg("'%s': got %d %lld", t[i].s, r, (long long)v);
 	}
 }
