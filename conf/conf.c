@@ -14,10 +14,35 @@
 
 /* ---- the value kinds ---- */
 
+/*
+ * Blanks around a value do not count (inih strips them from a file; a
+ * caller of the parsers may not have): the value without them into buf.
+ */
+static const char *trim(const char *s, char *buf, size_t len)
+{
+	size_t n;
+
+	s += strspn(s, " \t");
+	n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (n >= len)
+		return NULL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+#define TRIM(s)                                               \
+	char trim_buf_[64];                                   \
+	if (!((s) = trim((s), trim_buf_, sizeof(trim_buf_)))) \
+	return -EINVAL
+
 int conf_parse_bool(const char *s, bool *ret_b)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };
 	static const char *const no[] = { "no", "false", "off", "0" };
+	TRIM(s);
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(*yes); i++) {
 		if (strcasecmp(s, yes[i]) == 0) {
@@ -55,6 +80,7 @@ int conf_parse_unsigned(const char *s, uint64_t min, uint64_t max,
 {
 	uint64_t v;
 	int r;
+	TRIM(s);
 
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		r = parse_u64(s + 2, 16, &v);
@@ -72,8 +98,9 @@ int conf_parse_signed(const char *s, int64_t min, int64_t max, int64_t *ret_i)
 {
 	long long v;
 	char *end;
+	TRIM(s);
 
-	if (!*s || *s == ' ' || *s == '\t')
+	if (!*s)
 		return -EINVAL;
 	errno = 0;
 	v = strtoll(s, &end, 10);
@@ -89,8 +116,9 @@ int conf_parse_double(const char *s, double min, double max, double *ret_d)
 {
 	char *end;
 	double v;
+	TRIM(s);
 
-	if (!*s || *s == ' ' || *s == '\t')
+	if (!*s)
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
@@ -107,6 +135,7 @@ int conf_parse_hex(const char *s, uint64_t max, uint64_t *ret_u)
 {
 	uint64_t v;
 	int r;
+	TRIM(s);
 
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;
@@ -163,8 +192,9 @@ int conf_parse_duration(const char *s, int64_t unit_ns, int64_t min_ns,
 	char *end;
 	double v, ns;
 	size_t i;
+	TRIM(s);
 
-	if (!*s || *s == ' ' || *s == '\t' || *s == '-' || *s == '+')
+	if (!*s || *s == '-' || *s == '+')
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
@@ -265,6 +295,15 @@ const struct conf_key *conf_key_find(const struct conf_key *table,
 	return NULL;
 }
 
+const struct conf_key *conf_section_keys(const struct conf_section *sections,
+					 const char *name)
+{
+	for (; sections && sections->name; sections++)
+		if (strcmp(sections->name, name) == 0)
+			return sections->keys;
+	return NULL;
+}
+
 /* the integer range of a key: its own, or the field's whole range */
 static void int_range(const struct conf_key *k, bool is_signed, double *min,
 		      double *max)
@@ -320,7 +359,7 @@ void conf_key_expect(const struct conf_key *k, char *buf, size_t len)
 		snprintf(buf, len, "a whole number %.0f..%.0f", min, max);
 		return;
 	case CONF_DOUBLE:
-		snprintf(buf, len, "%s %g..%g",
+		snprintf(buf, len, "%s %.15g..%.15g",
 			 k->flags & CONF_WHOLE ? "a whole number" : "a number",
 			 k->min, k->max);
 		return;
@@ -358,7 +397,8 @@ void conf_key_expect(const struct conf_key *k, char *buf, size_t len)
 	case CONF_DURATION:
 		unit_name(k->unit_ns, unit, sizeof(unit));
 		snprintf(buf, len,
-			 "a duration %g..%g %s (250ms, 5s, 2min, 1h; a plain "
+			 "a duration %.15g..%.15g %s (250ms, 5s, 2min, 1h; a "
+			 "plain "
 			 "number counts %s)",
 			 k->min, k->max, unit, unit);
 		return;

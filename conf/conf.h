@@ -113,6 +113,16 @@ struct conf_key {
 	const char *expect;
 };
 
+/* The sections of a file with their key tables, ending with { NULL } */
+struct conf_section {
+	const char *name;
+	const struct conf_key *keys;
+};
+
+/* The keys of section name, NULL for a section not in the table */
+const struct conf_key *conf_section_keys(const struct conf_section *sections,
+					 const char *name);
+
 /* A file being read, and its first error */
 struct conf_file {
 	const char *path;

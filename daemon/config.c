@@ -59,20 +59,15 @@ static const struct conf_key mqtt_keys[] = {
 	{ NULL },
 };
 
-static const struct {
-	const char *name;
-	const struct conf_key *keys;
-} sections[] = {
+static const struct conf_section sections[] = {
 	{ "dtcd", dtcd_keys },
 	{ "mqtt", mqtt_keys },
+	{ NULL },
 };
 
 const struct conf_key *config_keys(const char *section)
 {
-	for (size_t i = 0; i < sizeof(sections) / sizeof(*sections); i++)
-		if (strcmp(section, sections[i].name) == 0)
-			return sections[i].keys;
-	return NULL;
+	return conf_section_keys(sections, section);
 }
 
 static int on_detector(struct parse_ctx *p, const char *detector,

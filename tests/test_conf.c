@@ -100,7 +100,8 @@ static void signeds(void **state)
 		{ "", -5, 5, -EINVAL, 0 },
 		{ "3x", -5, 5, -EINVAL, 0 },
 		{ "2.0", -5, 5, -EINVAL, 0 },
-		{ " 3", -5, 5, -EINVAL, 0 },
+		{ " 3 ", -5, 5, 0, 3 },
+		{ "3 3", -5, 5, -EINVAL, 0 },
 	};
 
 	(void)state;

@@ -4,9 +4,8 @@
 #   config_check.sh DTCD
 #
 # The sample must pass as shipped and with every commented key turned on
-# (so its defaults are values dtcd takes), must name every key of
-# daemon/config.c and every detector parameter in dtc/, and the sample with
-# one broken line added must fail with that line's FILE:LINE on stderr.
+# (so its defaults are values dtcd takes), and the sample with one broken
+# line added must fail with that line's FILE:LINE on stderr.
 set -euo pipefail
 
 dtcd=$1
@@ -28,17 +27,8 @@ else
 	fail "the sample is rejected: $(cat "$tmp/err")"
 fi
 
-# every key it should know, from the sources that accept them
-{
-	grep -o 'KEY("[a-z_]*"' "$src/daemon/config.c" | cut -d'"' -f2
-	grep -ho '^	{ "[a-z_]*", CFG(' "$src"/dtc/det_*.c | cut -d'"' -f2
-	echo enabled
-	echo max_age_s
-} | sort -u >"$tmp/keys"
-[ "$(wc -l <"$tmp/keys")" -gt 20 ] || fail "found too few keys in the sources"
-while read -r k; do
-	grep -Eq "^;?$k = " "$sample" || fail "the sample lacks the key $k"
-done <"$tmp/keys"
+# that the sample names every key of the parser's tables and no other is
+# tests/test_config.c's job
 
 # every commented key on, with directories that exist here
 mkdir "$tmp/state"
@@ -74,9 +64,9 @@ done <<'EOF'
 [mqtt]\ntopic = cars/#|topic: expected a topic without the wildcards # and +
 [nonsense]\nkey = 1|unknown section [nonsense]|1
 just words|expected [section], key = value or a comment, got 'just words'
-[detector.misfire]\ncylinders = 13|bad value '13' for cylinders of detector misfire
-[detector.misfire]\nrate = 2|unknown key 'rate' of detector 'misfire'
-[detector.nosuch]\nenabled = yes|unknown key 'enabled' of detector 'nosuch'
+[detector.misfire]\ncylinders = 13|cylinders: expected a whole number 1..12, got '13'
+[detector.misfire]\nrate = 2|unknown key 'rate' in [detector.misfire] (expected enabled, max_age_s, cylinders,
+[detector.nosuch]\nenabled = yes|unknown section [detector.nosuch] (expected detector.NAME with NAME misfire, vanos,
 EOF
 
 # a missing file is named too
@@ -86,5 +76,5 @@ grep -qF "$tmp/none.conf: No such file or directory" "$tmp/err" ||
 	fail "a missing file: $(cat "$tmp/err")"
 
 [ $failed -eq 0 ] || exit 1
-echo "config_check: the sample passes, $(wc -l <"$tmp/keys") keys named," \
+echo "config_check: the sample passes, every key on too," \
 	"11 broken lines rejected with FILE:LINE"
