@@ -165,9 +165,10 @@ int dbc_lex_advance(struct dbc_parser *p)
 			p->pos++;
 		}
 		if (p->pos >= p->len)
-			return dbc_lex_error(p, first_line,
-				       "expected a closing '\"' for the string "
-				       "opened here, got end of file");
+			return dbc_lex_error(
+				p, first_line,
+				"expected a closing '\"' for the string "
+				"opened here, got end of file");
 		p->tok.type = TOK_STR;
 		p->tok.s = b + start;
 		p->tok.len = p->pos - start;
@@ -179,11 +180,13 @@ int dbc_lex_advance(struct dbc_parser *p)
 	} else {
 		if (c >= 0x20 && c < 0x7f)
 			return dbc_lex_error(p, p->line,
-				       "expected a DBC token, got '%c'", c);
-		return dbc_lex_error(p, p->line,
-			       "expected a DBC token, got byte 0x%02x outside "
-			       "a string",
-			       c);
+					     "expected a DBC token, got '%c'",
+					     c);
+		return dbc_lex_error(
+			p, p->line,
+			"expected a DBC token, got byte 0x%02x outside "
+			"a string",
+			c);
 	}
 	p->tok.s = b + start;
 	p->tok.len = p->pos - start;
@@ -247,7 +250,7 @@ static bool tok_is_integer(const struct tok *t)
 }
 
 int dbc_lex_uint(struct dbc_parser *p, const char *what, uint64_t max,
-		       uint64_t *ret)
+		 uint64_t *ret)
 {
 	char tmp[32];
 	unsigned long long v;
@@ -260,9 +263,9 @@ int dbc_lex_uint(struct dbc_parser *p, const char *what, uint64_t max,
 	v = strtoull(tmp, NULL, 10);
 	if (errno || v > max)
 		return dbc_lex_error(p, p->tok.line,
-			       "expected %s (at most %llu), got "
-			       "%s",
-			       what, (unsigned long long)max, tmp);
+				     "expected %s (at most %llu), got "
+				     "%s",
+				     what, (unsigned long long)max, tmp);
 	*ret = v;
 	return dbc_lex_advance(p);
 }
@@ -286,7 +289,7 @@ int dbc_lex_int(struct dbc_parser *p, const char *what, int64_t *ret)
 	if (r < 0)
 		return r;
 	r = dbc_lex_uint(p, what, neg ? (uint64_t)INT64_MAX + 1 : UINT64_MAX,
-			&v);
+			 &v);
 	if (r < 0)
 		return r;
 	/* two's complement: values above INT64_MAX keep their bit pattern */
@@ -315,4 +318,3 @@ int dbc_lex_double(struct dbc_parser *p, const char *what, double *ret)
 		*ret = -*ret;
 	return dbc_lex_advance(p);
 }
-

@@ -25,10 +25,11 @@ static int expect_msg_ref(struct dbc_parser *p, const char *stmt,
 		return r;
 	*ret = dbc_lookup_message(p->dbc, (uint32_t)id);
 	if (!*ret)
-		return dbc_lex_error(p, line,
-			       "%s: expected the ID of a message defined by "
-			       "BO_, got %llu",
-			       stmt, (unsigned long long)id);
+		return dbc_lex_error(
+			p, line,
+			"%s: expected the ID of a message defined by "
+			"BO_, got %llu",
+			stmt, (unsigned long long)id);
 	return 0;
 }
 
@@ -82,10 +83,11 @@ static int skip_statement(struct dbc_parser *p, const struct tok *kw)
 	while (!dbc_lex_is_punct(&p->tok, ';')) {
 		if (p->tok.type == TOK_EOF ||
 		    (p->tok.col0 && is_keyword(&p->tok)))
-			return dbc_lex_error(p, p->tok.line,
-				       "expected ';' to end the %.*s statement "
-				       "of line %u",
-				       (int)kw->len, kw->s, kw->line);
+			return dbc_lex_error(
+				p, p->tok.line,
+				"expected ';' to end the %.*s statement "
+				"of line %u",
+				(int)kw->len, kw->s, kw->line);
 		r = dbc_lex_advance(p);
 		if (r < 0)
 			return r;
@@ -109,8 +111,9 @@ static int parse_bs(struct dbc_parser *p, const struct tok *kw)
 	int r = dbc_lex_punct(p, ':');
 
 	/* [baudrate ':' BTR1 ',' BTR2] */
-	while (r == 0 && (p->tok.type == TOK_NUM || dbc_lex_is_punct(&p->tok, ':') ||
-			  dbc_lex_is_punct(&p->tok, ',')))
+	while (r == 0 &&
+	       (p->tok.type == TOK_NUM || dbc_lex_is_punct(&p->tok, ':') ||
+		dbc_lex_is_punct(&p->tok, ',')))
 		r = dbc_lex_advance(p);
 	return r;
 }
@@ -167,23 +170,24 @@ static int parse_bo(struct dbc_parser *p, const struct tok *kw)
 					(unsigned long long)raw_id,
 					(int)name.len, name.s);
 		} else if (raw_id >= DBC_STD_IDS) {
-			return dbc_lex_error(p, id_line,
-				       "expected a standard ID of at most 11 "
-				       "bits (0..2047; extended IDs have bit "
-				       "31 set), got %llu (0x%llX) for message "
-				       "%.*s",
-				       (unsigned long long)raw_id,
-				       (unsigned long long)raw_id,
-				       (int)name.len, name.s);
+			return dbc_lex_error(
+				p, id_line,
+				"expected a standard ID of at most 11 "
+				"bits (0..2047; extended IDs have bit "
+				"31 set), got %llu (0x%llX) for message "
+				"%.*s",
+				(unsigned long long)raw_id,
+				(unsigned long long)raw_id, (int)name.len,
+				name.s);
 		}
 	}
 	dup = dbc_lookup_message(dbc, (uint32_t)raw_id);
 	if (dup)
-		return dbc_lex_error(p, id_line,
-			       "expected a new message ID, got %llu already "
-			       "used by %s on line %u",
-			       (unsigned long long)raw_id, dup->name,
-			       dup->line);
+		return dbc_lex_error(
+			p, id_line,
+			"expected a new message ID, got %llu already "
+			"used by %s on line %u",
+			(unsigned long long)raw_id, dup->name, dup->line);
 
 	r = dbc_add_message(dbc, (uint32_t)raw_id, &m);
 	if (r < 0)
@@ -209,13 +213,14 @@ static int signal_layout(struct dbc_parser *p, const struct dbc_message *m,
 	unsigned need;
 
 	if (dbc_signal_layout(m, s, &need) < 0)
-		return dbc_lex_error(p, s->line,
-			       "expected signal %s (start bit %u, %u bits, %s) "
-			       "to fit in the %u bytes of message %s, it "
-			       "needs %u bytes",
-			       s->name, s->start, s->length,
-			       s->little_endian ? "Intel" : "Motorola", m->size,
-			       m->name, need);
+		return dbc_lex_error(
+			p, s->line,
+			"expected signal %s (start bit %u, %u bits, %s) "
+			"to fit in the %u bytes of message %s, it "
+			"needs %u bytes",
+			s->name, s->start, s->length,
+			s->little_endian ? "Intel" : "Motorola", m->size,
+			m->name, need);
 	return 0;
 }
 
@@ -232,17 +237,18 @@ static int parse_mux_indicator(struct dbc_parser *p, struct dbc_signal *s)
 	}
 	if (t->s[0] != 'm' || t->len < 2)
 		return dbc_lex_expected(p, "a multiplexer indicator (M, mN or "
-					"mNM) or ':'");
+					   "mNM) or ':'");
 	if (t->s[end - 1] == 'M') {
 		s->is_multiplexor = true;
 		end--;
 	}
 	if (i == end)
 		return dbc_lex_expected(p, "a multiplexer indicator (M, mN or "
-					"mNM) or ':'");
+					   "mNM) or ':'");
 	for (; i < end; i++) {
 		if ((t->s[i] < '0' || t->s[i] > '9') || v > INT32_MAX)
-			return dbc_lex_expected(p, "a multiplexer indicator (M, "
+			return dbc_lex_expected(p,
+						"a multiplexer indicator (M, "
 						"mN or mNM) or ':'");
 		v = v * 10 + (unsigned)(t->s[i] - '0');
 	}
@@ -261,16 +267,17 @@ static int parse_sg(struct dbc_parser *p, const struct tok *kw)
 
 	if (!m)
 		return dbc_lex_error(p, kw->line,
-			       "expected SG_ lines right after their BO_ "
-			       "message");
+				     "expected SG_ lines right after their BO_ "
+				     "message");
 	r = dbc_lex_ident(p, "a signal name", &name);
 	if (r < 0)
 		return r;
 	if (dbc_lookup_signal(p->dbc, m, name.s, name.len))
-		return dbc_lex_error(p, name.line,
-			       "expected a new signal name in message %s, got "
-			       "'%.*s' twice",
-			       m->name, (int)name.len, name.s);
+		return dbc_lex_error(
+			p, name.line,
+			"expected a new signal name in message %s, got "
+			"'%.*s' twice",
+			m->name, (int)name.len, name.s);
 	if (p->tok.type == TOK_IDENT) {
 		r = parse_mux_indicator(p, &s);
 		if (r < 0)
@@ -278,22 +285,23 @@ static int parse_sg(struct dbc_parser *p, const struct tok *kw)
 	}
 	if ((r = dbc_lex_punct(p, ':')) < 0 ||
 	    (r = dbc_lex_uint(p, "the start bit", 8 * DBC_MAX_SIZE - 1,
-			     &start)) < 0 ||
+			      &start)) < 0 ||
 	    (r = dbc_lex_punct(p, '|')) < 0 ||
 	    (r = dbc_lex_uint(p, "the signal length in bits (1..64)", 64,
-			     &length)) < 0)
+			      &length)) < 0)
 		return r;
 	if (length == 0)
-		return dbc_lex_error(p, name.line,
-			       "expected a signal length of 1..64 bits, got 0 "
-			       "for %.*s",
-			       (int)name.len, name.s);
+		return dbc_lex_error(
+			p, name.line,
+			"expected a signal length of 1..64 bits, got 0 "
+			"for %.*s",
+			(int)name.len, name.s);
 	if ((r = dbc_lex_punct(p, '@')) < 0)
 		return r;
 	if (p->tok.type != TOK_NUM || p->tok.len != 1 ||
 	    (p->tok.s[0] != '0' && p->tok.s[0] != '1'))
 		return dbc_lex_expected(p, "the byte order @0 (Motorola) or @1 "
-					"(Intel)");
+					   "(Intel)");
 	if ((r = dbc_lex_uint(p, "the byte order", 1, &order)) < 0)
 		return r;
 	if (!dbc_lex_is_punct(&p->tok, '+') && !dbc_lex_is_punct(&p->tok, '-'))
@@ -303,7 +311,8 @@ static int parse_sg(struct dbc_parser *p, const struct tok *kw)
 	    (r = dbc_lex_double(p, "the factor", &s.factor)) < 0 ||
 	    (r = dbc_lex_punct(p, ',')) < 0 ||
 	    (r = dbc_lex_double(p, "the offset", &s.offset)) < 0 ||
-	    (r = dbc_lex_punct(p, ')')) < 0 || (r = dbc_lex_punct(p, '[')) < 0 ||
+	    (r = dbc_lex_punct(p, ')')) < 0 ||
+	    (r = dbc_lex_punct(p, '[')) < 0 ||
 	    (r = dbc_lex_double(p, "the minimum", &s.min)) < 0 ||
 	    (r = dbc_lex_punct(p, '|')) < 0 ||
 	    (r = dbc_lex_double(p, "the maximum", &s.max)) < 0 ||
@@ -375,8 +384,7 @@ static int parse_cm(struct dbc_parser *p, const struct tok *kw)
 	}
 	/* opendbc files (the BMW one) end some CM_ lines without ';' */
 	if (!dbc_lex_is_punct(&p->tok, ';') &&
-	    (p->tok.type == TOK_EOF ||
-	     (p->tok.col0 && is_keyword(&p->tok))))
+	    (p->tok.type == TOK_EOF || (p->tok.col0 && is_keyword(&p->tok))))
 		return 0;
 	return dbc_lex_punct(p, ';');
 }
@@ -430,16 +438,17 @@ static int parse_sig_valtype(struct dbc_parser *p, const struct tok *kw)
 		return r;
 	line = p->tok.line;
 	if ((r = dbc_lex_uint(p,
-			     "the value type 0 (integer), 1 (float) or 2 "
-			     "(double)",
-			     2, &type)) < 0)
+			      "the value type 0 (integer), 1 (float) or 2 "
+			      "(double)",
+			      2, &type)) < 0)
 		return r;
 	if ((type == 1 && s->length != 32) || (type == 2 && s->length != 64))
-		return dbc_lex_error(p, line,
-			       "expected signal %s to be %u bits long for "
-			       "SIG_VALTYPE_ %u, it has %u",
-			       s->name, type == 1 ? 32 : 64, (unsigned)type,
-			       s->length);
+		return dbc_lex_error(
+			p, line,
+			"expected signal %s to be %u bits long for "
+			"SIG_VALTYPE_ %u, it has %u",
+			s->name, type == 1 ? 32 : 64, (unsigned)type,
+			s->length);
 	s->type = type == 1 ? DBC_VALUE_FLOAT32 :
 		  type == 2 ? DBC_VALUE_FLOAT64 :
 			      DBC_VALUE_INT;
@@ -459,10 +468,11 @@ static int parse_sg_mul_val(struct dbc_parser *p, const struct tok *kw)
 	    (r = dbc_lex_ident(p, "the multiplexor signal name", &muxer)) < 0)
 		return r;
 	if (s->muxer_name)
-		return dbc_lex_error(p, line,
-			       "expected one SG_MUL_VAL_ per signal, got a "
-			       "second one for %s (first on line %u)",
-			       s->name, s->mux_line);
+		return dbc_lex_error(
+			p, line,
+			"expected one SG_MUL_VAL_ per signal, got a "
+			"second one for %s (first on line %u)",
+			s->name, s->mux_line);
 	s->muxer_name = strndup(muxer.s, muxer.len);
 	if (!s->muxer_name)
 		return -ENOMEM;
@@ -472,17 +482,17 @@ static int parse_sg_mul_val(struct dbc_parser *p, const struct tok *kw)
 		uint64_t lo, hi;
 
 		if ((r = dbc_lex_uint(p, "a multiplexor value range LO-HI",
-				     INT64_MAX, &lo)) < 0 ||
+				      INT64_MAX, &lo)) < 0 ||
 		    (r = dbc_lex_punct(p, '-')) < 0 ||
 		    (r = dbc_lex_uint(p, "the upper end of the range LO-HI",
-				     INT64_MAX, &hi)) < 0)
+				      INT64_MAX, &hi)) < 0)
 			return r;
 		if (hi < lo)
-			return dbc_lex_error(p, p->tok.line,
-				       "expected a range LO-HI with LO <= HI, "
-				       "got %llu-%llu",
-				       (unsigned long long)lo,
-				       (unsigned long long)hi);
+			return dbc_lex_error(
+				p, p->tok.line,
+				"expected a range LO-HI with LO <= HI, "
+				"got %llu-%llu",
+				(unsigned long long)lo, (unsigned long long)hi);
 		v = realloc(s->ranges, (s->n_ranges + 1) * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
@@ -627,7 +637,7 @@ static int parse_statement(struct dbc_parser *p)
 
 	if (!st)
 		return dbc_lex_expected(p, "a DBC keyword (BO_, SG_, CM_, BA_, "
-					"VAL_, ...)");
+					   "VAL_, ...)");
 	r = dbc_lex_advance(p);
 	if (r < 0)
 		return r;
@@ -652,9 +662,9 @@ static int resolve_mux(struct dbc_parser *p, struct dbc_message *m)
 		}
 		if (s->is_multiplexor && s->type != DBC_VALUE_INT)
 			return dbc_lex_error(p, s->line,
-				       "expected multiplexor %s to be an "
-				       "integer signal, it is a float",
-				       s->name);
+					     "expected multiplexor %s to be an "
+					     "integer signal, it is a float",
+					     s->name);
 	}
 	for (i = 0; i < m->n_sigs; i++) {
 		struct dbc_signal *s = &m->sigs[i];
@@ -666,17 +676,19 @@ static int resolve_mux(struct dbc_parser *p, struct dbc_message *m)
 						  strlen(s->muxer_name));
 
 			if (!mux || mux == s)
-				return dbc_lex_error(p, s->mux_line,
-					       "SG_MUL_VAL_: expected a "
-					       "multiplexor of message %s for "
-					       "%s, got '%s'",
-					       m->name, s->name, s->muxer_name);
+				return dbc_lex_error(
+					p, s->mux_line,
+					"SG_MUL_VAL_: expected a "
+					"multiplexor of message %s for "
+					"%s, got '%s'",
+					m->name, s->name, s->muxer_name);
 			if (!mux->is_multiplexor)
-				return dbc_lex_error(p, s->mux_line,
-					       "SG_MUL_VAL_: expected %s to be "
-					       "a multiplexor (M or mNM) in "
-					       "message %s",
-					       mux->name, m->name);
+				return dbc_lex_error(
+					p, s->mux_line,
+					"SG_MUL_VAL_: expected %s to be "
+					"a multiplexor (M or mNM) in "
+					"message %s",
+					mux->name, m->name);
 			s->parent = mux;
 			continue;
 		}
@@ -684,12 +696,13 @@ static int resolve_mux(struct dbc_parser *p, struct dbc_message *m)
 			continue;
 		/* plain mN: the message's one top-level multiplexor, value N */
 		if (n_top != 1)
-			return dbc_lex_error(p, s->line,
-				       "expected exactly one multiplexor (M) "
-				       "in message %s for signal %s (m%lld) "
-				       "without SG_MUL_VAL_, got %zu",
-				       m->name, s->name,
-				       (long long)s->mux_value, n_top);
+			return dbc_lex_error(
+				p, s->line,
+				"expected exactly one multiplexor (M) "
+				"in message %s for signal %s (m%lld) "
+				"without SG_MUL_VAL_, got %zu",
+				m->name, s->name, (long long)s->mux_value,
+				n_top);
 		r = malloc(sizeof(*r));
 		if (!r)
 			return -ENOMEM;
@@ -706,11 +719,12 @@ static int resolve_mux(struct dbc_parser *p, struct dbc_message *m)
 		while (s->parent) {
 			s = s->parent;
 			if (++depth > m->n_sigs)
-				return dbc_lex_error(p, m->sigs[i].line,
-					       "expected the multiplexors of "
-					       "message %s to form a tree, %s "
-					       "is in a cycle",
-					       m->name, m->sigs[i].name);
+				return dbc_lex_error(
+					p, m->sigs[i].line,
+					"expected the multiplexors of "
+					"message %s to form a tree, %s "
+					"is in a cycle",
+					m->name, m->sigs[i].name);
 		}
 	}
 	return 0;

@@ -107,8 +107,7 @@ struct dbc {
 
 /* Builds the model for the parser; each returns 0 or -ENOMEM. */
 /* appends an empty message, indexed by raw_id */
-int dbc_add_message(struct dbc *dbc, uint32_t raw_id,
-		    struct dbc_message **ret);
+int dbc_add_message(struct dbc *dbc, uint32_t raw_id, struct dbc_message **ret);
 /* appends *s (which the message then owns) to m, indexed by its name */
 int dbc_add_signal(struct dbc *dbc, struct dbc_message *m,
 		   const struct dbc_signal *s);
