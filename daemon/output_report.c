@@ -166,38 +166,35 @@ static void add_str(struct json_object *o, const char *key, const char *s)
 		json_object_object_add(o, key, json_object_new_string(s));
 }
 
-/* A detector's thresholds, as its configuration keys' defaults say. */
-static struct json_object *detector_params(const char *name)
+static const struct detector_ops *find_detector(const char *name)
 {
-	struct json_object *o = json_object_new_object();
-
-	for (size_t i = 0; i < detectors_count(); i++) {
-		const struct detector_ops *ops = detectors_ops(i);
-
-		if (strcmp(ops->name, name))
-			continue;
-		for (size_t k = 0; k < ops->n_params; k++)
-			json_object_object_add(o, ops->params[k].key,
-					       jnum(ops->params[k].def));
-	}
-	return o;
+	for (size_t i = 0; i < detectors_count(); i++)
+		if (!strcmp(detectors_ops(i)->name, name))
+			return detectors_ops(i);
+	return NULL;
 }
 
-static struct json_object *detector_inputs(const char *name)
+/*
+ * A detector's inputs and thresholds (its keys' defaults), for the chart the
+ * page draws of each of its events.
+ */
+static void add_detector(struct json_object *o, const char *name)
 {
-	struct json_object *a = json_object_new_array();
+	const struct detector_ops *ops = find_detector(name);
+	struct json_object *in, *params;
 
-	for (size_t i = 0; i < detectors_count(); i++) {
-		const struct detector_ops *ops = detectors_ops(i);
-
-		if (strcmp(ops->name, name))
-			continue;
-		for (size_t k = 0; k < ops->n_signals; k++)
-			json_object_array_add(
-				a, json_object_new_string(
-					   signal_name(ops->signals[k].id)));
-	}
-	return a;
+	if (!ops)
+		return;
+	in = json_object_new_array();
+	params = json_object_new_object();
+	for (size_t k = 0; k < ops->n_signals; k++)
+		json_object_array_add(in, json_object_new_string(signal_name(
+						  ops->signals[k].id)));
+	for (size_t k = 0; k < ops->n_params; k++)
+		json_object_object_add(params, ops->params[k].key,
+				       jnum(ops->params[k].def));
+	json_object_object_add(o, "inputs", in);
+	json_object_object_add(o, "params", params);
 }
 
 static void report_event(void *state, const struct dtc_event *ev,
@@ -230,10 +227,7 @@ static void report_event(void *state, const struct dtc_event *ev,
 		json_object_object_add(o, "dtc_count",
 				       json_object_new_int(ev->dtc_count));
 	} else if (ev->detector) {
-		json_object_object_add(o, "inputs",
-				       detector_inputs(ev->detector));
-		json_object_object_add(o, "params",
-				       detector_params(ev->detector));
+		add_detector(o, ev->detector);
 	}
 	ff = json_object_new_object();
 	if (ev->freeze_frame) {
