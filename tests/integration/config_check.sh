@@ -30,8 +30,7 @@ fi
 
 # every key it should know, from the sources that accept them
 {
-	grep -o 'strcmp(name, "[a-z_]*")' "$src/daemon/config.c" |
-		cut -d'"' -f2
+	grep -o 'KEY("[a-z_]*"' "$src/daemon/config.c" | cut -d'"' -f2
 	grep -ho '^	{ "[a-z_]*", CFG(' "$src"/dtc/det_*.c | cut -d'"' -f2
 	echo enabled
 	echo max_age_s
@@ -53,12 +52,13 @@ sed -E -e 's/^;([a-z_]+ = )/\1/' \
 "$dtcd" -n -c "$tmp/all.conf" >/dev/null 2>"$tmp/err" ||
 	fail "the sample with every key on is rejected: $(cat "$tmp/err")"
 
-# the sample plus a broken tail: LINES added, then what stderr must say
+# the sample plus a broken tail: LINES added, what stderr must say, and
+# optionally how many lines before the last one it names
 n=$(wc -l <"$sample")
-while IFS='|' read -r add want; do
+while IFS='|' read -r add want back; do
 	printf '%s\n' "$(cat "$sample")" >"$tmp/bad.conf"
 	printf "$add\n" >>"$tmp/bad.conf"
-	line=$((n + $(printf "$add\n" | wc -l)))
+	line=$((n + $(printf "$add\n" | wc -l) - ${back:-0}))
 	if "$dtcd" -n -c "$tmp/bad.conf" >/dev/null 2>"$tmp/err"; then
 		fail "accepted: $add"
 	elif ! grep -qF "$tmp/bad.conf:$line: $want" "$tmp/err"; then
@@ -66,14 +66,14 @@ while IFS='|' read -r add want; do
 $(cat "$tmp/err")"
 	fi
 done <<'EOF'
-[dtcd]\ntick_ms = 5|tick_ms: expected 10..10000
+[dtcd]\ntick_ms = 5|tick_ms: expected a whole number 10..10000, got '5'
 [dtcd]\nbogus = 1|unknown key 'bogus' in [dtcd]
 [dtcd]\nlang = fr|lang: expected en or de
 [dtcd]\njson = maybe|json: expected yes or no
-[mqtt]\nport = 0|port: expected 1..65535
-[mqtt]\ntopic = cars/#|topic: expected a topic without wildcards
-[nonsense]\nkey = 1|unknown section [nonsense]
-just words|expected [section], key = value or a comment
+[mqtt]\nport = 0|port: expected a whole number 1..65535
+[mqtt]\ntopic = cars/#|topic: expected a topic without the wildcards # and +
+[nonsense]\nkey = 1|unknown section [nonsense]|1
+just words|expected [section], key = value or a comment, got 'just words'
 [detector.misfire]\ncylinders = 13|bad value '13' for cylinders of detector misfire
 [detector.misfire]\nrate = 2|unknown key 'rate' of detector 'misfire'
 [detector.nosuch]\nenabled = yes|unknown key 'enabled' of detector 'nosuch'
