@@ -1,9 +1,10 @@
-/* replay.c: reads a log frame by frame; bad lines are named and skipped */
+/* replay.c: reads a log (candump, ASC, BLF) frame by frame; bad lines are
+ * named and skipped */
 #include <errno.h>
 #include <string.h>
 
-#include "candump.h"
 #include "log.h"
+#include "log_reader.h"
 #include "replay.h"
 
 static void on_bad_line(void *userdata, const char *path, unsigned long line,
@@ -15,28 +16,28 @@ static void on_bad_line(void *userdata, const char *path, unsigned long line,
 int replay_run(struct pipeline *p, const char *path,
 	       struct replay_stats *ret_stats)
 {
-	struct candump_reader *r;
+	struct log_reader *r;
 	struct frame f;
 	unsigned long frames = 0;
 	int n;
 
-	n = candump_reader_open(&r, path, on_bad_line, NULL);
+	n = log_reader_open(&r, path, on_bad_line, NULL);
 	if (n < 0) {
 		log_warnx("%s: %s", path, strerror(-n));
 		return n;
 	}
-	while ((n = candump_reader_next(r, &f)) > 0) {
+	while ((n = log_reader_next(r, &f)) > 0) {
 		pipeline_feed(p, &f);
 		frames++;
 	}
 	if (n < 0)
-		log_warnx("%s:%lu: %s", path, candump_reader_line(r),
+		log_warnx("%s:%lu: %s", path, log_reader_position(r),
 			  strerror(-n));
 	pipeline_finish(p);
 	if (ret_stats) {
 		ret_stats->frames = frames;
-		ret_stats->bad_lines = candump_reader_errors(r);
+		ret_stats->bad_lines = log_reader_errors(r);
 	}
-	candump_reader_free(r);
+	log_reader_free(r);
 	return n < 0 ? n : 0;
 }
