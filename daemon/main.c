@@ -16,6 +16,7 @@
 #include "dtcd-build.h"
 #include "live.h"
 #include "log.h"
+#include "output_report.h"
 #include "pipeline.h"
 #include "profile.h"
 #include "replay.h"
@@ -32,6 +33,7 @@ struct args {
 	const char *interface;
 	const char *clear_code;
 	const char *control;
+	const char *report;
 	bool signals;
 	bool json;
 	bool foreground;
@@ -47,6 +49,7 @@ static void usage(FILE *out)
 		"       dtcd --replay FILE [--signals | --json] [--profile "
 		"NAME|PATH]\n"
 		"            [--state DIR] [-c FILE] [--control SOCKET]\n"
+		"            [--report FILE.html]\n"
 		"       dtcd --clear [CODE] --state DIR\n"
 		"       dtcd --list --state DIR\n"
 		"\n"
@@ -61,6 +64,8 @@ static void usage(FILE *out)
 		"  --signals            write each change of a canonical "
 		"signal (JSON lines)\n"
 		"  --json               write DTC events as JSON lines\n"
+		"  --report FILE        with --replay: write an HTML report "
+		"(charts per event)\n"
 		"  --profile NAME|PATH  vehicle profile (default "
 		"bmw-reference)\n"
 		"  --state DIR          keep DTCs, cycles and events in "
@@ -89,7 +94,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		OPT_CLEAR,
 		OPT_LIST,
 		OPT_VERSION,
-		OPT_CONTROL
+		OPT_CONTROL,
+		OPT_REPORT
 	};
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -104,6 +110,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "list", no_argument, NULL, OPT_LIST },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "report", required_argument, NULL, OPT_REPORT },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -163,6 +170,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_CONTROL:
 			a->control = optarg;
 			break;
+		case OPT_REPORT:
+			a->report = optarg;
+			break;
 		case OPT_VERSION:
 			printf("dtcd %s\n", DTCD_VERSION);
 			exit(EXIT_SUCCESS);
@@ -183,6 +193,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 	if (a->signals && a->json) {
 		fprintf(stderr,
 			"dtcd: --signals and --json exclude each other\n");
+		return -EINVAL;
+	}
+	if (a->report && (a->mode != MODE_REPLAY || a->signals)) {
+		fprintf(stderr, "dtcd: --report goes with --replay, not with "
+				"--signals\n");
 		return -EINVAL;
 	}
 	if (a->signals && a->mode != MODE_REPLAY) {
@@ -275,13 +290,24 @@ static int make_pipeline(const struct config *cfg, const struct profile *prof,
 				    cfg->lang);
 	if (r < 0)
 		return r;
+	if (a->report) {
+		r = output_report_new(&o.outputs[o.n_outputs], a->report,
+				      a->replay, cfg->lang);
+		if (r < 0) {
+			log_warnx("--report %s: %s", a->report, strerror(-r));
+			output_free(&o.outputs[0]);
+			return r;
+		}
+		o.n_outputs++;
+	}
 	/* MQTT: DTC events to fleet operators (not for --signals or -n) */
 	if (ret_mqtt && cfg->mqtt_host && !a->signals) {
 		r = output_mqtt_new(&o.outputs[o.n_outputs], cfg, err,
 				    sizeof(err));
 		if (r < 0) {
 			log_warnx("%s", err);
-			output_free(&o.outputs[0]);
+			for (size_t i = 0; i < o.n_outputs; i++)
+				output_free(&o.outputs[i]);
 			return r;
 		}
 		*ret_mqtt = o.outputs[o.n_outputs++];

@@ -1,4 +1,5 @@
-/* replay.c: reads a log frame by frame; bad lines are named and skipped */
+/* replay.c: reads a log (candump, ASC, BLF) frame by frame; bad lines are
+ * named and skipped */
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 
 #include "candump.h"
 #include "log.h"
+#include "log_reader.h"
 #include "replay.h"
 
 /* frames per loop iteration, so the socket answers during a long replay */
@@ -20,36 +22,36 @@ static void on_bad_line(void *userdata, const char *path, unsigned long line,
 	log_warnx("%s:%lu: %s; line skipped", path, line, what);
 }
 
-static void read_error(struct candump_reader *r, const char *path, int n)
+static void read_error(unsigned long position, const char *path, int n)
 {
-	log_warnx("%s:%lu: %s", path, candump_reader_line(r), strerror(-n));
+	log_warnx("%s:%lu: %s", path, position, strerror(-n));
 }
 
 int replay_run(struct pipeline *p, const char *path,
 	       struct replay_stats *ret_stats)
 {
-	struct candump_reader *r;
+	struct log_reader *r;
 	struct frame f;
 	unsigned long frames = 0;
 	int n;
 
-	n = candump_reader_open(&r, path, on_bad_line, NULL);
+	n = log_reader_open(&r, path, on_bad_line, NULL);
 	if (n < 0) {
 		log_warnx("%s: %s", path, strerror(-n));
 		return n;
 	}
-	while ((n = candump_reader_next(r, &f)) > 0) {
+	while ((n = log_reader_next(r, &f)) > 0) {
 		pipeline_feed(p, &f);
 		frames++;
 	}
 	if (n < 0)
-		read_error(r, path, n);
+		read_error(log_reader_position(r), path, n);
 	pipeline_finish(p);
 	if (ret_stats) {
 		ret_stats->frames = frames;
-		ret_stats->bad_lines = candump_reader_errors(r);
+		ret_stats->bad_lines = log_reader_errors(r);
 	}
-	candump_reader_free(r);
+	log_reader_free(r);
 	return n < 0 ? n : 0;
 }
 
@@ -98,7 +100,7 @@ static void on_input(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	if (n < 0) {
-		read_error(lr->r, lr->path, n);
+		read_error(candump_reader_line(lr->r), lr->path, n);
 		lr->err = n;
 	}
 	loop_stop(loop, lr);
