@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -20,6 +21,7 @@
 #include "pipeline.h"
 #include "profile.h"
 #include "replay.h"
+#include "replay_many.h"
 
 enum mode { MODE_LIVE, MODE_REPLAY, MODE_CLEAR, MODE_LIST, MODE_CHECK };
 
@@ -34,6 +36,12 @@ struct args {
 	const char *clear_code;
 	const char *control;
 	const char *report;
+	const char *compare_config;
+	const char **inputs; /* --replay FILE and the files after it */
+	size_t n_inputs;
+	unsigned jobs;	      /* -j N; 0: not given */
+	struct output *extra; /* one more output (a multi-replay's counter) */
+	bool quiet;
 	bool signals;
 	bool json;
 	bool foreground;
@@ -50,6 +58,8 @@ static void usage(FILE *out)
 		"NAME|PATH]\n"
 		"            [--state DIR] [-c FILE] [--control SOCKET]\n"
 		"            [--report FILE.html]\n"
+		"       dtcd --replay FILE|DIR... [-j N] [-q] [--json] "
+		"[--compare-config FILE]\n"
 		"       dtcd --clear [CODE] --state DIR\n"
 		"       dtcd --list --state DIR\n"
 		"\n"
@@ -66,6 +76,11 @@ static void usage(FILE *out)
 		"  --json               write DTC events as JSON lines\n"
 		"  --report FILE        with --replay: write an HTML report "
 		"(charts per event)\n"
+		"  -j N                 replay N logs at once (each its own "
+		"vehicle)\n"
+		"  --compare-config F   replay again under F, print the events "
+		"that differ\n"
+		"  -q                   no progress on a terminal\n"
 		"  --profile NAME|PATH  vehicle profile (default "
 		"bmw-reference)\n"
 		"  --state DIR          keep DTCs, cycles and events in "
@@ -95,7 +110,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		OPT_LIST,
 		OPT_VERSION,
 		OPT_CONTROL,
-		OPT_REPORT
+		OPT_REPORT,
+		OPT_COMPARE
 	};
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -111,12 +127,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "report", required_argument, NULL, OPT_REPORT },
+		{ "compare-config", required_argument, NULL, OPT_COMPARE },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:i:dnvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:i:dnvhj:q", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			a->config = optarg;
@@ -173,6 +190,26 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_REPORT:
 			a->report = optarg;
 			break;
+		case OPT_COMPARE:
+			a->compare_config = optarg;
+			break;
+		case 'j': {
+			char *end;
+			unsigned long j = strtoul(optarg, &end, 10);
+
+			if (!*optarg || *end || j < 1 || j > 256) {
+				fprintf(stderr,
+					"dtcd: -j: expected a number "
+					"of jobs 1..256, got '%s'\n",
+					optarg);
+				return -EINVAL;
+			}
+			a->jobs = (unsigned)j;
+			break;
+		}
+		case 'q':
+			a->quiet = true;
+			break;
 		case OPT_VERSION:
 			printf("dtcd %s\n", DTCD_VERSION);
 			exit(EXIT_SUCCESS);
@@ -184,10 +221,25 @@ static int parse_args(int argc, char **argv, struct args *a)
 			return -EINVAL;
 		}
 	}
+	/* --replay a.log b.log dir/: the logs after the first */
+	if (optind < argc && a->mode == MODE_REPLAY) {
+		a->inputs =
+			calloc((size_t)(argc - optind) + 1, sizeof(*a->inputs));
+		if (!a->inputs)
+			return -ENOMEM;
+		a->inputs[a->n_inputs++] = a->replay;
+		while (optind < argc)
+			a->inputs[a->n_inputs++] = argv[optind++];
+	}
 	if (optind < argc) {
 		fprintf(stderr, "dtcd: unexpected argument '%s'\n",
 			argv[optind]);
 		usage(stderr);
+		return -EINVAL;
+	}
+	if ((a->jobs || a->compare_config) && a->mode != MODE_REPLAY) {
+		fprintf(stderr, "dtcd: -j and --compare-config go with "
+				"--replay\n");
 		return -EINVAL;
 	}
 	if (a->signals && a->json) {
@@ -300,6 +352,8 @@ static int make_pipeline(const struct config *cfg, const struct profile *prof,
 		}
 		o.n_outputs++;
 	}
+	if (a->extra)
+		o.outputs[o.n_outputs++] = *a->extra;
 	/* MQTT: DTC events to fleet operators (not for --signals or -n) */
 	if (ret_mqtt && cfg->mqtt_host && !a->signals) {
 		r = output_mqtt_new(&o.outputs[o.n_outputs], cfg, err,
@@ -383,6 +437,80 @@ static int list_dtcs(const struct pipeline *p)
 	return 0;
 }
 
+static bool is_directory(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* a child of replay_many_run(): one log, as `dtcd --replay FILE` would */
+static int replay_one(void *ud, const char *path, const char *config,
+		      struct output *extra, struct replay_stats *ret_stats)
+{
+	struct args a = *(const struct args *)ud;
+	struct config *cfg = NULL;
+	struct profile *prof = NULL;
+	struct pipeline *p = NULL;
+	char err[512];
+	int r;
+
+	a.replay = path;
+	a.extra = extra;
+	if (config)
+		a.config = config;
+	r = config_load(&cfg, a.config, err, sizeof(err));
+	if (r < 0) {
+		log_warnx("%s", err);
+		return r;
+	}
+	r = apply_args(cfg, &a);
+	if (r == 0)
+		r = load_profile(cfg, &prof);
+	if (r == 0)
+		r = make_pipeline(cfg, prof, &a, &p, NULL);
+	if (r == 0)
+		r = replay_run(p, path, ret_stats);
+	pipeline_free(p);
+	profile_free(prof);
+	config_free(cfg);
+	return r;
+}
+
+static int replay_many(const struct args *a, const struct config *cfg)
+{
+	/* compared runs print JSON: events are compared by type, code, time */
+	struct args ca = *a;
+	struct replay_many_options o = {
+		.inputs = a->inputs,
+		.n_inputs = a->n_inputs,
+		.jobs = a->jobs ? a->jobs : 1,
+		.json = cfg->json,
+		.signals = a->signals,
+		.quiet = a->quiet,
+		.compare_config = a->compare_config,
+		.run_one = replay_one,
+		.ud = &ca,
+	};
+	struct stat st;
+
+	if (a->report || a->control) {
+		log_warnx("--report and --control take one log");
+		return -EINVAL;
+	}
+	if (a->compare_config)
+		ca.json = true;
+	/* one vehicle's days in a row: the store joins them, in order */
+	if (cfg->state_dir)
+		o.jobs = 1;
+	if (a->compare_config && stat(a->compare_config, &st) < 0) {
+		log_warnx("--compare-config %s: %s", a->compare_config,
+			  strerror(errno));
+		return -errno;
+	}
+	return replay_many_run(&o);
+}
+
 static int64_t wall_clock_ns(void)
 {
 	struct timespec ts;
@@ -423,6 +551,17 @@ int main(int argc, char **argv)
 			printf("configuration OK (profile %s)\n", prof->name);
 		break;
 	case MODE_REPLAY:
+		if (a.n_inputs > 1 || a.jobs || a.compare_config ||
+		    is_directory(a.replay)) {
+			if (!a.inputs) {
+				a.inputs = &a.replay;
+				a.n_inputs = 1;
+			}
+			r = replay_many(&a, cfg);
+			if (a.inputs == &a.replay)
+				a.inputs = NULL;
+			break;
+		}
 		r = make_pipeline(cfg, prof, &a, &p, &x.mqtt);
 		if (r < 0)
 			break;
@@ -490,5 +629,6 @@ out:
 		ev_loop_destroy(x.loop);
 	profile_free(prof);
 	config_free(cfg);
+	free(a.inputs);
 	return r < 0 ? 1 : 0;
 }

@@ -33,6 +33,7 @@ int replay_run(struct pipeline *p, const char *path,
 	struct log_reader *r;
 	struct frame f;
 	unsigned long frames = 0;
+	int64_t first = 0, last = 0;
 	int n;
 
 	n = log_reader_open(&r, path, on_bad_line, NULL);
@@ -42,7 +43,9 @@ int replay_run(struct pipeline *p, const char *path,
 	}
 	while ((n = log_reader_next(r, &f)) > 0) {
 		pipeline_feed(p, &f);
-		frames++;
+		if (!frames++)
+			first = f.ts_ns;
+		last = f.ts_ns;
 	}
 	if (n < 0)
 		read_error(log_reader_position(r), path, n);
@@ -50,6 +53,8 @@ int replay_run(struct pipeline *p, const char *path,
 	if (ret_stats) {
 		ret_stats->frames = frames;
 		ret_stats->bad_lines = log_reader_errors(r);
+		ret_stats->first_ns = first;
+		ret_stats->last_ns = last;
 	}
 	log_reader_free(r);
 	return n < 0 ? n : 0;

@@ -5,9 +5,12 @@
 
 struct ev_loop;
 
+#include <stdint.h>
+
 struct replay_stats {
 	unsigned long frames;
 	unsigned long bad_lines;
+	int64_t first_ns, last_ns; /* frame times of the first and last */
 };
 
 /*
