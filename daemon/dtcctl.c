@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -15,8 +16,9 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: dtcctl [-j] [-s SOCKET] list [all] | signals | "
-		"clear [CODE] | status\n"
+		"usage: dtcctl [-j] [-s SOCKET] list [all] | show CODE | "
+		"signals |\n"
+		"              clear [CODE] | status\n"
 		"\n"
 		"  -s, --socket PATH  dtcd's control socket "
 		"(default " CONTROL_DEFAULT_PATH ")\n"
@@ -26,6 +28,10 @@ static void usage(FILE *out)
 		"first and\n"
 		"                 last failure, freeze frame (all: every known "
 		"DTC)\n"
+		"  show CODE      one DTC whole: status bits by name, "
+		"occurrences,\n"
+		"                 failures, freeze frame, advice, workshop "
+		"action\n"
 		"  signals        last value of each canonical signal and its "
 		"age\n"
 		"  clear [CODE]   clear one DTC or all (as UDS 0x14)\n"
@@ -123,18 +129,20 @@ static void print_time(const char *label, struct json_object *o,
 		printf("  %s: %s s\n", label, json_object_get_string(v));
 }
 
+/* the status byte's bits, ISO 14229-1 names */
+static const char *const bits[] = {
+	"testFailed",
+	"testFailedThisOperationCycle",
+	"pendingDTC",
+	"confirmedDTC",
+	"testNotCompletedSinceLastClear",
+	"testFailedSinceLastClear",
+	"testNotCompletedThisOperationCycle",
+	"warningIndicatorRequested",
+};
+
 static void print_status_byte(int st)
 {
-	static const char *const bits[] = {
-		"testFailed",
-		"testFailedThisOperationCycle",
-		"pendingDTC",
-		"confirmedDTC",
-		"testNotCompletedSinceLastClear",
-		"testFailedSinceLastClear",
-		"testNotCompletedThisOperationCycle",
-		"warningIndicatorRequested",
-	};
 	const char *sep = "";
 
 	printf("0x%02X (", st);
@@ -144,6 +152,39 @@ static void print_status_byte(int st)
 			sep = " ";
 		}
 	printf(")");
+}
+
+/* whole: every status bit by name on its line, the driver's advice too */
+static void print_dtc(struct json_object *d, bool whole)
+{
+	struct json_object *ff;
+	const char *title = str(d, "title");
+	int st = atoi(str(d, "status"));
+
+	printf("%s  %s%s%s\n", str(d, "code"), str(d, "severity"),
+	       title ? "  " : "", title ? title : "");
+	printf("  status: ");
+	print_status_byte(st);
+	printf("\n");
+	for (int i = 0; whole && i < 8; i++)
+		printf("    bit %d %-36s %s\n", i, bits[i],
+		       st & (1 << i) ? "yes" : "no");
+	printf("  occurrences: %s, failed cycles: %s, aging "
+	       "cycles: %s\n",
+	       str(d, "occurrences"), str(d, "failed_cycles"),
+	       str(d, "aging_cycles"));
+	print_time("first failure", d, "first_failure");
+	print_time("last failure", d, "last_failure");
+	if (json_object_object_get_ex(d, "freeze_frame", &ff) &&
+	    json_object_object_length(ff) > 0) {
+		printf("  freeze frame:\n");
+		json_object_object_foreach(ff, k, v)
+			printf("    %-28s %s\n", k, json_object_get_string(v));
+	}
+	if (whole && str(d, "advice"))
+		printf("  driver: %s\n", str(d, "advice"));
+	if (str(d, "action"))
+		printf("  action: %s\n", str(d, "action"));
 }
 
 static void print_list(struct json_object *a)
@@ -156,29 +197,34 @@ static void print_list(struct json_object *a)
 	n = json_object_array_length(dtcs);
 	if (n == 0)
 		printf("no DTCs\n");
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *d = json_object_array_get_idx(dtcs, i), *ff;
-		const char *title = str(d, "title");
+	for (size_t i = 0; i < n; i++)
+		print_dtc(json_object_array_get_idx(dtcs, i), false);
+}
 
-		printf("%s  %s%s%s\n", str(d, "code"), str(d, "severity"),
-		       title ? "  " : "", title ? title : "");
-		printf("  status: ");
-		print_status_byte(atoi(str(d, "status")));
-		printf("\n  occurrences: %s, failed cycles: %s, aging "
-		       "cycles: %s\n",
-		       str(d, "occurrences"), str(d, "failed_cycles"),
-		       str(d, "aging_cycles"));
-		print_time("first failure", d, "first_failure");
-		print_time("last failure", d, "last_failure");
-		if (json_object_object_get_ex(d, "freeze_frame", &ff) &&
-		    json_object_object_length(ff) > 0) {
-			printf("  freeze frame:\n");
-			json_object_object_foreach(ff, k, v) printf(
-				"    %-28s %s\n", k, json_object_get_string(v));
+/* show CODE: one DTC of "list all", whole; 1 when dtcd does not know it */
+static int print_show(struct json_object *a, const char *code, bool raw)
+{
+	struct json_object *dtcs;
+
+	if (json_object_object_get_ex(a, "dtcs", &dtcs))
+		for (size_t i = 0; i < json_object_array_length(dtcs); i++) {
+			struct json_object *d =
+				json_object_array_get_idx(dtcs, i);
+
+			if (strcasecmp(str(d, "code"), code))
+				continue;
+			if (raw)
+				puts(json_object_to_json_string_ext(
+					d,
+					JSON_C_TO_STRING_PLAIN |
+						JSON_C_TO_STRING_NOSLASHESCAPE));
+			else
+				print_dtc(d, true);
+			return 0;
 		}
-		if (str(d, "action"))
-			printf("  action: %s\n", str(d, "action"));
-	}
+	fprintf(stderr, "dtcctl: dtcd knows no DTC %s (dtcctl list all)\n",
+		code);
+	return 1;
 }
 
 static void print_signals(struct json_object *a)
@@ -244,16 +290,21 @@ int main(int argc, char **argv)
 	cmd = argv[optind];
 	if (!((!strcmp(cmd, "list") && argc - optind <= 2) ||
 	      (!strcmp(cmd, "clear") && argc - optind <= 2) ||
+	      (!strcmp(cmd, "show") && argc - optind == 2) ||
 	      (!strcmp(cmd, "signals") && argc - optind == 1) ||
 	      (!strcmp(cmd, "status") && argc - optind == 1))) {
-		fprintf(stderr, "dtcctl: expected list [all], signals, clear "
-				"[CODE] or status\n");
+		fprintf(stderr, "dtcctl: expected list [all], show CODE, "
+				"signals, clear [CODE] or status\n");
 		usage(stderr);
 		return 2;
 	}
-	snprintf(request, sizeof(request), "%s%s%s\n", cmd,
-		 argc - optind == 2 ? " " : "",
-		 argc - optind == 2 ? argv[optind + 1] : "");
+	/* show is "list all" read here: the socket's protocol stays as it is */
+	if (!strcmp(cmd, "show"))
+		snprintf(request, sizeof(request), "list all\n");
+	else
+		snprintf(request, sizeof(request), "%s%s%s\n", cmd,
+			 argc - optind == 2 ? " " : "",
+			 argc - optind == 2 ? argv[optind + 1] : "");
 	line = ask(path, request);
 	if (!line) {
 		fprintf(stderr,
@@ -272,6 +323,8 @@ int main(int argc, char **argv)
 	if (str(a, "error")) {
 		fprintf(stderr, "dtcctl: %s\n", str(a, "error"));
 		rc = 1;
+	} else if (!strcmp(cmd, "show")) {
+		rc = print_show(a, argv[optind + 1], raw);
 	} else if (raw) {
 		fputs(line, stdout);
 	} else if (!strcmp(cmd, "list")) {

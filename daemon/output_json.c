@@ -197,6 +197,10 @@ struct json_object *output_json_dtc_list(const struct dtc_manager *m,
 		if (e && e->title)
 			json_object_object_add(
 				o, "title", json_object_new_string(e->title));
+		if (e && e->driver_advice)
+			json_object_object_add(
+				o, "advice",
+				json_object_new_string(e->driver_advice));
 		if (e && e->action)
 			json_object_object_add(
 				o, "action", json_object_new_string(e->action));

@@ -95,6 +95,29 @@ with tempfile.TemporaryDirectory() as tmp:
         check(r.returncode == 0 and pending["code"] in r.stdout and
               "pendingDTC" in r.stdout, "dtcctl list: %s" % r.stdout)
 
+        # show CODE: that DTC whole, each status bit by name, the advice
+        code = pending["code"]
+        r = ctl(sock, "show", code.lower())
+        st = d["status"] if d else 0
+        check(r.returncode == 0 and r.stdout.startswith(code) and
+              "bit 2 pendingDTC" in r.stdout and
+              ("bit 3 confirmedDTC" in r.stdout) and
+              all(("%s" % ("yes" if st & (1 << b) else "no")) in
+                  [l.split()[-1] for l in r.stdout.splitlines()
+                   if l.strip().startswith("bit %d " % b)]
+                  for b in range(8)) and
+              "driver: " in r.stdout and "action: " in r.stdout and
+              "freeze frame:" in r.stdout,
+              "dtcctl show %s: %s" % (code, r.stdout))
+        shown = ctl_json(sock, "show", code)
+        check(shown.get("code") == code and shown.get("advice") and
+              shown.get("freeze_frame") == pending["freeze_frame"] and
+              shown.get("first_failure") == pending["ts"],
+              "dtcctl -j show %s: %s" % (code, shown))
+        r = ctl(sock, "show", "P1234")
+        check(r.returncode == 1 and "knows no DTC P1234" in r.stderr,
+              "show of an unknown code: rc %d %r" % (r.returncode, r.stderr))
+
         # the last value of every signal, as --signals wrote its changes
         sig = subprocess.run([DTCD, "--replay", part_log, "--signals"],
                              capture_output=True, text=True, check=True)
