@@ -16,6 +16,7 @@
 #include "dtcd-build.h"
 #include "live.h"
 #include "log.h"
+#include "output_report.h"
 #include "pipeline.h"
 #include "profile.h"
 #include "replay.h"
@@ -32,6 +33,7 @@ struct args {
 	const char *interface;
 	const char *clear_code;
 	const char *control;
+	const char *report;
 	bool signals;
 	bool json;
 	bool foreground;
@@ -47,6 +49,7 @@ static void usage(FILE *out)
 		"       dtcd --replay FILE [--signals | --json] [--profile "
 		"NAME|PATH]\n"
 		"            [--state DIR] [-c FILE] [--control SOCKET]\n"
+		"            [--report FILE.html]\n"
 		"       dtcd --clear [CODE] --state DIR\n"
 		"       dtcd --list --state DIR\n"
 		"\n"
@@ -61,6 +64,8 @@ static void usage(FILE *out)
 		"  --signals            write each change of a canonical "
 		"signal (JSON lines)\n"
 		"  --json               write DTC events as JSON lines\n"
+		"  --report FILE        with --replay: write an HTML report "
+		"(charts per event)\n"
 		"  --profile NAME|PATH  vehicle profile (default "
 		"bmw-reference)\n"
 		"  --state DIR          keep DTCs, cycles and events in "
@@ -89,7 +94,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		OPT_CLEAR,
 		OPT_LIST,
 		OPT_VERSION,
-		OPT_CONTROL
+		OPT_CONTROL,
+		OPT_REPORT
 	};
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -104,6 +110,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "list", no_argument, NULL, OPT_LIST },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "report", required_argument, NULL, OPT_REPORT },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -163,6 +170,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_CONTROL:
 			a->control = optarg;
 			break;
+		case OPT_REPORT:
+			a->report = optarg;
+			break;
 		case OPT_VERSION:
 			printf("dtcd %s\n", DTCD_VERSION);
 			exit(EXIT_SUCCESS);
@@ -183,6 +193,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 	if (a->signals && a->json) {
 		fprintf(stderr,
 			"dtcd: --signals and --json exclude each other\n");
+		return -EINVAL;
+	}
+	if (a->report && (a->mode != MODE_REPLAY || a->signals)) {
+		fprintf(stderr, "dtcd: --report goes with --replay, not with "
+				"--signals\n");
 		return -EINVAL;
 	}
 	if (a->signals && a->mode != MODE_REPLAY) {
@@ -275,13 +290,24 @@ static int make_pipeline(const struct config *cfg, const struct profile *prof,
 				    cfg->lang);
 	if (r < 0)
 		return r;
+	if (a->report) {
+		r = output_report_new(&o.outputs[o.n_outputs], a->report,
+				      a->replay, cfg->lang);
+		if (r < 0) {
+			log_warnx("--report %s: %s", a->report, strerror(-r));
+			output_free(&o.outputs[0]);
+			return r;
+		}
+		o.n_outputs++;
+	}
 	/* MQTT: DTC events to fleet operators (not for --signals or -n) */
 	if (ret_mqtt && cfg->mqtt_host && !a->signals) {
 		r = output_mqtt_new(&o.outputs[o.n_outputs], cfg, err,
 				    sizeof(err));
 		if (r < 0) {
 			log_warnx("%s", err);
-			output_free(&o.outputs[0]);
+			for (size_t i = 0; i < o.n_outputs; i++)
+				output_free(&o.outputs[i]);
 			return r;
 		}
 		*ret_mqtt = o.outputs[o.n_outputs++];
@@ -307,11 +333,12 @@ struct extras {
 	const struct args *a;
 	struct output mqtt; /* ops NULL: none */
 	struct control *control;
-	int err;
+	/* freed last: the control socket and MQTT's drain still use it */
+	struct ev_loop *loop;
 };
 
-/* a live_on_start() hook: after daemonizing, once the loop runs */
-static void start_extras(struct ev_loop *loop, void *ud)
+/* live_run()'s start callback: after daemonizing, once the loop exists */
+static int start_extras(struct ev_loop *loop, void *ud)
 {
 	struct extras *x = ud;
 	bool live = x->a->mode == MODE_LIVE;
@@ -325,20 +352,22 @@ static void start_extras(struct ev_loop *loop, void *ud)
 	char err[512];
 	int r;
 
+	x->loop = loop;
 	if (x->mqtt.ops)
 		output_mqtt_start(&x->mqtt, loop);
 	o.path = x->a->control ? x->a->control : x->cfg->control_socket;
 	if (!o.path && live)
 		o.path = CONTROL_DEFAULT_PATH;
 	if (!o.path)
-		return;
+		return 0;
 	r = control_new(&x->control, loop, &o, err, sizeof(err));
 	if (r < 0) {
-		/* live: the bus matters more than dtcctl; replay: asked for */
 		log_warnx("control socket: %s", err);
-		if (!live)
-			x->err = r;
+		/* live: the bus matters more than dtcctl; replay: asked for */
+		if (live)
+			r = 0;
 	}
+	return r;
 }
 
 /* what dtcctl -j list prints, from the store, without a running daemon */
@@ -403,10 +432,9 @@ int main(int argc, char **argv)
 		}
 		/* dtcctl and the broker are served while the input is open */
 		x.p = p;
-		start_extras(ev_default_loop(0), &x);
-		r = x.err;
+		r = start_extras(ev_default_loop(0), &x);
 		if (r == 0)
-			r = control_replay(ev_default_loop(0), p, a.replay);
+			r = replay_run_loop(x.loop, p, a.replay);
 		break;
 	case MODE_CLEAR:
 		if (!cfg->state_dir) {
@@ -418,8 +446,10 @@ int main(int argc, char **argv)
 		r = make_pipeline(cfg, prof, &a, &p, &x.mqtt);
 		/* the fleet hears of a clear too; freeing the output drains it
 		 */
-		if (r == 0 && x.mqtt.ops)
-			r = output_mqtt_start(&x.mqtt, ev_default_loop(0));
+		if (r == 0 && x.mqtt.ops) {
+			x.loop = ev_default_loop(0);
+			r = output_mqtt_start(&x.mqtt, x.loop);
+		}
 		if (r == 0)
 			r = pipeline_clear(p, wall_clock_ns(), a.clear_code);
 		if (r < 0 && r != -EINVAL)
@@ -443,15 +473,21 @@ int main(int argc, char **argv)
 		if (r < 0)
 			break;
 		x.p = p;
-		r = live_on_start(start_extras, &x);
-		if (r == 0)
-			r = live_run(p, cfg, a.foreground);
+		r = live_run(p, &(struct live_options){
+					.cfg = cfg,
+					.foreground = a.foreground,
+					.start = start_extras,
+					.ud = &x,
+				});
 		break;
 	}
 out:
+	/* in this order: all of them still use the loop */
 	control_free(x.control);
 	/* MQTT waits here (bounded) for the broker to acknowledge the rest */
 	pipeline_free(p);
+	if (x.loop)
+		ev_loop_destroy(x.loop);
 	profile_free(prof);
 	config_free(cfg);
 	return r < 0 ? 1 : 0;

@@ -101,6 +101,12 @@ static void cycle_changed(struct pipeline *p, int64_t ts_ns,
 {
 	if (change == CYCLE_NONE)
 		return;
+	for (size_t i = 0; i < p->n_outputs; i++)
+		if (p->outputs[i].ops->cycle)
+			p->outputs[i].ops->cycle(
+				p->outputs[i].state, ts_ns, change,
+				change == CYCLE_ENDED &&
+					cycle_last_was_warmup(&p->cycle));
 	log_debug("operation cycle %s at %.6f",
 		  change == CYCLE_STARTED ? "started" : "ended", ts_ns / 1e9);
 	if (change == CYCLE_STARTED)
@@ -125,6 +131,10 @@ static void on_signal(void *userdata, int64_t ts_ns, enum signal_id id,
 							  ts_ns, id, slot);
 		return;
 	}
+	for (size_t i = 0; i < p->n_outputs; i++)
+		if (p->outputs[i].ops->sample)
+			p->outputs[i].ops->sample(p->outputs[i].state, ts_ns,
+						  id, slot);
 	/* implausible or "no value" never drives a cycle */
 	if (slot->valid && signal_plausible(id, slot->value))
 		cycle_changed(

@@ -80,6 +80,11 @@ const char *detectors_name(size_t i)
 	return i < N_DETECTORS ? registry[i]->name : NULL;
 }
 
+const struct detector_ops *detectors_ops(size_t i)
+{
+	return i < N_DETECTORS ? registry[i] : NULL;
+}
+
 static double *param_ptr(struct detector *det, const struct detector_param *p)
 {
 	return (double *)((char *)det + p->offset);

@@ -69,6 +69,8 @@ const struct conf_key *detectors_keys(const struct detectors *d,
 /* Number of detectors and their names, for help texts and docs. */
 size_t detectors_count(void);
 const char *detectors_name(size_t i);
+/* The registry's ops table i (its signals and keys), NULL past the end. */
+const struct detector_ops *detectors_ops(size_t i);
 /* Whether a detector is enabled and has all its signals (false if unknown). */
 bool detectors_is_active(const struct detectors *d, const char *detector);
 

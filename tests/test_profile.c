@@ -104,6 +104,8 @@ static const struct bad_case bad[] = {
 	  4, "bound twice" },
 	{ "[obd]\nengine_speed_rpm = 0G\n", 2, "PID in hex" },
 	{ "[obd]\necu_mil_on = 01 lamp\n", 2, "no field 'lamp'" },
+	/* PID 01 has fields only: without one this was a SIGSEGV */
+	{ "[obd]\necu_mil_on = 01\n", 2, "needs a FIELD" },
 	{ "[obd]\necus = 7E8 800\n", 2, "11-bit IDs in hex, got '800'" },
 	{ "[obd_monitor]\nmisfire_count_cyl_1 = A2\n", 2, "MID TID" },
 	{ "[did]\nvin = F190 0 17 u\n", 2, "text signal needs TYPE text" },
