@@ -5,75 +5,11 @@
 #include <string.h>
 
 #include "catalogue.h"
-#include "manager.h"
-#include "policy.h"
-
-#define CODE_MAX DTC_POLICY_CODE_MAX
-#define DETECTOR_MAX DTC_POLICY_DETECTOR_MAX
-/* status after a clear, and of a DTC never tested */
-#define ST_CLEARED                               \
-	(DTC_ST_TEST_NOT_COMPLETED_SINCE_CLEAR | \
-	 DTC_ST_TEST_NOT_COMPLETED_THIS_OP_CYCLE)
-
-struct entry {
-	char code[CODE_MAX];
-	struct dtc_policy pol;
-	enum dtc_severity severity; /* now: the last failure's, or policy's */
-	uint8_t status;
-	bool stored;
-	unsigned occurrences, failed_cycles, aging_cycles, passed_cycles;
-	int64_t first_ns, last_ns;
-	bool has_ff;
-	struct dtc_freeze_frame ff;
-	/* debounce, not persisted (AUTOSAR does not either by default) */
-	int counter;
-	int timer_dir; /* +1 towards failed, -1 towards passed, 0 idle */
-	bool timer_running;
-	int64_t timer_since;
-	/* changed in this batch */
-	bool dirty, ff_dirty;
-};
-
-enum { SVC_STORED, SVC_PENDING, SVC_PERMANENT, SVC__MAX };
-
-struct ecu {
-	uint32_t id;
-	bool have_status;
-	int mil_on, dtc_count;
-	bool have_codes[SVC__MAX];
-	uint16_t *codes[SVC__MAX];
-	size_t n_codes[SVC__MAX];
-};
-
-/* an event waiting for its batch to be committed */
-struct queued {
-	struct dtc_event ev;
-	char code[CODE_MAX];
-	char detector[DETECTOR_MAX];
-	struct entry *entry; /* freeze frame source, NULL for none */
-};
-
-struct dtc_manager {
-	struct dtc_policy defaults;
-	struct entry **entries; /* sorted by code, each allocated alone */
-	size_t n, cap;
-	struct ecu *ecus;
-	size_t n_ecus;
-	struct dtc_store *store;
-	void (*on_event)(void *ud, const struct dtc_event *ev);
-	void *ud;
-	void (*on_error)(void *ud, const char *msg);
-	void *err_ud;
-	struct signal_table sig;
-	uint64_t operation_cycles, warmup_cycles;
-	bool counters_dirty;
-	struct queued *queue;
-	size_t n_queue, cap_queue;
-};
+#include "manager_private.h"
 
 /* ---- the entries, sorted by code ---- */
 
-static struct entry *entry_find(const struct dtc_manager *m, const char *code)
+struct entry *manager_entry_find(const struct dtc_manager *m, const char *code)
 {
 	size_t lo = 0, hi = m->n;
 
@@ -91,7 +27,7 @@ static struct entry *entry_find(const struct dtc_manager *m, const char *code)
 	return NULL;
 }
 
-static struct entry *entry_add(struct dtc_manager *m, const char *code)
+struct entry *manager_entry_add(struct dtc_manager *m, const char *code)
 {
 	struct entry *e;
 	size_t pos = 0;
@@ -134,7 +70,7 @@ static int policy_load(struct dtc_manager *m, const char *path, char *errbuf,
 		return r;
 	m->defaults = p.defaults;
 	for (size_t i = 0; r == 0 && i < p.n; i++) {
-		struct entry *e = entry_add(m, p.dtc[i].code);
+		struct entry *e = manager_entry_add(m, p.dtc[i].code);
 
 		if (!e) {
 			snprintf(errbuf, errlen, "%s: out of memory", path);
@@ -196,62 +132,6 @@ static void queue_dtc_event(struct dtc_manager *m, enum dtc_event_type type,
 		    e->status, e->occurrences, e);
 }
 
-static void store_failed(struct dtc_manager *m, int r)
-{
-	char msg[512];
-
-	if (!m->on_error)
-		return;
-	snprintf(msg, sizeof(msg), "DTC store: %s (%s)", strerror(-r),
-		 dtc_store_errmsg(m->store));
-	m->on_error(m->err_ud, msg);
-}
-
-static int persist(struct dtc_manager *m)
-{
-	int r = dtc_store_begin(m->store);
-
-	for (size_t i = 0; r == 0 && i < m->n; i++) {
-		struct entry *e = m->entries[i];
-		struct dtc_store_dtc d = {
-			.code = e->code,
-			.detector = e->pol.detector,
-			.severity = e->severity,
-			.status = e->status,
-			.stored = e->stored,
-			.occurrences = e->occurrences,
-			.failed_cycles = e->failed_cycles,
-			.aging_cycles = e->aging_cycles,
-			.passed_cycles = e->passed_cycles,
-			.first_failure_ns = e->first_ns,
-			.last_failure_ns = e->last_ns,
-			.freeze_frame = e->has_ff ? &e->ff : NULL,
-			.freeze_frame_changed = e->ff_dirty,
-		};
-
-		if (e->dirty)
-			r = dtc_store_put_dtc(m->store, &d);
-	}
-	for (size_t i = 0; r == 0 && i < m->n_queue; i++) {
-		m->queue[i].ev.code = m->queue[i].code;
-		m->queue[i].ev.detector = m->queue[i].detector;
-		r = dtc_store_put_event(m->store, &m->queue[i].ev);
-	}
-	if (r == 0 && m->counters_dirty)
-		r = dtc_store_put_counter(m->store, "operation_cycles",
-					  (int64_t)m->operation_cycles);
-	if (r == 0 && m->counters_dirty)
-		r = dtc_store_put_counter(m->store, "warmup_cycles",
-					  (int64_t)m->warmup_cycles);
-	if (r == 0)
-		r = dtc_store_commit(m->store);
-	if (r < 0) {
-		store_failed(m, r);
-		dtc_store_rollback(m->store);
-	}
-	return r;
-}
-
 /*
  * Ends a batch: one transaction for everything that changed, then the
  * events to the daemon. An event reaches the outputs only once it is on
@@ -266,7 +146,7 @@ static void flush(struct dtc_manager *m)
 	if (!any)
 		return;
 	/* on failure the rows stay dirty and go with the next batch */
-	if (!m->store || persist(m) == 0) {
+	if (!m->store || manager_store_persist(m) == 0) {
 		for (size_t i = 0; i < m->n; i++)
 			m->entries[i]->dirty = m->entries[i]->ff_dirty = false;
 		m->counters_dirty = false;
@@ -446,12 +326,12 @@ static void debounce_step(struct dtc_manager *m, struct entry *e, int64_t ts,
 static struct entry *entry_for_report(struct dtc_manager *m,
 				      const struct dtc_report *r)
 {
-	struct entry *e = entry_find(m, r->code);
+	struct entry *e = manager_entry_find(m, r->code);
 
 	if (e || !catalogue_code_valid(r->code))
 		return e;
 	/* a code dtc.ini does not list is managed with the defaults */
-	e = entry_add(m, r->code);
+	e = manager_entry_add(m, r->code);
 	if (e) {
 		if (r->detector && *r->detector)
 			snprintf(e->pol.detector, sizeof(e->pol.detector), "%s",
@@ -641,7 +521,7 @@ int dtc_manager_clear(struct dtc_manager *m, int64_t ts_ns, const char *code)
 	if (!m)
 		return -EINVAL;
 	if (code) {
-		struct entry *e = entry_find(m, code);
+		struct entry *e = manager_entry_find(m, code);
 
 		if (!e)
 			return -ENOENT;
@@ -737,7 +617,7 @@ static void queue_ecu_code(struct dtc_manager *m, int64_t ts, uint32_t ecu_id,
 	char name[CODE_MAX];
 
 	code_name(c, name, sizeof(name));
-	e = entry_find(m, name);
+	e = manager_entry_find(m, name);
 	queue_event(m, DTC_EVENT_ECU, ts, name, "ecu",
 		    e ? e->pol.severity : DTC_SEVERITY_MEDIUM,
 		    present ? status[svc] : 0, 0, NULL);
@@ -799,57 +679,6 @@ void dtc_manager_ecu_codes(struct dtc_manager *m, int64_t ts_ns,
 
 /* ---- life cycle ---- */
 
-static int restore_one(void *ud, const struct dtc_store_dtc *d)
-{
-	struct dtc_manager *m = ud;
-	struct entry *e = entry_find(m, d->code);
-
-	if (!e) {
-		if (!catalogue_code_valid(d->code))
-			return 0;
-		e = entry_add(m, d->code);
-		if (!e)
-			return -ENOMEM;
-		snprintf(e->pol.detector, sizeof(e->pol.detector), "%s",
-			 d->detector);
-	}
-	e->severity = d->severity != DTC_SEVERITY_DEFAULT ? d->severity :
-							    e->pol.severity;
-	e->status = d->status;
-	e->stored = d->stored;
-	e->occurrences = d->occurrences;
-	e->failed_cycles = d->failed_cycles;
-	e->aging_cycles = d->aging_cycles;
-	e->passed_cycles = d->passed_cycles;
-	e->first_ns = d->first_failure_ns;
-	e->last_ns = d->last_failure_ns;
-	e->has_ff = d->freeze_frame != NULL;
-	if (d->freeze_frame)
-		e->ff = *d->freeze_frame;
-	return 0;
-}
-
-static int restore(struct dtc_manager *m, char *errbuf, size_t errlen)
-{
-	int64_t v;
-	int r = dtc_store_load(m->store, restore_one, m);
-
-	if (r == 0) {
-		v = 0;
-		r = dtc_store_get_counter(m->store, "operation_cycles", &v);
-		m->operation_cycles = v;
-	}
-	if (r == 0) {
-		v = 0;
-		r = dtc_store_get_counter(m->store, "warmup_cycles", &v);
-		m->warmup_cycles = v;
-	}
-	if (r < 0)
-		snprintf(errbuf, errlen, "DTC store: %s (%s)", strerror(-r),
-			 dtc_store_errmsg(m->store));
-	return r;
-}
-
 int dtc_manager_new(struct dtc_manager **ret, const char *dtc_ini_path,
 		    struct dtc_store *store,
 		    void (*on_event)(void *ud, const struct dtc_event *ev),
@@ -869,7 +698,7 @@ int dtc_manager_new(struct dtc_manager **ret, const char *dtc_ini_path,
 	signal_table_init(&m->sig);
 	r = policy_load(m, dtc_ini_path, errbuf, errlen);
 	if (r == 0 && store)
-		r = restore(m, errbuf, errlen);
+		r = manager_store_restore(m, errbuf, errlen);
 	if (r < 0) {
 		dtc_manager_free(m);
 		return r;
@@ -933,7 +762,7 @@ int dtc_manager_dtc(const struct dtc_manager *m, size_t i,
 int dtc_manager_find(const struct dtc_manager *m, const char *code,
 		     struct dtc_info *ret_info)
 {
-	const struct entry *e = m && code ? entry_find(m, code) : NULL;
+	const struct entry *e = m && code ? manager_entry_find(m, code) : NULL;
 
 	if (!e)
 		return -ENOENT;

@@ -13,223 +13,174 @@
 
 #include "conf.h"
 
-/* ---- one table per value kind: the text, and what it gives ---- */
+/* ---- one table of every value kind: the text, and what it gives ---- */
 
-static void bools(void **state)
-{
-	static const struct {
-		const char *s;
-		int r;
-		bool v;
-	} t[] = {
-		{ "yes", 0, true },
-		{ "YES", 0, true },
-		{ "True", 0, true },
-		{ "on", 0, true },
-		{ "1", 0, true },
-		{ "no", 0, false },
-		{ "FALSE", 0, false },
-		{ "Off", 0, false },
-		{ "0", 0, false },
-		{ "", -EINVAL, false },
-		{ "maybe", -EINVAL, false },
-		{ "2", -EINVAL, false },
-		{ "yes!", -EINVAL, false },
-		{ "y", -EINVAL, false },
-	};
+enum kind { BOOL, UNSIGNED, SIGNED, DOUBLE, HEX, ENUM, DURATION };
 
-	(void)state;
-	for (size_t i = 0; i < sizeof(t) / sizeof(*t); i++) {
-		bool b = !t[i].v;
-		int r = conf_parse_bool(t[i].s, &b);
-
-		if (r != t[i].r || (r == 0 && b != t[i].v))
-			fail_msg("'%s': got %d %d", t[i].s, r, b);
-	}
-}
-
-static void unsigneds(void **state)
-{
-	static const struct {
-		const char *s;
-		uint64_t min, max;
-		int r;
-		uint64_t v;
-	} t[] = {
-		{ "0", 0, 10, 0, 0 },
-		{ "10", 0, 10, 0, 10 },
-		{ "11", 0, 10, -ERANGE, 0 },
-		{ "4", 5, 10, -ERANGE, 0 },
-		{ "0x55", 0, 255, 0, 0x55 },
-		{ "0X1f", 0, 255, 0, 0x1f },
-		{ "-1", 0, 10, -EINVAL, 0 },
-		{ "+1", 0, 10, -EINVAL, 0 },
-		{ "", 0, 10, -EINVAL, 0 },
-		{ "1.5", 0, 10, -EINVAL, 0 },
-		{ "12abc", 0, 100, -EINVAL, 0 },
-		{ "0x", 0, 100, -EINVAL, 0 },
-		{ "18446744073709551615", 0, UINT64_MAX, 0, UINT64_MAX },
-		{ "18446744073709551616", 0, UINT64_MAX, -ERANGE, 0 },
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(t) / sizeof(*t); i++) {
-		uint64_t v = 12345;
-		int r = conf_parse_unsigned(t[i].s, t[i].min, t[i].max, &v);
-
-		if (r != t[i].r || (r == 0 && v != t[i].v) ||
-		    (r < 0 && v != 12345))
-			fail_msg("'%s': got %d %llu", t[i].s, r,
-				 (unsigned long long)v);
-	}
-}
-
-static void signeds(void **state)
-{
-	static const struct {
-		const char *s;
-		int64_t min, max;
-		int r;
-		int64_t v;
-	} t[] = {
-		{ "-40", -40, 215, 0, -40 },
-		{ "215", -40, 215, 0, 215 },
-		{ "-41", -40, 215, -ERANGE, 0 },
-		{ "216", -40, 215, -ERANGE, 0 },
-		{ "+3", -5, 5, 0, 3 },
-		{ "", -5, 5, -EINVAL, 0 },
-		{ "3x", -5, 5, -EINVAL, 0 },
-		{ "2.0", -5, 5, -EINVAL, 0 },
-		{ " 3 ", -5, 5, 0, 3 },
-		{ "3 3", -5, 5, -EINVAL, 0 },
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(t) / sizeof(*t); i++) {
-		int64_t v = 777;
-		int r = conf_parse_signed(t[i].s, t[i].min, t[i].max, &v);
-
-		if (r != t[i].r || (r == 0 && v != t[i].v) ||
-		    (r < 0 && v != 777))
-			fail_msg("'%s': got %d %lld", t[i].s, r, (long long)v);
-	}
-}
-
-static void doubles(void **state)
-{
-	static const struct {
-		const char *s;
-		double min, max;
-		int r;
-		double v;
-	} t[] = {
-		{ "0.5", 0, 1, 0, 0.5 },	{ "1", 0, 1, 0, 1 },
-		{ "-5", -10, 0, 0, -5 },	{ "1e2", 0, 1000, 0, 100 },
-		{ "1.01", 0, 1, -ERANGE, 0 },	{ "-0.1", 0, 1, -ERANGE, 0 },
-		{ "nan", 0, 1, -EINVAL, 0 },	{ "inf", 0, 1e9, -EINVAL, 0 },
-		{ "0x10", 0, 100, -EINVAL, 0 }, { "", 0, 1, -EINVAL, 0 },
-		{ "1,5", 0, 9, -EINVAL, 0 },	{ "fast", 0, 9, -EINVAL, 0 },
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(t) / sizeof(*t); i++) {
-		double v = 42;
-		int r = conf_parse_double(t[i].s, t[i].min, t[i].max, &v);
-
-		if (r != t[i].r || (r == 0 && v != t[i].v) ||
-		    (r < 0 && v != 42))
-			fail_msg("'%s': got %d %g", t[i].s, r, v);
-	}
-}
-
-static void hexes(void **state)
-{
-	static const struct {
-		const char *s;
-		uint64_t max;
-		int r;
-		uint64_t v;
-	} t[] = {
-		{ "7E8", 0x7ff, 0, 0x7e8 },    { "7e8", 0x7ff, 0, 0x7e8 },
-		{ "0x7E8", 0x7ff, 0, 0x7e8 },  { "800", 0x7ff, -ERANGE, 0 },
-		{ "0C", 0xff, 0, 0x0c },       { "G1", 0xff, -EINVAL, 0 },
-		{ "", 0xff, -EINVAL, 0 },      { "-1", 0xff, -EINVAL, 0 },
-		{ "5A20", 0xffff, 0, 0x5a20 },
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(t) / sizeof(*t); i++) {
-		uint64_t v = 9;
-		int r = conf_parse_hex(t[i].s, t[i].max, &v);
-
-		if (r != t[i].r || (r == 0 && v != t[i].v) || (r < 0 && v != 9))
-			fail_msg("'%s': got %d %llx", t[i].s, r,
-				 (unsigned long long)v);
-	}
-}
-
-static void enums(void **state)
-{
-	static const char *const names[] = { "cycles", "at_once",
+static const char *const confirm_names[] = { "cycles", "at_once",
 					     "at_once_when_critical", NULL };
-	static const struct {
-		const char *s;
-		int r, v;
-	} t[] = {
-		{ "cycles", 0, 0 },
-		{ "at_once", 0, 1 },
-		{ "at_once_when_critical", 0, 2 },
-		{ "at_onc", -EINVAL, 0 },
-		{ "CYCLES", -EINVAL, 0 },
-		{ "", -EINVAL, 0 },
-	};
+
+#define MS CONF_NS_PER_MS
+#define S CONF_NS_PER_S
+
+static const struct value_case {
+	enum kind kind;
+	const char *s;
+	double min, max; /* DURATION: max in ns; min is the unit */
+	int r;
+	double v; /* bool 0/1, enum index, duration ns */
+} values[] = {
+	{ BOOL, "yes", 0, 0, 0, 1 },
+	{ BOOL, "YES", 0, 0, 0, 1 },
+	{ BOOL, "True", 0, 0, 0, 1 },
+	{ BOOL, "on", 0, 0, 0, 1 },
+	{ BOOL, "1", 0, 0, 0, 1 },
+	{ BOOL, "no", 0, 0, 0, 0 },
+	{ BOOL, "FALSE", 0, 0, 0, 0 },
+	{ BOOL, "Off", 0, 0, 0, 0 },
+	{ BOOL, "0", 0, 0, 0, 0 },
+	{ BOOL, "", 0, 0, -EINVAL, 0 },
+	{ BOOL, "maybe", 0, 0, -EINVAL, 0 },
+	{ BOOL, "2", 0, 0, -EINVAL, 0 },
+	{ BOOL, "yes!", 0, 0, -EINVAL, 0 },
+	{ BOOL, "y", 0, 0, -EINVAL, 0 },
+
+	{ UNSIGNED, "0", 0, 10, 0, 0 },
+	{ UNSIGNED, "10", 0, 10, 0, 10 },
+	{ UNSIGNED, "11", 0, 10, -ERANGE, 0 },
+	{ UNSIGNED, "4", 5, 10, -ERANGE, 0 },
+	{ UNSIGNED, "0x55", 0, 255, 0, 0x55 },
+	{ UNSIGNED, "0X1f", 0, 255, 0, 0x1f },
+	{ UNSIGNED, "-1", 0, 10, -EINVAL, 0 },
+	{ UNSIGNED, "+1", 0, 10, -EINVAL, 0 },
+	{ UNSIGNED, "", 0, 10, -EINVAL, 0 },
+	{ UNSIGNED, "1.5", 0, 10, -EINVAL, 0 },
+	{ UNSIGNED, "12abc", 0, 100, -EINVAL, 0 },
+	{ UNSIGNED, "0x", 0, 100, -EINVAL, 0 },
+	{ UNSIGNED, "4294967296", 0, 1e19, 0, 4294967296.0 },
+	{ UNSIGNED, "18446744073709551616", 0, 1e19, -ERANGE, 0 },
+
+	{ SIGNED, "-40", -40, 215, 0, -40 },
+	{ SIGNED, "215", -40, 215, 0, 215 },
+	{ SIGNED, "-41", -40, 215, -ERANGE, 0 },
+	{ SIGNED, "216", -40, 215, -ERANGE, 0 },
+	{ SIGNED, "+3", -5, 5, 0, 3 },
+	{ SIGNED, "", -5, 5, -EINVAL, 0 },
+	{ SIGNED, "3x", -5, 5, -EINVAL, 0 },
+	{ SIGNED, "2.0", -5, 5, -EINVAL, 0 },
+	{ SIGNED, " 3 ", -5, 5, 0, 3 },
+	{ SIGNED, "3 3", -5, 5, -EINVAL, 0 },
+
+	{ DOUBLE, "0.5", 0, 1, 0, 0.5 },
+	{ DOUBLE, "1", 0, 1, 0, 1 },
+	{ DOUBLE, "-5", -10, 0, 0, -5 },
+	{ DOUBLE, "1e2", 0, 1000, 0, 100 },
+	{ DOUBLE, "2.5 ", 0, 9, 0, 2.5 },
+	{ DOUBLE, "1.01", 0, 1, -ERANGE, 0 },
+	{ DOUBLE, "-0.1", 0, 1, -ERANGE, 0 },
+	{ DOUBLE, "nan", 0, 1, -EINVAL, 0 },
+	{ DOUBLE, "inf", 0, 1e9, -EINVAL, 0 },
+	{ DOUBLE, "0x10", 0, 100, -EINVAL, 0 },
+	{ DOUBLE, "", 0, 1, -EINVAL, 0 },
+	{ DOUBLE, "1,5", 0, 9, -EINVAL, 0 },
+	{ DOUBLE, "fast", 0, 9, -EINVAL, 0 },
+
+	{ HEX, "7E8", 0, 0x7ff, 0, 0x7e8 },
+	{ HEX, "7e8", 0, 0x7ff, 0, 0x7e8 },
+	{ HEX, "0x7E8", 0, 0x7ff, 0, 0x7e8 },
+	{ HEX, "800", 0, 0x7ff, -ERANGE, 0 },
+	{ HEX, "0C", 0, 0xff, 0, 0x0c },
+	{ HEX, "G1", 0, 0xff, -EINVAL, 0 },
+	{ HEX, "", 0, 0xff, -EINVAL, 0 },
+	{ HEX, "-1", 0, 0xff, -EINVAL, 0 },
+	{ HEX, "5A20", 0, 0xffff, 0, 0x5a20 },
+
+	{ ENUM, "cycles", 0, 0, 0, 0 },
+	{ ENUM, "at_once", 0, 0, 0, 1 },
+	{ ENUM, "at_once_when_critical", 0, 0, 0, 2 },
+	{ ENUM, "at_onc", 0, 0, -EINVAL, 0 },
+	{ ENUM, "CYCLES", 0, 0, -EINVAL, 0 },
+	{ ENUM, "", 0, 0, -EINVAL, 0 },
+
+	{ DURATION, "250ms", S, 3600 * S, 0, 250 * MS },
+	{ DURATION, "5s", MS, 3600 * S, 0, 5 * S },
+	{ DURATION, "2min", MS, 3600 * S, 0, 120 * S },
+	{ DURATION, "1h", MS, 3600 * S, 0, 3600 * S },
+	{ DURATION, "1.5s", MS, 3600 * S, 0, 1500 * MS },
+	{ DURATION, "10 s", MS, 3600 * S, 0, 10 * S },
+	{ DURATION, "100", MS, 3600 * S, 0, 100 * MS },
+	{ DURATION, "100", S, 3600 * S, 0, 100 * S },
+	{ DURATION, "2h", MS, 3600 * S, -ERANGE, 0 },
+	{ DURATION, "5 parsecs", MS, 3600 * S, -EINVAL, 0 },
+	{ DURATION, "-1s", MS, 3600 * S, -EINVAL, 0 },
+	{ DURATION, "ms", MS, 3600 * S, -EINVAL, 0 },
+	{ DURATION, "", MS, 3600 * S, -EINVAL, 0 },
+};
+
+/* the parser of the case's kind; *v untouched on error */
+static int parse_as(const struct value_case *c, double *v)
+{
+	uint64_t u;
+	int64_t i;
+	double d;
+	bool b;
+	int e, r;
+
+	switch (c->kind) {
+	case BOOL:
+		r = conf_parse_bool(c->s, &b);
+		d = b;
+		break;
+	case UNSIGNED:
+		r = conf_parse_unsigned(
+			c->s, (uint64_t)c->min,
+			c->max >= 1e19 ? UINT64_MAX : (uint64_t)c->max, &u);
+		d = (double)u;
+		break;
+	case SIGNED:
+		r = conf_parse_signed(c->s, (int64_t)c->min, (int64_t)c->max,
+				      &i);
+		d = (double)i;
+		break;
+	case DOUBLE:
+		r = conf_parse_double(c->s, c->min, c->max, &d);
+		break;
+	case HEX:
+		r = conf_parse_hex(c->s, (uint64_t)c->max, &u);
+		d = (double)u;
+		break;
+	case ENUM:
+		r = conf_parse_enum(c->s, confirm_names, &e);
+		d = e;
+		break;
+	default:
+		r = conf_parse_duration(c->s, (int64_t)c->min, 0,
+					(int64_t)c->max, &i);
+		d = (double)i;
+		break;
+	}
+	if (r == 0)
+		*v = d;
+	return r;
+}
+
+static void every_kind(void **state)
+{
 	char buf[128];
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(t) / sizeof(*t); i++) {
-		int v = -1;
-		int r = conf_parse_enum(t[i].s, names, &v);
+	for (size_t i = 0; i < sizeof(values) / sizeof(*values); i++) {
+		const struct value_case *c = &values[i];
+		double v = -12345;
+		int r = parse_as(c, &v);
 
-		if (r != t[i].r || (r == 0 && v != t[i].v))
-			fail_msg("'%s': got %d %d", t[i].s, r, v);
+		if (r != c->r || (r == 0 && v != c->v) ||
+		    (r < 0 && v != -12345))
+			fail_msg("kind %d '%s': got %d %g, want %d %g", c->kind,
+				 c->s, r, v, c->r, c->v);
 	}
-	conf_names_join(names, buf, sizeof(buf));
+	conf_names_join(confirm_names, buf, sizeof(buf));
 	assert_string_equal(buf, "cycles, at_once or at_once_when_critical");
-}
-
-static void durations(void **state)
-{
-	static const int64_t MS = CONF_NS_PER_MS, S = CONF_NS_PER_S;
-	static const struct {
-		const char *s;
-		int64_t unit, max;
-		int r;
-		int64_t v;
-	} t[] = {
-		{ "250ms", S, 3600 * S, 0, 250 * MS },
-		{ "5s", MS, 3600 * S, 0, 5 * S },
-		{ "2min", MS, 3600 * S, 0, 120 * S },
-		{ "1h", MS, 3600 * S, 0, 3600 * S },
-		{ "1.5s", MS, 3600 * S, 0, 1500 * MS },
-		{ "10 s", MS, 3600 * S, 0, 10 * S },
-		{ "100", MS, 3600 * S, 0, 100 * MS },
-		{ "100", S, 3600 * S, 0, 100 * S },
-		{ "2h", MS, 3600 * S, -ERANGE, 0 },
-		{ "5 parsecs", MS, 3600 * S, -EINVAL, 0 },
-		{ "-1s", MS, 3600 * S, -EINVAL, 0 },
-		{ "ms", MS, 3600 * S, -EINVAL, 0 },
-		{ "", MS, 3600 * S, -EINVAL, 0 },
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(t) / sizeof(*t); i++) {
-		int64_t v = -7;
-		int r = conf_parse_duration(t[i].s, t[i].unit, 0, t[i].max, &v);
-
-		if (r != t[i].r || (r == 0 && v != t[i].v) ||
-		    (r < 0 && v != -7))
-			fail_msg("'%s': got %d %lld", t[i].s, r, (long long)v);
-	}
 }
 
 /* ---- a key table through a real file ---- */
@@ -253,6 +204,8 @@ struct thing {
 };
 
 static const char *const mode_names[] = { "a", "b", NULL };
+
+#undef S
 
 static int parse_topic(const char *v, void *field)
 {
@@ -492,13 +445,7 @@ static void unreadable_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(bools),
-		cmocka_unit_test(unsigneds),
-		cmocka_unit_test(signeds),
-		cmocka_unit_test(doubles),
-		cmocka_unit_test(hexes),
-		cmocka_unit_test(enums),
-		cmocka_unit_test(durations),
+		cmocka_unit_test(every_kind),
 		cmocka_unit_test(table_applies_every_kind),
 		cmocka_unit_test(bad_values_name_file_line_expected_and_got),
 		cmocka_unit_test(inih_rejects_name_the_line),

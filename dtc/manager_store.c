@@ -1,0 +1,114 @@
+/* manager_store.c: the DTC manager's entries and counters in the DTC store */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "catalogue.h"
+#include "manager_private.h"
+
+static void store_failed(struct dtc_manager *m, int r)
+{
+	char msg[512];
+
+	if (!m->on_error)
+		return;
+	snprintf(msg, sizeof(msg), "DTC store: %s (%s)", strerror(-r),
+		 dtc_store_errmsg(m->store));
+	m->on_error(m->err_ud, msg);
+}
+
+int manager_store_persist(struct dtc_manager *m)
+{
+	int r = dtc_store_begin(m->store);
+
+	for (size_t i = 0; r == 0 && i < m->n; i++) {
+		struct entry *e = m->entries[i];
+		struct dtc_store_dtc d = {
+			.code = e->code,
+			.detector = e->pol.detector,
+			.severity = e->severity,
+			.status = e->status,
+			.stored = e->stored,
+			.occurrences = e->occurrences,
+			.failed_cycles = e->failed_cycles,
+			.aging_cycles = e->aging_cycles,
+			.passed_cycles = e->passed_cycles,
+			.first_failure_ns = e->first_ns,
+			.last_failure_ns = e->last_ns,
+			.freeze_frame = e->has_ff ? &e->ff : NULL,
+			.freeze_frame_changed = e->ff_dirty,
+		};
+
+		if (e->dirty)
+			r = dtc_store_put_dtc(m->store, &d);
+	}
+	for (size_t i = 0; r == 0 && i < m->n_queue; i++) {
+		m->queue[i].ev.code = m->queue[i].code;
+		m->queue[i].ev.detector = m->queue[i].detector;
+		r = dtc_store_put_event(m->store, &m->queue[i].ev);
+	}
+	if (r == 0 && m->counters_dirty)
+		r = dtc_store_put_counter(m->store, "operation_cycles",
+					  (int64_t)m->operation_cycles);
+	if (r == 0 && m->counters_dirty)
+		r = dtc_store_put_counter(m->store, "warmup_cycles",
+					  (int64_t)m->warmup_cycles);
+	if (r == 0)
+		r = dtc_store_commit(m->store);
+	if (r < 0) {
+		store_failed(m, r);
+		dtc_store_rollback(m->store);
+	}
+	return r;
+}
+
+static int restore_one(void *ud, const struct dtc_store_dtc *d)
+{
+	struct dtc_manager *m = ud;
+	struct entry *e = manager_entry_find(m, d->code);
+
+	if (!e) {
+		if (!catalogue_code_valid(d->code))
+			return 0;
+		e = manager_entry_add(m, d->code);
+		if (!e)
+			return -ENOMEM;
+		snprintf(e->pol.detector, sizeof(e->pol.detector), "%s",
+			 d->detector);
+	}
+	e->severity = d->severity != DTC_SEVERITY_DEFAULT ? d->severity :
+							    e->pol.severity;
+	e->status = d->status;
+	e->stored = d->stored;
+	e->occurrences = d->occurrences;
+	e->failed_cycles = d->failed_cycles;
+	e->aging_cycles = d->aging_cycles;
+	e->passed_cycles = d->passed_cycles;
+	e->first_ns = d->first_failure_ns;
+	e->last_ns = d->last_failure_ns;
+	e->has_ff = d->freeze_frame != NULL;
+	if (d->freeze_frame)
+		e->ff = *d->freeze_frame;
+	return 0;
+}
+
+int manager_store_restore(struct dtc_manager *m, char *errbuf, size_t errlen)
+{
+	int64_t v;
+	int r = dtc_store_load(m->store, restore_one, m);
+
+	if (r == 0) {
+		v = 0;
+		r = dtc_store_get_counter(m->store, "operation_cycles", &v);
+		m->operation_cycles = v;
+	}
+	if (r == 0) {
+		v = 0;
+		r = dtc_store_get_counter(m->store, "warmup_cycles", &v);
+		m->warmup_cycles = v;
+	}
+	if (r < 0)
+		snprintf(errbuf, errlen, "DTC store: %s (%s)", strerror(-r),
+			 dtc_store_errmsg(m->store));
+	return r;
+}
