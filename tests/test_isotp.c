@@ -453,6 +453,66 @@ static void test_long_messages(void **state)
 	}
 }
 
+/*
+ * Issue 14: frame times at the ends of int64 (a log may say anything, up
+ * to 2^63 ns or wrapped around): no overflow (UBSan), and the timeout
+ * still works, in the consecutive-frame and the flow-control path. A VIN
+ * answer of 20 bytes: FF, FC, CF, CF.
+ */
+static void test_extreme_times(void **state)
+{
+	static const struct {
+		int64_t ts[4]; /* FF, FC, CF1, CF2 */
+		size_t want;
+	} runs[] = {
+		/* half a second apart just below 2^63 ns: delivered */
+		{ { INT64_MAX - 2 * SECOND, INT64_MAX - 2 * SECOND,
+		    INT64_MAX - SECOND - SECOND / 2, INT64_MAX - SECOND },
+		  1 },
+		/* 2 s of silence just below 2^63 ns: dropped */
+		{ { INT64_MAX - 2 * SECOND - 1, INT64_MAX - 2 * SECOND - 1,
+		    INT64_MAX, INT64_MAX },
+		  0 },
+		/* from the far past to the far future: a gap beyond int64 */
+		{ { INT64_MIN + 1, INT64_MAX, INT64_MAX, INT64_MAX }, 0 },
+		/* wrapped back: time going back expires nothing */
+		{ { INT64_MAX, INT64_MIN + 500, INT64_MIN + 1000,
+		    INT64_MIN + 2000 },
+		  1 },
+	};
+	static const uint8_t d[4][8] = {
+		{ 0x10, 0x14, 0x49, 0x02, 0x01, 0x57, 0x42, 0x41 },
+		{ 0x30, 0, 0, 0, 0, 0, 0, 0 },
+		{ 0x21, 0x50, 0x48, 0x35, 0x43, 0x35, 0x35, 0x42 },
+		{ 0x22, 0x41, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36 },
+	};
+	static const uint32_t id[4] = { 0x7E8, 0x7E0, 0x7E8, 0x7E8 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		struct recorder *r = calloc(1, sizeof(*r));
+		struct isotp *tp = NULL;
+
+		assert_non_null(r);
+		assert_int_equal(isotp_new(&tp, SECOND, record, r), 0);
+		for (size_t j = 0; j < 4; j++) {
+			struct frame f =
+				make_frame(runs[i].ts[j], id[j], d[j], 8);
+
+			assert_true(isotp_feed(tp, &f));
+		}
+		if (r->n != runs[i].want)
+			fail_msg("run %zu: %zu messages, want %zu", i, r->n,
+				 runs[i].want);
+		if (r->n) {
+			assert_int_equal(r->msgs[0].len, 20);
+			assert_true(r->msgs[0].ts_ns == runs[i].ts[3]);
+		}
+		isotp_free(tp);
+		free(r);
+	}
+}
+
 /* More concurrent transfers than slots: the silent ones go, no mix-up. */
 static void test_many_transfers(void **state)
 {
@@ -656,6 +716,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_long_messages),
 		cmocka_unit_test(test_many_transfers),
+		cmocka_unit_test(test_extreme_times),
 		cmocka_unit_test(test_real_e90),
 		cmocka_unit_test(test_real_e92_extended),
 	};
