@@ -6,6 +6,7 @@
 
 #include "dbc_lex.h"
 #include "dbc_private.h"
+#include "macro.h"
 
 /* Vector's container for signals outside any message (not a real frame) */
 #define DBC_INDEPENDENT_MSG "VECTOR__INDEPENDENT_SIG_MSG"
@@ -606,7 +607,7 @@ static const struct statement *find_statement(const struct tok *t)
 
 	if (t->type != TOK_IDENT)
 		return NULL;
-	for (i = 0; i < sizeof(statements) / sizeof(statements[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(statements); i++)
 		if (dbc_lex_is(t, statements[i].keyword))
 			return &statements[i];
 	return NULL;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "obd.h"
+#include "macro.h"
 
 enum obd_kind {
 	OBD_UNKNOWN = 0, /* length unknown: the PID takes the rest */
@@ -146,8 +147,6 @@ static const char *const obd_egr_fields[] = {
 	"sensors_present", "egr_temp_b1s1", "egr_temp_b1s2",
 	"egr_temp_b2s1",   "egr_temp_b2s2",
 };
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 int obd_pid_field(uint8_t pid, const char *name)
 {

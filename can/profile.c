@@ -10,6 +10,7 @@
 #include "conf.h"
 #include "obd.h"
 #include "profile.h"
+#include "macro.h"
 
 struct parse_ctx {
 	struct profile *p;
@@ -32,7 +33,7 @@ static enum section section_of(const char *s)
 	static const char *const names[] = { "profile", "dbc", "obd",
 					     "obd_monitor", "did" };
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (strcmp(s, names[i]) == 0)
 			return (enum section)i;
 	return SEC_UNKNOWN;

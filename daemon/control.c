@@ -18,17 +18,31 @@
 #include "log.h"
 #include "manager.h"
 
-#define CONTROL_MAX_CLIENTS 8
+/*
+ * Bounds (docs/mqtt.md): a slot per client; when all are taken the one
+ * quiet longest makes room, so clients that connect and say nothing never
+ * lock the others out. The answers a client does not read wait in its own
+ * buffer (the loop never blocks on a send); past CONTROL_OUT_MAX its
+ * requests are no longer read, and a client that neither asks nor reads
+ * for CONTROL_IDLE_S is closed.
+ */
+#define CONTROL_MAX_CLIENTS 64
 #define CONTROL_LINE_MAX 256
-/* a client that does not read its answer stalls the loop this long at most */
-#define CONTROL_SEND_TIMEOUT_S 1
+#define CONTROL_OUT_MAX (256 * 1024)
+#define CONTROL_IDLE_S 10.0
+/* clients closed or pushed out are said once, then summed up this often */
+#define CONTROL_LOG_EVERY_S 60.0
 
 struct control_client {
 	struct control *c;
 	int fd;
-	ev_io io;
-	char buf[CONTROL_LINE_MAX];
-	size_t len;
+	ev_io rio, wio;
+	ev_tstamp active; /* last request or progress in sending */
+	bool eof;	  /* nothing more to read: close once sent */
+	char in[CONTROL_LINE_MAX];
+	size_t in_len;
+	char *out;
+	size_t out_len, out_off, out_cap;
 };
 
 struct control {
@@ -39,8 +53,13 @@ struct control {
 	char *source;
 	int fd;
 	ev_io io;
+	ev_timer idle;
 	struct timespec started;
 	struct control_client *clients[CONTROL_MAX_CLIENTS];
+	/* what was not said yet, and when it was said last */
+	unsigned long n_pushed, n_idle, n_refused;
+	ev_tstamp logged;
+	bool ever_logged;
 };
 
 static int64_t wall_clock_ns(void)
@@ -213,6 +232,24 @@ static struct json_object *answer(struct control *c, char *line)
 
 /* ---- clients ---- */
 
+/* at most one line per CONTROL_LOG_EVERY_S, the first at once */
+static void note_closed(struct control *c, unsigned long *counter)
+{
+	ev_tstamp now = ev_now(c->loop);
+
+	(*counter)++;
+	if (c->ever_logged && now - c->logged < CONTROL_LOG_EVERY_S)
+		return;
+	log_warnx("%s: clients closed: %lu pushed out by newer ones (more "
+		  "than %d at once), %lu idle for %.0f s, %lu refused; next "
+		  "summary in %.0f s at the earliest",
+		  c->path, c->n_pushed, CONTROL_MAX_CLIENTS, c->n_idle,
+		  CONTROL_IDLE_S, c->n_refused, CONTROL_LOG_EVERY_S);
+	c->n_pushed = c->n_idle = c->n_refused = 0;
+	c->logged = now;
+	c->ever_logged = true;
+}
+
 static void client_free(struct control_client *cl)
 {
 	struct control *c = cl->c;
@@ -220,103 +257,207 @@ static void client_free(struct control_client *cl)
 	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		if (c->clients[i] == cl)
 			c->clients[i] = NULL;
-	ev_io_stop(c->loop, &cl->io);
+	ev_io_stop(c->loop, &cl->rio);
+	ev_io_stop(c->loop, &cl->wio);
 	close(cl->fd);
+	free(cl->out);
 	free(cl);
 }
 
-static int client_send(struct control_client *cl, struct json_object *o)
+/* reads while the answers waiting stay under their bound */
+static void client_watch(struct control_client *cl)
 {
-	const char *s = output_json_string(o);
-	size_t len = strlen(s), off = 0;
-	ssize_t n;
+	struct ev_loop *loop = cl->c->loop;
 
-	while (off <= len) {
-		/* the newline ends the answer */
-		if (off == len)
-			n = send(cl->fd, "\n", 1, MSG_NOSIGNAL);
-		else
-			n = send(cl->fd, s + off, len - off, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -errno;
-		off += (size_t)n;
-	}
-	return 0;
+	if (!cl->eof && cl->out_len - cl->out_off < CONTROL_OUT_MAX)
+		ev_io_start(loop, &cl->rio);
+	else
+		ev_io_stop(loop, &cl->rio);
+	if (cl->out_off < cl->out_len)
+		ev_io_start(loop, &cl->wio);
+	else
+		ev_io_stop(loop, &cl->wio);
 }
 
-static void on_client(struct ev_loop *loop, ev_io *w, int revents)
+/* Sends what the socket takes now. Returns false when cl is gone. */
+static bool client_flush(struct control_client *cl)
+{
+	while (cl->out_off < cl->out_len) {
+		ssize_t n = send(cl->fd, cl->out + cl->out_off,
+				 cl->out_len - cl->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			client_free(cl); /* the client went away */
+			return false;
+		}
+		cl->out_off += (size_t)n;
+		cl->active = ev_now(cl->c->loop);
+	}
+	if (cl->out_off == cl->out_len) {
+		cl->out_off = cl->out_len = 0;
+		if (cl->eof) {
+			client_free(cl);
+			return false;
+		}
+	}
+	client_watch(cl);
+	return true;
+}
+
+/* queues one answer line; false when memory ran out (cl is then freed) */
+static bool client_queue(struct control_client *cl, struct json_object *o)
+{
+	const char *s = output_json_string(o);
+	size_t len = strlen(s);
+
+	if (cl->out_off > 0 && cl->out_off == cl->out_len)
+		cl->out_off = cl->out_len = 0;
+	if (cl->out_len + len + 1 > cl->out_cap) {
+		size_t cap = (cl->out_len + len + 1) * 2;
+		char *p = realloc(cl->out, cap);
+
+		if (!p) {
+			client_free(cl);
+			return false;
+		}
+		cl->out = p;
+		cl->out_cap = cap;
+	}
+	memcpy(cl->out + cl->out_len, s, len);
+	cl->out[cl->out_len + len] = '\n'; /* the newline ends the answer */
+	cl->out_len += len + 1;
+	return true;
+}
+
+static bool client_answer(struct control_client *cl, struct json_object *o)
+{
+	bool ok = client_queue(cl, o);
+
+	json_object_put(o);
+	return ok;
+}
+
+/* answers the complete requests while the answers waiting stay bounded */
+static void client_process(struct control_client *cl)
+{
+	size_t used = 0;
+	char *nl;
+
+	while (cl->out_len - cl->out_off < CONTROL_OUT_MAX &&
+	       (nl = memchr(cl->in + used, '\n', cl->in_len - used))) {
+		*nl = '\0';
+		cl->active = ev_now(cl->c->loop);
+		if (!client_answer(cl, answer(cl->c, cl->in + used)))
+			return;
+		used = (size_t)(nl - cl->in) + 1;
+	}
+	memmove(cl->in, cl->in + used, cl->in_len - used);
+	cl->in_len -= used;
+	if (cl->in_len == sizeof(cl->in) - 1 &&
+	    !memchr(cl->in, '\n', cl->in_len)) {
+		if (!client_answer(cl, error_answer("request longer than %zu "
+						    "bytes",
+						    sizeof(cl->in) - 1)))
+			return;
+		cl->eof = true;
+	}
+	client_flush(cl);
+}
+
+static void on_client_read(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct control_client *cl = w->data;
 	ssize_t n;
-	char *nl;
 
-	n = read(cl->fd, cl->buf + cl->len, sizeof(cl->buf) - 1 - cl->len);
+	n = read(cl->fd, cl->in + cl->in_len, sizeof(cl->in) - 1 - cl->in_len);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
-	if (n <= 0) {
-		client_free(cl);
-		return;
-	}
-	cl->len += (size_t)n;
-	cl->buf[cl->len] = '\0';
-	while ((nl = memchr(cl->buf, '\n', cl->len))) {
-		struct json_object *o;
-		size_t used = (size_t)(nl - cl->buf) + 1;
-		int r;
+	/* dtcctl shuts its side after the request: answer, then go */
+	if (n <= 0)
+		cl->eof = true;
+	else
+		cl->in_len += (size_t)n;
+	client_process(cl);
+}
 
-		*nl = '\0';
-		o = answer(cl->c, cl->buf);
-		r = client_send(cl, o);
-		json_object_put(o);
-		if (r < 0) {
+static void on_client_write(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct control_client *cl = w->data;
+
+	/* room again: the requests read but not answered yet */
+	if (client_flush(cl) && memchr(cl->in, '\n', cl->in_len))
+		client_process(cl);
+}
+
+static void on_idle(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct control *c = w->data;
+	ev_tstamp now = ev_now(loop);
+
+	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		struct control_client *cl = c->clients[i];
+
+		if (cl && now - cl->active >= CONTROL_IDLE_S) {
 			client_free(cl);
-			return;
+			note_closed(c, &c->n_idle);
 		}
-		memmove(cl->buf, cl->buf + used, cl->len - used);
-		cl->len -= used;
 	}
-	if (cl->len == sizeof(cl->buf) - 1) {
-		struct json_object *o = error_answer(
-			"request longer than %zu bytes", sizeof(cl->buf) - 1);
+}
 
-		client_send(cl, o);
-		json_object_put(o);
-		client_free(cl);
+/* a free slot, made by closing the client quiet longest if need be */
+static size_t client_slot(struct control *c)
+{
+	size_t slot, oldest = 0;
+
+	for (slot = 0; slot < CONTROL_MAX_CLIENTS; slot++) {
+		if (!c->clients[slot])
+			return slot;
+		if (c->clients[slot]->active < c->clients[oldest]->active)
+			oldest = slot;
 	}
+	client_free(c->clients[oldest]);
+	note_closed(c, &c->n_pushed);
+	return oldest;
 }
 
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct control *c = w->data;
-	struct timeval tv = { .tv_sec = CONTROL_SEND_TIMEOUT_S };
-	struct control_client *cl;
-	size_t slot;
-	int fd;
 
-	fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0) {
-		if (errno != EINTR && errno != EAGAIN)
-			log_warn("%s: accept", c->path);
-		return;
+	/* a burst of connections is taken in one go, but not forever */
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		struct control_client *cl;
+		size_t slot;
+		int fd;
+
+		fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			if (errno != EINTR && errno != EAGAIN &&
+			    errno != ECONNABORTED)
+				log_warn("%s: accept", c->path);
+			return;
+		}
+		slot = client_slot(c);
+		cl = calloc(1, sizeof(*cl));
+		if (!cl) {
+			note_closed(c, &c->n_refused);
+			close(fd);
+			continue;
+		}
+		cl->c = c;
+		cl->fd = fd;
+		cl->active = ev_now(loop);
+		ev_io_init(&cl->rio, on_client_read, fd, EV_READ);
+		ev_io_init(&cl->wio, on_client_write, fd, EV_WRITE);
+		cl->rio.data = cl->wio.data = cl;
+		ev_io_start(loop, &cl->rio);
+		c->clients[slot] = cl;
 	}
-	for (slot = 0; slot < CONTROL_MAX_CLIENTS && c->clients[slot]; slot++)
-		;
-	cl = slot < CONTROL_MAX_CLIENTS ? calloc(1, sizeof(*cl)) : NULL;
-	if (!cl) {
-		log_warnx("%s: more than %d clients: one refused", c->path,
-			  CONTROL_MAX_CLIENTS);
-		close(fd);
-		return;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	cl->c = c;
-	cl->fd = fd;
-	ev_io_init(&cl->io, on_client, fd, EV_READ);
-	cl->io.data = cl;
-	ev_io_start(loop, &cl->io);
-	c->clients[slot] = cl;
 }
 
 /* 0: nobody answers there (a stale file or none); -EADDRINUSE: a dtcd does */
@@ -381,13 +522,18 @@ int control_new(struct control **ret, struct ev_loop *loop,
 	old = umask(0117);
 	r = bind(c->fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
-	if (r < 0 || listen(c->fd, CONTROL_MAX_CLIENTS) < 0) {
+	/* whatever the umask: connecting needs write access, the group's */
+	if (r < 0 || chmod(opts->path, 0660) < 0 ||
+	    listen(c->fd, CONTROL_MAX_CLIENTS) < 0) {
 		r = -errno;
 		goto fail_errno;
 	}
 	ev_io_init(&c->io, on_accept, c->fd, EV_READ);
 	c->io.data = c;
 	ev_io_start(loop, &c->io);
+	ev_timer_init(&c->idle, on_idle, 1.0, 1.0);
+	c->idle.data = c;
+	ev_timer_start(loop, &c->idle);
 	*ret = c;
 	return 0;
 fail_errno:
@@ -408,6 +554,7 @@ void control_free(struct control *c)
 			client_free(c->clients[i]);
 	if (c->fd >= 0) {
 		ev_io_stop(c->loop, &c->io);
+		ev_timer_stop(c->loop, &c->idle);
 		close(c->fd);
 	}
 	if (c->path)

@@ -1,5 +1,6 @@
 /* det_egr.c: EGR cooler performance and EGR module temperature spikes */
 #include "detector.h"
+#include "macro.h"
 
 /*
  * The recall: glycol leaking from the EGR cooler collects in the EGR module
@@ -69,7 +70,7 @@ static const struct detector_signal signals[] = {
 
 static struct det_egr *to_egr(struct detector *d)
 {
-	return (struct det_egr *)d;
+	return container_of(d, struct det_egr, base);
 }
 
 static void reset(struct det_egr *e)
@@ -242,11 +243,12 @@ static void egr_on_cycle(struct detector *d, int64_t ts_ns,
 const struct detector_ops det_egr_ops = {
 	.name = "egr",
 	.signals = signals,
-	.n_signals = sizeof(signals) / sizeof(signals[0]),
+	.n_signals = ARRAY_SIZE(signals),
 	.params = params,
-	.n_params = sizeof(params) / sizeof(params[0]),
+	.n_params = ARRAY_SIZE(params),
 	.max_age_s = 5,
 	.size = sizeof(struct det_egr),
+	.base = offsetof(struct det_egr, base),
 	.init = egr_init,
 	.on_signal = egr_on_signal,
 	.on_tick = egr_on_tick,

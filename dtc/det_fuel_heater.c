@@ -1,5 +1,6 @@
 /* det_fuel_heater.c: fuel-filter heater on, or battery drain, engine off */
 #include "detector.h"
+#include "macro.h"
 
 /*
  * The recall: a contact problem keeps the fuel-filter heater on
@@ -47,7 +48,7 @@ static const struct detector_signal signals[] = {
 
 static struct det_fuel_heater *to_heater(struct detector *d)
 {
-	return (struct det_fuel_heater *)d;
+	return container_of(d, struct det_fuel_heater, base);
 }
 
 static void reset(struct det_fuel_heater *h)
@@ -191,11 +192,12 @@ static void fuel_heater_on_cycle(struct detector *d, int64_t ts_ns,
 const struct detector_ops det_fuel_heater_ops = {
 	.name = "fuel_heater",
 	.signals = signals,
-	.n_signals = sizeof(signals) / sizeof(signals[0]),
+	.n_signals = ARRAY_SIZE(signals),
 	.params = params,
-	.n_params = sizeof(params) / sizeof(params[0]),
+	.n_params = ARRAY_SIZE(params),
 	.max_age_s = 5,
 	.size = sizeof(struct det_fuel_heater),
+	.base = offsetof(struct det_fuel_heater, base),
 	.init = fuel_heater_init,
 	.on_signal = fuel_heater_on_signal,
 	.on_tick = fuel_heater_on_tick,

@@ -1,9 +1,11 @@
 /* det_misfire.c: per-cylinder misfire rates over crank-revolution windows */
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "detector.h"
+#include "macro.h"
 
 /*
  * The recall: ignition coils failing early (misfires, rough running).
@@ -86,7 +88,7 @@ static const struct detector_signal signals[] = {
 
 static struct det_misfire *to_misfire(struct detector *d)
 {
-	return (struct det_misfire *)d;
+	return container_of(d, struct det_misfire, base);
 }
 
 static int ncyl(const struct det_misfire *m)
@@ -290,11 +292,12 @@ static void misfire_on_cycle(struct detector *d, int64_t ts_ns,
 const struct detector_ops det_misfire_ops = {
 	.name = "misfire",
 	.signals = signals,
-	.n_signals = sizeof(signals) / sizeof(signals[0]),
+	.n_signals = ARRAY_SIZE(signals),
 	.params = params,
-	.n_params = sizeof(params) / sizeof(params[0]),
+	.n_params = ARRAY_SIZE(params),
 	.max_age_s = 5,
 	.size = sizeof(struct det_misfire),
+	.base = offsetof(struct det_misfire, base),
 	.init = misfire_init,
 	.needs = misfire_needs,
 	.on_signal = misfire_on_signal,

@@ -1,5 +1,6 @@
 /* det_turbo_pump.c: turbocharger coolant pump not running, over-temperature */
 #include "detector.h"
+#include "macro.h"
 
 /*
  * The recall: the electric turbocharger coolant pump can fail at high
@@ -51,7 +52,7 @@ static const struct detector_signal signals[] = {
 
 static struct det_turbo_pump *to_pump(struct detector *d)
 {
-	return (struct det_turbo_pump *)d;
+	return container_of(d, struct det_turbo_pump, base);
 }
 
 static void reset(struct det_turbo_pump *p)
@@ -168,11 +169,12 @@ static void turbo_pump_on_cycle(struct detector *d, int64_t ts_ns,
 const struct detector_ops det_turbo_pump_ops = {
 	.name = "turbo_pump",
 	.signals = signals,
-	.n_signals = sizeof(signals) / sizeof(signals[0]),
+	.n_signals = ARRAY_SIZE(signals),
 	.params = params,
-	.n_params = sizeof(params) / sizeof(params[0]),
+	.n_params = ARRAY_SIZE(params),
 	.max_age_s = 5,
 	.size = sizeof(struct det_turbo_pump),
+	.base = offsetof(struct det_turbo_pump, base),
 	.init = turbo_pump_init,
 	.on_signal = turbo_pump_on_signal,
 	.on_tick = turbo_pump_on_tick,

@@ -1,7 +1,9 @@
 /* det_vanos.c: camshaft timing deviation and the VANOS emergency program */
+#include <stddef.h>
 #include <math.h>
 
 #include "detector.h"
+#include "macro.h"
 
 /*
  * The recall: bolts of the VANOS unit break; the camshaft no longer follows
@@ -65,7 +67,7 @@ static const struct detector_signal signals[] = {
 
 static struct det_vanos *to_vanos(struct detector *d)
 {
-	return (struct det_vanos *)d;
+	return container_of(d, struct det_vanos, base);
 }
 
 static void cam_reset(struct cam *c)
@@ -248,11 +250,12 @@ static void vanos_on_cycle(struct detector *d, int64_t ts_ns,
 const struct detector_ops det_vanos_ops = {
 	.name = "vanos",
 	.signals = signals,
-	.n_signals = sizeof(signals) / sizeof(signals[0]),
+	.n_signals = ARRAY_SIZE(signals),
 	.params = params,
-	.n_params = sizeof(params) / sizeof(params[0]),
+	.n_params = ARRAY_SIZE(params),
 	.max_age_s = 1,
 	.size = sizeof(struct det_vanos),
+	.base = offsetof(struct det_vanos, base),
 	.init = vanos_init,
 	.on_signal = vanos_on_signal,
 	.on_tick = vanos_on_tick,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "detector.h"
+#include "macro.h"
 
 /*
  * The registry: one line per detector here and one in the table below. The
@@ -22,7 +23,7 @@ static const struct detector_ops *const registry[] = {
 	&det_turbo_pump_ops, &det_egr_ops,
 };
 
-#define N_DETECTORS (sizeof(registry) / sizeof(registry[0]))
+#define N_DETECTORS ARRAY_SIZE(registry)
 
 /*
  * Sensors that report a range end when open or shorted (the OBD encodings
@@ -85,9 +86,15 @@ const struct detector_ops *detectors_ops(size_t i)
 	return i < N_DETECTORS ? registry[i] : NULL;
 }
 
+/* the detector's own struct, which holds det at ops->base */
+static void *state_of(struct detector *det)
+{
+	return (char *)det - det->ops->base;
+}
+
 static double *param_ptr(struct detector *det, const struct detector_param *p)
 {
-	return (double *)((char *)det + p->offset);
+	return (double *)((char *)state_of(det) + p->offset);
 }
 
 void detectors_free(struct detectors *d)
@@ -101,7 +108,7 @@ void detectors_free(struct detectors *d)
 			continue;
 		if (det->ops->teardown)
 			det->ops->teardown(det);
-		free(det);
+		free(state_of(det));
 	}
 	for (size_t i = 0; i < N_DETECTORS; i++)
 		free(d->keys[i]);
@@ -149,9 +156,10 @@ int detectors_new(struct detectors **ret, const struct detector_env *env)
 	d->env = *env;
 	for (size_t i = 0; i < N_DETECTORS; i++) {
 		const struct detector_ops *ops = registry[i];
-		struct detector *det = calloc(1, ops->size);
+		char *state = calloc(1, ops->size);
+		struct detector *det = (struct detector *)(state + ops->base);
 
-		if (!det) {
+		if (!state) {
 			detectors_free(d);
 			return -ENOMEM;
 		}
@@ -173,7 +181,7 @@ int detectors_new(struct detectors **ret, const struct detector_env *env)
 		r = ops->init ? ops->init(det) : 0;
 		if (r < 0) {
 			/* no teardown for a detector whose init failed */
-			free(det);
+			free(state);
 			d->det[i] = NULL;
 			detectors_free(d);
 			return r;

@@ -102,7 +102,8 @@ struct detector_ops {
 	const struct detector_param *params;
 	size_t n_params;
 	double max_age_s; /* default of the `max_age_s` key */
-	size_t size;	  /* of the state, which begins with struct detector */
+	size_t size;	  /* of the state, which holds a struct detector */
+	size_t base;	  /* offsetof(the state, that struct detector) */
 	/* after the defaults are set; 0 or -errno */
 	int (*init)(struct detector *d);
 	/* optional: whether a listed signal is needed with this config */

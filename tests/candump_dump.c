@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log_reader.h"
+#include "macro.h"
 
 /*
  * The canonical form the comparison tests parse:
@@ -31,7 +32,7 @@ static void print_frame(const struct frame *f)
 	char flags[8], data[2 * FRAME_MAX_DATA + 1];
 	size_t n = 0, i;
 
-	for (i = 0; i < sizeof(letters) / sizeof(letters[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(letters); i++)
 		if (f->flags & letters[i].flag)
 			flags[n++] = letters[i].c;
 	if (!n)

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "candump.h"
+#include "macro.h"
 
 #define ERR_FLAGS (FRAME_ERR)
 #define FD FRAME_FD
@@ -241,7 +242,7 @@ static void test_lines(void **state)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		const struct line_case *c = &cases[i];
 		struct frame f;
 		const char *what = NULL;

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "cycle.h"
+#include "macro.h"
 
 #define S(x) ((int64_t)((x)*1e9))
 
@@ -85,7 +86,7 @@ static const struct cycle_case cases[] = {
 
 static void test_cycle_table(void **state)
 {
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		const struct cycle_case *tc = &cases[i];
 		struct cycle c;
 

@@ -14,6 +14,7 @@
 
 /* the model's fields, read directly: the public API has no getters */
 #include "dbc_private.h"
+#include "macro.h"
 
 static char *path_in(const char *env, const char *fallback, const char *rel)
 {
@@ -153,7 +154,7 @@ static void test_unit_decodes(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(unit_cases) / sizeof(unit_cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(unit_cases); i++) {
 		const struct decode_case *c = &unit_cases[i];
 		const struct dbc_message *m =
 			dbc_find_message(dbc, c->id, c->ext);
@@ -213,7 +214,7 @@ static void test_raw_values(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(raw_cases) / sizeof(raw_cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(raw_cases); i++) {
 		const struct raw_case *c = &raw_cases[i];
 		const struct dbc_message *m = dbc_find_message(dbc, c->id, 0);
 		const struct dbc_signal *s;
@@ -356,7 +357,7 @@ static void test_lookup(void **state)
 			      "data/dbc-conformance/vehicle.dbc",
 			      "data/dbc-conformance/abs.dbc",
 			      "data/dbc-conformance/j1939.dbc" };
-	for (i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(big); i++) {
 		size_t j;
 
 		dbc = load_ok(shared_path(big[i]));
@@ -429,7 +430,7 @@ static void test_bmw_reference(void **state)
 	(void)state;
 	assert_string_equal(dbc_message_name(dbc_find_message(dbc, 0xAA, 0)),
 			    "AccPedal");
-	for (i = 0; i < sizeof(bmw_cases) / sizeof(bmw_cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bmw_cases); i++) {
 		const struct bmw_case *c = &bmw_cases[i];
 		const struct dbc_message *m =
 			dbc_find_message(dbc, c->id, false);
@@ -526,16 +527,14 @@ static void test_errors(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(error_cases) / sizeof(error_cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(error_cases); i++) {
 		char rel[256];
 
 		snprintf(rel, sizeof(rel), "tests/fixtures/dbc/%s",
 			 error_cases[i].file);
 		check_error(source_path(rel), &error_cases[i]);
 	}
-	for (i = 0;
-	     i < sizeof(conformance_rejects) / sizeof(conformance_rejects[0]);
-	     i++) {
+	for (i = 0; i < ARRAY_SIZE(conformance_rejects); i++) {
 		char rel[256];
 
 		snprintf(rel, sizeof(rel), "data/dbc-conformance/%s",
@@ -642,9 +641,7 @@ static bool is_rejected(const char *name)
 {
 	size_t i;
 
-	for (i = 0;
-	     i < sizeof(conformance_rejects) / sizeof(conformance_rejects[0]);
-	     i++)
+	for (i = 0; i < ARRAY_SIZE(conformance_rejects); i++)
 		if (!strcmp(name, conformance_rejects[i].file))
 			return true;
 	return false;
@@ -779,7 +776,7 @@ static void test_encode(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(encode_cases) / sizeof(encode_cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(encode_cases); i++) {
 		const struct encode_case *c = &encode_cases[i];
 		const struct dbc_message *m = dbc_find_message(dbc, c->id, 0);
 		const struct dbc_signal *s = dbc_message_find_signal(m, c->sig);

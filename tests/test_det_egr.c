@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "det_harness.h"
+#include "macro.h"
 
 #define DRIVE TRACK(SIG_ENGINE_SPEED_RPM, 0.01, { 0, 2000 })
 #define WARM TRACK(SIG_COOLANT_TEMP_C, 0.1, { 0, 90 })
@@ -222,7 +223,7 @@ static void test_configure_errors(void **state)
 
 int main(void)
 {
-	enum { N = sizeof(cases) / sizeof(cases[0]) };
+	enum { N = ARRAY_SIZE(cases) };
 	struct CMUnitTest tests[N + 1];
 
 	harness_tests(tests, cases, N);

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "det_harness.h"
+#include "macro.h"
 
 /*
  * The engine runs until 60 s, then stands (the operation cycle ends 2 s
@@ -201,8 +202,8 @@ static const struct harness_case cases[] = {
 
 int main(void)
 {
-	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0])];
+	struct CMUnitTest tests[ARRAY_SIZE(cases)];
 
-	harness_tests(tests, cases, sizeof(cases) / sizeof(cases[0]));
+	harness_tests(tests, cases, ARRAY_SIZE(cases));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

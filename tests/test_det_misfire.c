@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "det_harness.h"
+#include "macro.h"
 
 /*
  * At 3000 rpm a crankshaft turns 50 times a second and each cylinder fires
@@ -316,8 +317,8 @@ static const struct harness_case cases[] = {
 
 int main(void)
 {
-	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0])];
+	struct CMUnitTest tests[ARRAY_SIZE(cases)];
 
-	harness_tests(tests, cases, sizeof(cases) / sizeof(cases[0]));
+	harness_tests(tests, cases, ARRAY_SIZE(cases));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

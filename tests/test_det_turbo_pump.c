@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "det_harness.h"
+#include "macro.h"
 
 #define DRIVE TRACK(SIG_ENGINE_SPEED_RPM, 0.01, { 0, 2000 })
 /* DID 0x5A40 at 1 Hz */
@@ -207,8 +208,8 @@ static const struct harness_case cases[] = {
 
 int main(void)
 {
-	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0])];
+	struct CMUnitTest tests[ARRAY_SIZE(cases)];
 
-	harness_tests(tests, cases, sizeof(cases) / sizeof(cases[0]));
+	harness_tests(tests, cases, ARRAY_SIZE(cases));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include "catalogue.h"
 #include "det_harness.h"
 #include "policy.h"
+#include "macro.h"
 
 static char *source_file(const char *rel)
 {
@@ -195,8 +196,7 @@ static void test_configure(void **state)
 	struct harness *h = test_malloc(sizeof(*h));
 
 	harness_setup(h, NULL);
-	for (size_t i = 0; i < sizeof(config_cases) / sizeof(config_cases[0]);
-	     i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(config_cases); i++) {
 		const struct config_case *c = &config_cases[i];
 		int r = detectors_configure(h->det, c->detector, c->key,
 					    c->value, NULL);
@@ -264,9 +264,9 @@ static void test_empty_profile(void **state)
 		n++;
 	/* 1 + 6 cylinders, 4 angles, 4, 3, 3 */
 	assert_int_equal(n, 7 + 4 + 4 + 3 + 3);
-	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(required); i++)
 		assert_int_equal(count(seen, required[i]), 1);
-	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(never); i++)
 		assert_int_equal(count(seen, never[i]), 0);
 	for (size_t i = 0; i < detectors_count(); i++)
 		assert_false(detectors_is_active(h->det, detectors_name(i)));

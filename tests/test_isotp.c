@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "isotp.h"
+#include "macro.h"
 
 #define MAX_KEPT 64
 #define SECOND 1000000000LL
@@ -308,7 +309,7 @@ static void hex_equal(const uint8_t *got, size_t len, const char *hex)
 static void test_table(void **state)
 {
 	(void)state;
-	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
 		const struct isotp_case *tc = &cases[c];
 		struct recorder *r = calloc(1, sizeof(*r));
 		struct isotp *tp = NULL;
@@ -432,7 +433,7 @@ static void test_long_messages(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(msg); i++)
 		msg[i] = (uint8_t)(i * 7 + i / 251);
-	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(runs); i++) {
 		struct recorder *r = calloc(1, sizeof(*r));
 		struct isotp *tp = NULL;
 

@@ -14,6 +14,7 @@
 
 #include "isotp.h"
 #include "obd.h"
+#include "macro.h"
 
 #define MAX_EV 16
 
@@ -203,7 +204,7 @@ static void test_pids(void **state)
 	struct evlog l;
 
 	(void)state;
-	for (size_t c = 0; c < sizeof(pid_cases) / sizeof(pid_cases[0]); c++) {
+	for (size_t c = 0; c < ARRAY_SIZE(pid_cases); c++) {
 		size_t nwant = 0;
 
 		decode(pid_cases[c].hex, 0, &l);
@@ -249,7 +250,7 @@ static void test_pid_fields(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		assert_int_equal(obd_pid_field(cases[i].pid, cases[i].name),
 				 cases[i].want);
 }
@@ -267,7 +268,7 @@ static void test_dtc_format(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		char buf[6];
 
 		memset(buf, 'x', sizeof(buf));
@@ -294,7 +295,7 @@ static void test_dtc_lists(void **state)
 	struct evlog l;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		decode(cases[i].hex, 0, &l);
 		assert_int_equal(l.n, 1);
 		assert_int_equal(l.ev[0].kind, 'd');
@@ -348,7 +349,7 @@ static void test_monitors(void **state)
 	struct evlog l;
 
 	(void)state;
-	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
 		decode(cases[c].hex, 0, &l);
 		assert_int_equal(l.n, cases[c].n);
 		for (size_t i = 0; i < cases[c].n; i++) {
@@ -376,7 +377,7 @@ static void test_negative(void **state)
 	struct evlog l;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		decode(cases[i].hex, 0, &l);
 		assert_int_equal(l.n, 1);
 		assert_int_equal(l.ev[0].kind, 'n');
@@ -418,7 +419,7 @@ static void test_malformed(void **state)
 	struct evlog l;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		decode(cases[i].hex, cases[i].ret, &l);
 		assert_int_equal(l.n, 0);
 	}

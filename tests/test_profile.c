@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "profile.h"
+#include "macro.h"
 
 static char *write_tmp(const char *text)
 {
@@ -125,7 +126,7 @@ static const struct bad_case bad[] = {
 
 static void test_bad_profiles(void **state)
 {
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		char *path = write_tmp(bad[i].text);
 		char err[512] = "", want[4200];
 		struct profile *p = NULL;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "signal.h"
+#include "macro.h"
 
 #define S(x) ((int64_t)((x)*1e9))
 
@@ -48,8 +49,7 @@ static const char *const spec_names[] = {
 
 static void test_names(void **state)
 {
-	for (size_t i = 0; i < sizeof(spec_names) / sizeof(spec_names[0]);
-	     i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(spec_names); i++) {
 		enum signal_id id = signal_from_name(spec_names[i]);
 
 		if (id == SIG_INVALID)
@@ -86,7 +86,7 @@ static void test_plausible(void **state)
 		{ SIG_VIN, 0, false },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		if (signal_plausible(cases[i].id, cases[i].value) !=
 		    cases[i].plausible)
 			fail_msg("%s = %g", signal_name(cases[i].id),

@@ -13,6 +13,7 @@
 
 #include "isotp.h"
 #include "uds.h"
+#include "macro.h"
 
 /* One field of the spec's table: where it is and what it must read */
 struct field {
@@ -111,7 +112,7 @@ static const struct {
 static void test_dids(void **state)
 {
 	(void)state;
-	for (size_t c = 0; c < sizeof(answers) / sizeof(answers[0]); c++) {
+	for (size_t c = 0; c < ARRAY_SIZE(answers); c++) {
 		uint8_t msg[64];
 		size_t n = from_hex(answers[c].hex, msg, sizeof(msg));
 		struct uds_response r;
@@ -149,7 +150,7 @@ static void test_bits(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		uint8_t msg[4] = { 0x62, 0x5A, 0x21, cases[i].flags };
 		struct uds_response r;
 		bool b;
@@ -244,7 +245,7 @@ static void test_negative(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		uint8_t msg[8];
 		size_t n = from_hex(cases[i].hex, msg, sizeof(msg));
 		struct uds_response r;
@@ -266,7 +267,7 @@ static void test_bad_answers(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		uint8_t msg[8];
 		size_t n = from_hex(bad[i], msg, sizeof(msg));
 		struct uds_response r;
@@ -292,7 +293,7 @@ static void test_short_payloads(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		uint8_t msg[16];
 		size_t n = from_hex(cases[i].hex, msg, sizeof(msg));
 		struct uds_response r;
@@ -339,7 +340,7 @@ static void test_field_widths(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		uint8_t p[8];
 		size_t n = from_hex(cases[i].payload, p, sizeof(p));
 		double v;
@@ -383,7 +384,7 @@ static void test_requests(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		uint8_t msg[16];
 		size_t n = from_hex(cases[i].hex, msg, sizeof(msg));
 		uint16_t did = 0x1234;
