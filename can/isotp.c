@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "isotp.h"
+#include "timebase.h"
 
 /* Protocol control information: the high nibble of the PCI byte */
 enum {
@@ -248,7 +249,8 @@ static bool isotp_consecutive(struct isotp *tp, const struct frame *f,
 		return true; /* no transfer (or a dropped one) on this channel
 			      */
 	rx = &tp->rx[i];
-	if (f->ts_ns - rx->last_ns > tp->timeout_ns ||
+	/* saturated: a log's times may be anything (timebase.h) */
+	if (timebase_sub(f->ts_ns, rx->last_ns) > tp->timeout_ns ||
 	    (p[0] & 0x0F) != rx->next_sn || n < 2) {
 		tp->keys[i] = 0;
 		return true;
@@ -286,7 +288,7 @@ static bool isotp_flow_control(struct isotp *tp, const struct frame *f,
 		return true;
 	if (fs == FC_OVERFLOW)
 		tp->keys[i] = 0;
-	else if (f->ts_ns - tp->rx[i].last_ns <= tp->timeout_ns)
+	else if (timebase_sub(f->ts_ns, tp->rx[i].last_ns) <= tp->timeout_ns)
 		tp->rx[i].last_ns = f->ts_ns;
 	return true;
 }
