@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "isotp.h"
+#include "timebase.h"
 
 /* Protocol control information: the high nibble of the PCI byte */
 enum {
@@ -236,21 +237,6 @@ static bool isotp_first(struct isotp *tp, const struct frame *f,
 	return true;
 }
 
-/*
- * now - last > timeout for any two frame times: a log's timestamps are
- * whatever it says (up to 2^63 ns, or wrapped), and the subtraction must
- * not overflow. A later time beyond int64 range has expired; an earlier
- * one (time going back) has not, as without overflow.
- */
-static bool isotp_expired(const struct isotp *tp, int64_t now, int64_t last)
-{
-	int64_t d;
-
-	if (__builtin_sub_overflow(now, last, &d))
-		return now > last;
-	return d > tp->timeout_ns;
-}
-
 static bool isotp_consecutive(struct isotp *tp, const struct frame *f,
 			      const struct isotp_addr *a, const uint8_t *p,
 			      size_t n)
@@ -263,7 +249,8 @@ static bool isotp_consecutive(struct isotp *tp, const struct frame *f,
 		return true; /* no transfer (or a dropped one) on this channel
 			      */
 	rx = &tp->rx[i];
-	if (isotp_expired(tp, f->ts_ns, rx->last_ns) ||
+	/* saturated: a log's times may be anything (timebase.h) */
+	if (timebase_sub(f->ts_ns, rx->last_ns) > tp->timeout_ns ||
 	    (p[0] & 0x0F) != rx->next_sn || n < 2) {
 		tp->keys[i] = 0;
 		return true;
@@ -301,7 +288,7 @@ static bool isotp_flow_control(struct isotp *tp, const struct frame *f,
 		return true;
 	if (fs == FC_OVERFLOW)
 		tp->keys[i] = 0;
-	else if (!isotp_expired(tp, f->ts_ns, tp->rx[i].last_ns))
+	else if (timebase_sub(f->ts_ns, tp->rx[i].last_ns) <= tp->timeout_ns)
 		tp->rx[i].last_ns = f->ts_ns;
 	return true;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "live.h"
+#include "timebase.h"
 #include "log.h"
 #include "socketcan.h"
 
@@ -145,7 +146,10 @@ static void live_on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	if (left > 0.001) {
 		w->repeat = left;
 	} else {
-		pipeline_tick(l->p, l->last_frame_ns + idle_ns);
+		/* the daemon's clock: the last frame's time may be an outlier
+		 */
+		pipeline_tick(l->p,
+			      timebase_add(pipeline_frame_time(l->p), idle_ns));
 		w->repeat = l->tick_s;
 	}
 	ev_timer_again(loop, w);

@@ -14,6 +14,7 @@
 #include "manager.h"
 #include "pipeline.h"
 #include "store.h"
+#include "timebase.h"
 
 #define SRCS_PER_SIGNAL 4
 
@@ -41,8 +42,9 @@ struct pipeline {
 	size_t n_outputs;
 	int64_t tick_ns;
 	int64_t last_tick_ns;
-	int64_t last_ts_ns;
+	int64_t last_ts_ns; /* the clock at the last frame (timebase.h) */
 	bool have_ts;
+	struct timebase tb;
 	unsigned long frames;
 	struct last_value last[SIG__MAX][SRCS_PER_SIGNAL];
 	/* signals of the frame being decoded, for the detectors after it */
@@ -283,6 +285,7 @@ int pipeline_new(struct pipeline **ret, struct pipeline_options *opts,
 	p->n_outputs = opts->n_outputs;
 	opts->n_outputs = 0;
 	signal_table_init(&p->table);
+	timebase_init(&p->tb);
 	cycle_init(&p->cycle, NULL);
 	r = decoder_new(&p->decoder, p->profile, &p->table, &decoder_ops, p,
 			errbuf, errlen);
@@ -323,6 +326,28 @@ void pipeline_tick(struct pipeline *p, int64_t now_ns)
 	dtc_manager_on_tick(p->manager, now_ns);
 }
 
+/* a few lines per log, not one per jump of a log full of them */
+#define TIME_WARNINGS 5
+
+static void time_jumped(struct pipeline *p, enum timebase_event ev, int64_t now)
+{
+	if (p->tb.jumps > TIME_WARNINGS)
+		return;
+	if (ev == TIMEBASE_GAP)
+		log_debug(
+			"frame time: the bus was quiet for %.3f s, up to %.6f",
+			p->tb.jump_ns / 1e9, now / 1e9);
+	else
+		log_warnx(
+			"frame time jumps by %+.3f s at %.6f: a new time base, "
+			"dtcd's clock goes on from %.6f%s",
+			p->tb.jump_ns / 1e9, (now - p->tb.offset) / 1e9,
+			now / 1e9,
+			p->tb.jumps == TIME_WARNINGS ?
+				" (further jumps not reported)" :
+				"");
+}
+
 void pipeline_feed(struct pipeline *p, const struct frame *f)
 {
 	/*
@@ -330,11 +355,27 @@ void pipeline_feed(struct pipeline *p, const struct frame *f)
 	 * each tick interval: a replay at full speed and a live run of the
 	 * same frames see the same times.
 	 */
+	struct frame mapped;
+	enum timebase_event ev;
+	int64_t ts = timebase_map(&p->tb, f->ts_ns, &ev);
+
+	if (ts != f->ts_ns) {
+		/* every part downstream sees the daemon's clock */
+		mapped = *f;
+		mapped.ts_ns = ts;
+		f = &mapped;
+	}
+	if (ev >= TIMEBASE_GAP)
+		time_jumped(p, ev, f->ts_ns);
 	if (!p->have_ts) {
 		p->have_ts = true;
 		p->last_tick_ns = f->ts_ns;
-	} else if (f->ts_ns - p->last_tick_ns >= p->tick_ns) {
+	} else if (timebase_sub(f->ts_ns, p->last_tick_ns) >= p->tick_ns) {
 		pipeline_tick(p, f->ts_ns);
+	} else if (f->ts_ns < p->last_tick_ns &&
+		   timebase_sub(p->last_tick_ns, f->ts_ns) > TIMEBASE_BACK_NS) {
+		/* a new time base behind the last tick: tick from here on */
+		p->last_tick_ns = f->ts_ns;
 	}
 	p->last_ts_ns = f->ts_ns;
 	p->frames++;
@@ -350,6 +391,10 @@ void pipeline_feed(struct pipeline *p, const struct frame *f)
 
 void pipeline_finish(struct pipeline *p)
 {
+	if (p->tb.outliers)
+		log_warnx("%lu frame%s with a time far off the others: their "
+			  "time ignored",
+			  p->tb.outliers, p->tb.outliers == 1 ? "" : "s");
 	if (!p->signals_only && p->have_ts) {
 		pipeline_tick(p, p->last_ts_ns);
 		/* dtcd stops watching: for it the operation cycle ends here */
@@ -396,6 +441,11 @@ int64_t pipeline_now(const struct pipeline *p)
 		return 0;
 	return p->last_ts_ns > p->last_tick_ns ? p->last_ts_ns :
 						 p->last_tick_ns;
+}
+
+int64_t pipeline_frame_time(const struct pipeline *p)
+{
+	return p->last_ts_ns;
 }
 
 unsigned long pipeline_frames(const struct pipeline *p)

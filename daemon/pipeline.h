@@ -29,7 +29,11 @@ int pipeline_new(struct pipeline **ret, struct pipeline_options *opts,
 void pipeline_free(struct pipeline *p);
 
 void pipeline_feed(struct pipeline *p, const struct frame *f);
-/* Time passes without frames (live mode's timer); frame time base. */
+/*
+ * Time passes without frames (live mode's timer), on the daemon's clock:
+ * pipeline_frame_time() plus the time since. Frame times go through the
+ * filter of timebase.h first.
+ */
 void pipeline_tick(struct pipeline *p, int64_t now_ns);
 /* The end of the input: an operation cycle still running ends here. */
 void pipeline_finish(struct pipeline *p);
@@ -49,5 +53,7 @@ const struct catalogue *pipeline_catalogue(const struct pipeline *p);
 const struct signal_table *pipeline_signals(const struct pipeline *p);
 /* frame time of the latest frame or tick; 0 before the first frame */
 int64_t pipeline_now(const struct pipeline *p);
+/* the daemon's clock (timebase.h) at the latest frame; 0 before it */
+int64_t pipeline_frame_time(const struct pipeline *p);
 unsigned long pipeline_frames(const struct pipeline *p);
 const char *pipeline_profile_name(const struct pipeline *p);

@@ -22,6 +22,11 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	meson test -C build-san --print-errorlogs --timeout-multiplier 3 \
 		--no-suite soak --no-suite slow || rc=1
 
+# every libFuzzer target for a short while on top of its corpus and the
+# regression inputs (the regression runs themselves are suite fuzz above):
+# FUZZ_SECONDS each, two at a time (20 s: about a minute, plus the build)
+./scripts/fuzz.sh "${FUZZ_SECONDS:-20}" || rc=1
+
 # one closing line over both runs, counted from meson's own logs
 /usr/bin/python3 - build/meson-logs/testlog.json build-san/meson-logs/testlog.json <<'PY'
 import json, sys
