@@ -1,6 +1,7 @@
 /* config.c: dtcd.conf with libinih; unknown keys and bad values are errors */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,10 +108,69 @@ static int on_dtcd(struct parse_ctx *p, const char *name, const char *value)
 	return config_set(field, value) < 0 ? fail(p, "out of memory") : 1;
 }
 
+/* [mqtt] keys that take a string as it is */
+static char **mqtt_string(struct config *c, const char *name, bool *ret_tls)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+		bool tls; /* naming it turns TLS on */
+	} keys[] = {
+		{ "client_id", offsetof(struct config, mqtt_client_id), false },
+		{ "vehicle", offsetof(struct config, mqtt_vehicle), false },
+		{ "cafile", offsetof(struct config, mqtt_cafile), true },
+		{ "capath", offsetof(struct config, mqtt_capath), true },
+		{ "certfile", offsetof(struct config, mqtt_certfile), true },
+		{ "keyfile", offsetof(struct config, mqtt_keyfile), true },
+		{ "username", offsetof(struct config, mqtt_username), false },
+		{ "password_file", offsetof(struct config, mqtt_password_file),
+		  false },
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(name, keys[i].name)) {
+			*ret_tls = keys[i].tls;
+			return (char **)((char *)c + keys[i].offset);
+		}
+	return NULL;
+}
+
+static int on_mqtt_number(struct parse_ctx *p, const char *name,
+			  const char *value)
+{
+	static const struct {
+		const char *name;
+		long min, max;
+		size_t offset;
+	} keys[] = {
+		{ "outbox_max_events", 1, 100000000,
+		  offsetof(struct config, mqtt_outbox_max_events) },
+		{ "outbox_max_mb", 1, 100000,
+		  offsetof(struct config, mqtt_outbox_max_mb) },
+		{ "heartbeat_s", 0, 86400,
+		  offsetof(struct config, mqtt_heartbeat_s) },
+	};
+	long n;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(name, keys[i].name))
+			continue;
+		if (!parse_int(value, keys[i].min, keys[i].max, &n))
+			return fail(p, "%s: expected %ld..%ld, got '%s'", name,
+				    keys[i].min, keys[i].max, value);
+		*(unsigned *)((char *)p->c + keys[i].offset) = (unsigned)n;
+		return 1;
+	}
+	return -1;
+}
+
 static int on_mqtt(struct parse_ctx *p, const char *name, const char *value)
 {
 	struct config *c = p->c;
+	bool tls = false, *flag = NULL;
+	char **field;
 	long n;
+	int r;
 
 	if (!strcmp(name, "host")) {
 		if (!*value)
@@ -127,10 +187,30 @@ static int on_mqtt(struct parse_ctx *p, const char *name, const char *value)
 			       fail(p, "out of memory") :
 			       1;
 	}
-	if (!strcmp(name, "client_id"))
-		return config_set(&c->mqtt_client_id, value) < 0 ?
+	field = mqtt_string(c, name, &tls);
+	if (field) {
+		if (!*value && strcmp(name, "client_id"))
+			return fail(p, "%s: expected a value", name);
+		if (!strcmp(name, "vehicle") && strpbrk(value, "#+/"))
+			return fail(p,
+				    "vehicle: expected an id without / + #, "
+				    "got '%s'",
+				    value);
+		c->mqtt_tls |= tls;
+		return config_set(field, value) < 0 ? fail(p, "out of memory") :
+						      1;
+	}
+	if (!strcmp(name, "tls_version")) {
+		if (strcmp(value, "tlsv1.2") && strcmp(value, "tlsv1.3"))
+			return fail(p,
+				    "tls_version: expected tlsv1.2 or "
+				    "tlsv1.3, got '%s'",
+				    value);
+		c->mqtt_tls = true;
+		return config_set(&c->mqtt_tls_version, value) < 0 ?
 			       fail(p, "out of memory") :
 			       1;
+	}
 	if (!strcmp(name, "port")) {
 		if (!parse_int(value, 1, 65535, &n))
 			return fail(p, "port: expected 1..65535");
@@ -143,10 +223,66 @@ static int on_mqtt(struct parse_ctx *p, const char *name, const char *value)
 		c->mqtt_qos = (int)n;
 		return 1;
 	}
+	r = on_mqtt_number(p, name, value);
+	if (r >= 0)
+		return r;
+	if (!strcmp(name, "tls"))
+		flag = &c->mqtt_tls;
+	else if (!strcmp(name, "insecure"))
+		flag = &c->mqtt_insecure;
+	else if (!strcmp(name, "homeassistant"))
+		flag = &c->mqtt_homeassistant;
+	if (flag) {
+		if (!parse_bool(value, flag))
+			return fail(p, "%s: expected yes or no, got '%s'", name,
+				    value);
+		return 1;
+	}
 	return fail(p,
 		    "unknown key '%s' in [mqtt] (expected host, port, "
-		    "topic, client_id, qos)",
+		    "topic, client_id, qos, vehicle, tls, cafile, capath, "
+		    "certfile, keyfile, tls_version, username, password_file, "
+		    "insecure, outbox_max_events, outbox_max_mb, heartbeat_s, "
+		    "homeassistant)",
 		    name);
+}
+
+static bool host_is_loopback(const char *h)
+{
+	return !strcmp(h, "localhost") || !strncmp(h, "127.", 4) ||
+	       !strcmp(h, "::1") || !strcmp(h, "[::1]");
+}
+
+/*
+ * Nothing leaves the car unencrypted: a broker elsewhere than on this
+ * machine gets TLS, or the configuration says in so many words that it
+ * may not. The line is the host's.
+ */
+static int check_mqtt(struct config *c, const char *path, char *errbuf,
+		      size_t errlen)
+{
+	const char *why = NULL;
+
+	if (!c->mqtt_host)
+		return 0;
+	if (!c->mqtt_tls && !c->mqtt_insecure &&
+	    !host_is_loopback(c->mqtt_host))
+		why = "is not a loopback address and the connection would not "
+		      "be encrypted: set cafile or capath (or tls = yes for "
+		      "the system's CA store), or insecure = yes to send in "
+		      "plain text";
+	else if (!c->mqtt_certfile != !c->mqtt_keyfile)
+		why = "needs certfile and keyfile together";
+	else if (!c->mqtt_username != !c->mqtt_password_file)
+		why = "needs username and password_file together";
+	if (why) {
+		snprintf(errbuf, errlen, "%s:%u: [mqtt] host %s %s", path,
+			 c->mqtt_line, c->mqtt_host, why);
+		return -EINVAL;
+	}
+	if (c->mqtt_tls && !c->mqtt_port_set)
+		c->mqtt_port = 8883;
+	return 0;
 }
 
 static int on_detector(struct parse_ctx *p, const char *detector,
@@ -181,8 +317,13 @@ static int on_key(void *user, const char *section, const char *name,
 		return 1;
 	if (!strcmp(section, "dtcd"))
 		return on_dtcd(p, name, value);
-	if (!strcmp(section, "mqtt"))
+	if (!strcmp(section, "mqtt")) {
+		if (!strcmp(name, "host"))
+			p->c->mqtt_line = (unsigned)p->ini.line;
+		if (!strcmp(name, "port"))
+			p->c->mqtt_port_set = true;
 		return on_mqtt(p, name, value);
+	}
 	if (!strncmp(section, "detector.", 9) && section[9])
 		return on_detector(p, section + 9, name, value);
 	return fail(p,
@@ -204,6 +345,9 @@ int config_load(struct config **ret, const char *path, char *errbuf,
 	c->tick_ms = 100;
 	c->mqtt_port = 1883;
 	c->mqtt_qos = 1;
+	c->mqtt_outbox_max_events = 100000;
+	c->mqtt_outbox_max_mb = 64;
+	c->mqtt_heartbeat_s = 60;
 	if (config_set(&c->profile, "bmw-reference") < 0 ||
 	    config_set(&c->lang, "en") < 0 ||
 	    config_set(&c->interface, "can0") < 0 ||
@@ -236,6 +380,11 @@ int config_load(struct config **ret, const char *path, char *errbuf,
 			config_free(c);
 			return -ENOMEM;
 		}
+		line = check_mqtt(c, path, errbuf, errlen);
+		if (line < 0) {
+			config_free(c);
+			return line;
+		}
 	}
 	*ret = c;
 	return 0;
@@ -260,6 +409,14 @@ void config_free(struct config *c)
 	free(c->mqtt_host);
 	free(c->mqtt_topic);
 	free(c->mqtt_client_id);
+	free(c->mqtt_vehicle);
+	free(c->mqtt_cafile);
+	free(c->mqtt_capath);
+	free(c->mqtt_certfile);
+	free(c->mqtt_keyfile);
+	free(c->mqtt_tls_version);
+	free(c->mqtt_username);
+	free(c->mqtt_password_file);
 	free(c->control_socket);
 	free(c);
 }

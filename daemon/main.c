@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "pipeline.h"
 #include "profile.h"
 #include "replay.h"
+#include "store_retry.h"
 
 enum mode { MODE_LIVE, MODE_REPLAY, MODE_CLEAR, MODE_LIST, MODE_CHECK };
 
@@ -307,6 +309,7 @@ struct extras {
 	const struct args *a;
 	struct output mqtt; /* ops NULL: none */
 	struct control *control;
+	struct store_retry *retry;
 	int err;
 };
 
@@ -327,6 +330,8 @@ static void start_extras(struct ev_loop *loop, void *ud)
 
 	if (x->mqtt.ops)
 		output_mqtt_start(&x->mqtt, loop);
+	if (x->p && store_retry_start(&x->retry, loop, x->p) < 0)
+		x->err = -ENOMEM;
 	o.path = x->a->control ? x->a->control : x->cfg->control_socket;
 	if (!o.path && live)
 		o.path = CONTROL_DEFAULT_PATH;
@@ -374,6 +379,9 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &a) < 0)
 		return 2;
+	/* a file size limit makes writes fail (the store retries), it must
+	 * not kill the daemon */
+	signal(SIGXFSZ, SIG_IGN);
 	log_init(LOG_TARGET_STDERR, a.verbose);
 	r = config_load(&cfg, a.config, err, sizeof(err));
 	if (r < 0) {
@@ -449,6 +457,11 @@ int main(int argc, char **argv)
 		break;
 	}
 out:
+	/* what the store could not take yet gets its last chances */
+	if (p && pipeline_store_failing(p) &&
+	    store_retry_finish(p, a.mode == MODE_LIVE ? 5 : 10) > 0 && r == 0)
+		r = -EIO;
+	store_retry_free(x.retry);
 	control_free(x.control);
 	/* MQTT waits here (bounded) for the broker to acknowledge the rest */
 	pipeline_free(p);

@@ -35,6 +35,11 @@ void pipeline_tick(struct pipeline *p, int64_t now_ns);
 void pipeline_finish(struct pipeline *p);
 /* Writes out what the outputs buffer (a pipe's reader waits for it). */
 void pipeline_flush(struct pipeline *p);
+/* A batch of DTC changes waits for the store (see store_retry.h). */
+bool pipeline_store_failing(const struct pipeline *p);
+size_t pipeline_store_waiting(const struct pipeline *p);
+/* 0 when it is stored and announced now, -EAGAIN when it failed again */
+int pipeline_store_retry(struct pipeline *p);
 /* Clears DTCs (code NULL = all) as UDS 0x14 does. */
 int pipeline_clear(struct pipeline *p, int64_t ts_ns, const char *code);
 

@@ -5,6 +5,7 @@
 #include "candump.h"
 #include "log.h"
 #include "replay.h"
+#include "store_retry.h"
 
 static void on_bad_line(void *userdata, const char *path, unsigned long line,
 			const char *what)
@@ -27,6 +28,7 @@ int replay_run(struct pipeline *p, const char *path,
 	}
 	while ((n = candump_reader_next(r, &f)) > 0) {
 		pipeline_feed(p, &f);
+		store_retry_poll(p);
 		frames++;
 	}
 	if (n < 0)

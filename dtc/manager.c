@@ -130,6 +130,16 @@ struct dtc_manager {
 	bool counters_dirty;
 	struct queued *queue;
 	size_t n_queue, cap_queue;
+	/* the last event_id given; written with every batch of events */
+	uint64_t last_event_id;
+	bool have_event_id; /* the store had one */
+	/* the outbox's payload of an event (malloc'd), NULL: no outbox */
+	char *(*encode)(void *ud, const struct dtc_event *ev);
+	void *enc_ud;
+	struct dtc_store_limits limits;
+	/* a batch failed to commit: it waits for dtc_manager_retry() */
+	bool failing;
+	char last_error[256];
 };
 
 /* ---- policy file ---- */
@@ -520,6 +530,7 @@ static void queue_event(struct dtc_manager *m, enum dtc_event_type type,
 	q->ev.occurrences = occurrences;
 	q->ev.mil_on = -1;
 	q->ev.dtc_count = -1;
+	q->ev.event_id = ++m->last_event_id;
 }
 
 static void queue_dtc_event(struct dtc_manager *m, enum dtc_event_type type,
@@ -529,19 +540,57 @@ static void queue_dtc_event(struct dtc_manager *m, enum dtc_event_type type,
 		    e->status, e->occurrences, e);
 }
 
+/* said once per kind of failure, not once per retry */
 static void store_failed(struct dtc_manager *m, int r)
 {
 	char msg[512];
 
-	if (!m->on_error)
+	if (!m->on_error || !strcmp(dtc_store_errmsg(m->store), m->last_error))
 		return;
-	snprintf(msg, sizeof(msg), "DTC store: %s (%s)", strerror(-r),
+	snprintf(m->last_error, sizeof(m->last_error), "%s",
 		 dtc_store_errmsg(m->store));
+	snprintf(msg, sizeof(msg),
+		 "DTC store: %s (%s); the changes wait in memory, their "
+		 "events are announced once stored",
+		 strerror(-r), m->last_error);
 	m->on_error(m->err_ud, msg);
+}
+
+static void event_bind(struct queued *q)
+{
+	q->ev.code = q->code;
+	q->ev.detector = q->detector;
+	q->ev.freeze_frame =
+		q->entry && q->entry->has_ff ? &q->entry->ff : NULL;
+}
+
+/* an event and, with an outbox, its payload; *dropped counts what the
+ * outbox's bound pushed out */
+static int put_event(struct dtc_manager *m, struct queued *q, unsigned *dropped)
+{
+	unsigned n = 0;
+	char *payload;
+	int r;
+
+	event_bind(q);
+	r = dtc_store_put_event(m->store, &q->ev);
+	if (r < 0 || !m->encode)
+		return r;
+	payload = m->encode(m->enc_ud, &q->ev);
+	if (!payload)
+		return -ENOMEM;
+	r = dtc_store_outbox_put(m->store, q->ev.event_id, q->ev.severity,
+				 payload, &m->limits, &n);
+	free(payload);
+	*dropped += n;
+	return r;
 }
 
 static int persist(struct dtc_manager *m)
 {
+	uint64_t last_id = m->last_event_id;
+	size_t n_queue = m->n_queue;
+	unsigned dropped = 0;
 	int r = dtc_store_begin(m->store);
 
 	for (size_t i = 0; r == 0 && i < m->n; i++) {
@@ -565,10 +614,18 @@ static int persist(struct dtc_manager *m)
 		if (e->dirty)
 			r = dtc_store_put_dtc(m->store, &d);
 	}
-	for (size_t i = 0; r == 0 && i < m->n_queue; i++) {
-		m->queue[i].ev.code = m->queue[i].code;
-		m->queue[i].ev.detector = m->queue[i].detector;
-		r = dtc_store_put_event(m->store, &m->queue[i].ev);
+	for (size_t i = 0; r == 0 && i < n_queue; i++)
+		r = put_event(m, &m->queue[i], &dropped);
+	if (r == 0 && dropped) {
+		/* the drop is an event itself, at the time of the batch */
+		struct queued *last = &m->queue[n_queue - 1];
+
+		queue_event(m, DTC_EVENT_DROPPED, last->ev.ts_ns, "OUTBOX",
+			    "dtcd", DTC_SEVERITY_HIGH, 0, dropped, NULL);
+		if (m->n_queue > n_queue) {
+			m->queue[n_queue].ev.dropped = dropped;
+			r = put_event(m, &m->queue[n_queue], &dropped);
+		}
 	}
 	if (r == 0 && m->counters_dirty)
 		r = dtc_store_put_counter(m->store, "operation_cycles",
@@ -576,11 +633,17 @@ static int persist(struct dtc_manager *m)
 	if (r == 0 && m->counters_dirty)
 		r = dtc_store_put_counter(m->store, "warmup_cycles",
 					  (int64_t)m->warmup_cycles);
+	if (r == 0 && m->n_queue)
+		r = dtc_store_put_counter(m->store, "event_id",
+					  (int64_t)m->last_event_id);
 	if (r == 0)
 		r = dtc_store_commit(m->store);
 	if (r < 0) {
 		store_failed(m, r);
 		dtc_store_rollback(m->store);
+		/* the next attempt reports the drop again, with the same ids */
+		m->n_queue = n_queue;
+		m->last_event_id = last_id;
 	}
 	return r;
 }
@@ -588,33 +651,75 @@ static int persist(struct dtc_manager *m)
 /*
  * Ends a batch: one transaction for everything that changed, then the
  * events to the daemon. An event reaches the outputs only once it is on
- * disk, so a crash can lose an event's output but never its record.
+ * disk, so a crash can lose an event's output but never its record. A
+ * batch that cannot be committed (the database locked by another process,
+ * a full disk) is kept whole, with what comes after it, until
+ * dtc_manager_retry() gets it through: nothing is announced that was not
+ * stored.
  */
-static void flush(struct dtc_manager *m)
+static int deliver(struct dtc_manager *m)
 {
 	bool any = m->n_queue || m->counters_dirty;
 
 	for (size_t i = 0; !any && i < m->n; i++)
 		any = m->entries[i]->dirty;
 	if (!any)
-		return;
-	/* on failure the rows stay dirty and go with the next batch */
-	if (!m->store || persist(m) == 0) {
-		for (size_t i = 0; i < m->n; i++)
-			m->entries[i]->dirty = m->entries[i]->ff_dirty = false;
-		m->counters_dirty = false;
+		return 0;
+	if (m->store && persist(m) < 0) {
+		m->failing = true;
+		return -EAGAIN;
 	}
+	m->failing = false;
+	m->last_error[0] = '\0';
+	for (size_t i = 0; i < m->n; i++)
+		m->entries[i]->dirty = m->entries[i]->ff_dirty = false;
+	m->counters_dirty = false;
 	for (size_t i = 0; i < m->n_queue; i++) {
-		struct queued *q = &m->queue[i];
-
-		q->ev.code = q->code;
-		q->ev.detector = q->detector;
-		q->ev.freeze_frame =
-			q->entry && q->entry->has_ff ? &q->entry->ff : NULL;
+		event_bind(&m->queue[i]);
 		if (m->on_event)
-			m->on_event(m->ud, &q->ev);
+			m->on_event(m->ud, &m->queue[i].ev);
 	}
 	m->n_queue = 0;
+	return 0;
+}
+
+static void flush(struct dtc_manager *m)
+{
+	/* after a failure the daemon's back-off decides when to try */
+	if (!m->failing)
+		deliver(m);
+}
+
+bool dtc_manager_store_failing(const struct dtc_manager *m)
+{
+	return m && m->failing;
+}
+
+int dtc_manager_retry(struct dtc_manager *m)
+{
+	return deliver(m);
+}
+
+size_t dtc_manager_waiting(const struct dtc_manager *m)
+{
+	return m && m->failing ? m->n_queue : 0;
+}
+
+void dtc_manager_set_outbox(struct dtc_manager *m,
+			    char *(*encode)(void *ud,
+					    const struct dtc_event *ev),
+			    void *ud, const struct dtc_store_limits *limits)
+{
+	m->encode = m->store ? encode : NULL;
+	m->enc_ud = ud;
+	if (limits)
+		m->limits = *limits;
+}
+
+void dtc_manager_seed_event_id(struct dtc_manager *m, uint64_t seed)
+{
+	if (!m->have_event_id && m->last_event_id < seed)
+		m->last_event_id = seed;
 }
 
 /* ---- status byte processing (ISO 14229-1 annex D, AUTOSAR Dem) ---- */
@@ -1176,6 +1281,12 @@ static int restore(struct dtc_manager *m, char *errbuf, size_t errlen)
 		v = 0;
 		r = dtc_store_get_counter(m->store, "warmup_cycles", &v);
 		m->warmup_cycles = v;
+	}
+	if (r == 0) {
+		v = -1;
+		r = dtc_store_get_counter(m->store, "event_id", &v);
+		m->have_event_id = v >= 0;
+		m->last_event_id = v > 0 ? (uint64_t)v : 0;
 	}
 	if (r < 0)
 		snprintf(errbuf, errlen, "DTC store: %s (%s)", strerror(-r),

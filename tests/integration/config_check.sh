@@ -72,6 +72,10 @@ done <<'EOF'
 [dtcd]\njson = maybe|json: expected yes or no
 [mqtt]\nport = 0|port: expected 1..65535
 [mqtt]\ntopic = cars/#|topic: expected a topic without wildcards
+[mqtt]\nhost = broker.example.org|[mqtt] host broker.example.org is not a loopback address and the connection would not be encrypted
+[mqtt]\ncertfile = /c.pem\nhost = 10.0.0.1|[mqtt] host 10.0.0.1 needs certfile and keyfile together
+[mqtt]\ntls_version = sslv3|tls_version: expected tlsv1.2 or tlsv1.3, got 'sslv3'
+[mqtt]\nheartbeat_s = -1|heartbeat_s: expected 0..86400, got '-1'
 [nonsense]\nkey = 1|unknown section [nonsense]
 just words|expected [section], key = value or a comment
 [detector.misfire]\ncylinders = 13|bad value '13' for cylinders of detector misfire
