@@ -451,6 +451,11 @@ unsigned long pipeline_frames(const struct pipeline *p)
 	return p->frames;
 }
 
+bool pipeline_detector_active(const struct pipeline *p, const char *name)
+{
+	return p->detectors && detectors_is_active(p->detectors, name);
+}
+
 const char *pipeline_profile_name(const struct pipeline *p)
 {
 	return p->profile->name;

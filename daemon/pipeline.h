@@ -55,4 +55,6 @@ const struct signal_table *pipeline_signals(const struct pipeline *p);
 /* frame time of the latest frame or tick; 0 before the first frame */
 int64_t pipeline_now(const struct pipeline *p);
 unsigned long pipeline_frames(const struct pipeline *p);
+/* a detector enabled with all its signals bound (false: none, unknown) */
+bool pipeline_detector_active(const struct pipeline *p, const char *name);
 const char *pipeline_profile_name(const struct pipeline *p);

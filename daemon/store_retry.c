@@ -34,8 +34,8 @@ static int attempt(struct pipeline *p, double *delay, unsigned *attempts)
 
 	(*attempts)++;
 	if (pipeline_store_retry(p) == 0) {
-		log_warnx("DTC store: %zu events stored after %u attempts",
-			  n, *attempts);
+		log_warnx("DTC store: %zu events stored after %u attempts", n,
+			  *attempts);
 		*attempts = 0;
 		*delay = RETRY_MIN_S;
 		return 0;

@@ -57,7 +57,12 @@ def run_case(name, log, extra, tmp, broker, n):
     vin = next((v for v in vins if v), "unknown")
     base = "%s/%s" % (TOPIC, vin)
     events = [p for t, p in got if t == base + "/events"]
-    # the same bytes as --json, in the same order
+    # the --json object plus the ids, in the same order
+    try:
+        events = mqtt_broker.as_json_lines(events, vin)
+    except ValueError as e:
+        check(False, "%s: %s" % (name, e))
+    lines = mqtt_broker.normal(lines)
     check(events == lines, "%s: %d events on %s/events, %d --json lines; "
           "first difference: %s" % (name, len(events), base, len(lines),
                                     next(((a, b) for a, b in
@@ -115,6 +120,8 @@ def clear_case(tmp, broker, log):
     check(r.returncode == 0 and [(json.loads(l)["event"], json.loads(l)["code"])
                                  for l in lines] == [("cleared", "P0303")],
           "clear: dtcd rc %d wrote %s" % (r.returncode, lines))
+    events = mqtt_broker.as_json_lines(events)
+    lines = mqtt_broker.normal(lines)
     check(events == lines, "clear: the broker got %s, --json wrote %s" %
           (events, lines))
     print("clear: %d events, %d messages" % (len(lines), len(got)))
