@@ -382,6 +382,8 @@ int main(int argc, char **argv)
 	/* a file size limit makes writes fail (the store retries), it must
 	 * not kill the daemon */
 	signal(SIGXFSZ, SIG_IGN);
+	/* a broker that drops the connection must not kill a replay */
+	signal(SIGPIPE, SIG_IGN);
 	log_init(LOG_TARGET_STDERR, a.verbose);
 	r = config_load(&cfg, a.config, err, sizeof(err));
 	if (r < 0) {

@@ -24,9 +24,9 @@ static struct json_object *device(const struct mqtt_ha *ha)
 	json_object_object_add(d, "name", json_object_new_string(buf));
 	json_object_object_add(d, "manufacturer",
 			       json_object_new_string("dtcd"));
-	json_object_object_add(d, "model",
-			       json_object_new_string(ha->model ? ha->model :
-								  "dtcd"));
+	json_object_object_add(
+		d, "model",
+		json_object_new_string(ha->model ? ha->model : "dtcd"));
 	json_object_object_add(d, "sw_version",
 			       json_object_new_string(DTCD_VERSION));
 	return d;
@@ -110,25 +110,23 @@ static void detector_state(const struct mqtt_ha *ha, const struct pipeline *p,
 			worst = d;
 	}
 	e = worst.code && c ? catalogue_find(c, worst.code) : NULL;
-	json_object_object_add(o, "state",
-			       json_object_new_string(worst.code ? "ON" :
-								   "OFF"));
+	json_object_object_add(
+		o, "state", json_object_new_string(worst.code ? "ON" : "OFF"));
 	json_object_object_add(o, "code",
 			       worst.code ? json_object_new_string(worst.code) :
 					    NULL);
+	json_object_object_add(o, "severity",
+			       worst.code ?
+				       json_object_new_string(dtc_severity_name(
+					       worst.severity)) :
+				       NULL);
 	json_object_object_add(
-		o, "severity",
-		worst.code ? json_object_new_string(
-				     dtc_severity_name(worst.severity)) :
-			     NULL);
-	json_object_object_add(o, "action",
-			       e && e->action ? json_object_new_string(
-							e->action) :
-						NULL);
+		o, "action",
+		e && e->action ? json_object_new_string(e->action) : NULL);
 	json_object_object_add(o, "codes", codes);
-	json_object_object_add(o, "active",
-			       json_object_new_boolean(
-				       pipeline_detector_active(p, name)));
+	json_object_object_add(
+		o, "active",
+		json_object_new_boolean(pipeline_detector_active(p, name)));
 	snprintf(topic, sizeof(topic), "%s/detector/%s", ha->base, name);
 	ha->publish(ha->ud, topic, output_json_string(o));
 	json_object_put(o);

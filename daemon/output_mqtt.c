@@ -115,6 +115,10 @@ static int publish(struct mqtt_out *m, const char *topic, const char *payload,
 {
 	int rc;
 
+	/* the status and online go out at each connection anyway; nothing
+	 * is written to a connection the broker refused */
+	if (!m->connected)
+		return -ENOTCONN;
 	if (m->qos > 0 && m->outstanding >= MQTT_MAX_OUTSTANDING)
 		return -ENOBUFS;
 	rc = mosquitto_publish(m->mosq, NULL, topic, (int)strlen(payload),
@@ -362,12 +366,12 @@ static void try_connect(struct mqtt_out *m)
 	m->ever_tried = true;
 	if (rc != MOSQ_ERR_SUCCESS) {
 		if (!m->warned_down) {
-			log_warnx("mqtt: %s:%d: %s; events wait in the outbox, "
-				  "retrying",
+			log_warnx("mqtt: %s:%d: %s%s%s; events wait in the "
+				  "outbox, retrying with back-off",
 				  m->host, m->port,
-				  rc == MOSQ_ERR_ERRNO ?
-					  strerror(errno) :
-					  mosquitto_strerror(rc));
+				  rc == MOSQ_ERR_ERRNO ? strerror(errno) :
+							 mosquitto_strerror(rc),
+				  m->last_error[0] ? " " : "", m->last_error);
 			m->warned_down = true;
 		}
 		schedule_reconnect(m);
@@ -381,8 +385,10 @@ static void on_connect(struct mosquitto *mosq, void *ud, int rc)
 	struct mqtt_out *m = ud;
 
 	if (rc != 0) {
-		log_warnx("mqtt: %s:%d refused the connection: %s", m->host,
-			  m->port, mosquitto_connack_string(rc));
+		log_warnx("mqtt: %s:%d refused the connection: %s; events "
+			  "wait in the outbox, retrying with back-off",
+			  m->host, m->port, mosquitto_connack_string(rc));
+		m->warned_down = true;
 		mosquitto_disconnect(mosq);
 		return;
 	}
