@@ -402,9 +402,8 @@ static void on_connect(struct mosquitto *mosq, void *ud, int rc)
 	m->reconnect_delay = MQTT_RECONNECT_MIN;
 	/* what was pending, also from before a restart, goes first */
 	pump(m);
-	if (m->stopping)
-		return;
-	publish(m, m->t_online, "online", true);
+	/* a dtcd stopping already says so itself: the will is for a lost car */
+	publish(m, m->t_online, m->stopping ? "offline" : "online", true);
 	if (m->ha) {
 		char base[256];
 		struct mqtt_ha ha = ha_of(m, base, sizeof(base));
