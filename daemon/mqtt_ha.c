@@ -66,7 +66,8 @@ static void entity(const struct mqtt_ha *ha, const char *component,
 	json_object_object_add(o, "device", device(ha));
 	snprintf(topic, sizeof(topic), "homeassistant/%s/dtcd_%s/%s/config",
 		 component, ha->vehicle, object);
-	ha->publish(ha->ud, topic, output_json_string(o));
+	/* an empty retained config removes the entity */
+	ha->publish(ha->ud, topic, ha->remove ? "" : output_json_string(o));
 	json_object_put(o);
 }
 

@@ -14,6 +14,7 @@ struct mqtt_ha {
 	const char *status_topic;
 	const char *online_topic;
 	const char *model; /* the profile */
+	bool remove;	   /* mqtt_ha_config() clears the configs instead */
 	/* retained publish; the output's own */
 	void (*publish)(void *ud, const char *topic, const char *payload);
 	void *ud;
@@ -25,6 +26,7 @@ struct mqtt_ha {
  * sensor per detector, the MIL; availability from the online topic.
  */
 void mqtt_ha_config(const struct mqtt_ha *ha);
+/* mqtt_ha_config() with .remove: when the VIN replaces "unknown" */
 /* the retained states those sensors read: BASE/detector/NAME, BASE/mil */
 void mqtt_ha_state(const struct mqtt_ha *ha, const struct pipeline *p,
 		   bool ecu_mil);

@@ -515,6 +515,13 @@ static void mqtt_event(void *state, const struct dtc_event *ev,
 		/* the car names itself: its own topics from now on; the old
 		 * "online" goes, the will follows at the next connection */
 		publish(m, m->t_online, "", true);
+		if (m->connected && m->ha) {
+			char base[256];
+			struct mqtt_ha ha = ha_of(m, base, sizeof(base));
+
+			ha.remove = true;
+			mqtt_ha_config(&ha);
+		}
 		if (set_topics(m, vin) == 0) {
 			log_info("mqtt: VIN %s: publishing on %s", m->vin,
 				 m->t_events);
