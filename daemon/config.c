@@ -1,34 +1,16 @@
-/* config.c: dtcd.conf with libinih; unknown keys and bad values are errors */
+/* config.c: dtcd.conf: its keys in one table per section (conf/) */
 #include <errno.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
-#include "ini_lines.h"
+#include "conf.h"
 
 struct parse_ctx {
 	struct config *c;
-	struct ini_lines ini;
-	char err[256];
-	bool failed;
+	struct conf_file f;
 };
-
-__attribute__((format(printf, 2, 3))) static int fail(struct parse_ctx *p,
-						      const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!p->failed) {
-		va_start(ap, fmt);
-		vsnprintf(p->err, sizeof(p->err), fmt, ap);
-		va_end(ap);
-		p->failed = true;
-	}
-	return 0;
-}
 
 int config_set(char **field, const char *value)
 {
@@ -41,210 +23,123 @@ int config_set(char **field, const char *value)
 	return 0;
 }
 
-static bool parse_bool(const char *v, bool *ret)
+static int parse_topic(const char *value, void *field)
 {
-	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1") ||
-	    !strcmp(v, "on"))
-		*ret = true;
-	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0") ||
-		 !strcmp(v, "off"))
-		*ret = false;
+	if (!*value || strpbrk(value, "#+"))
+		return -EINVAL;
+	return config_set(field, value);
+}
+
+static int parse_vehicle(const char *value, void *field)
+{
+	/* one topic level: no separator, no wildcard */
+	if (!*value || strpbrk(value, "#+/"))
+		return -EINVAL;
+	return config_set(field, value);
+}
+
+static const char *const lang_names[] = { "en", "de", NULL };
+static const char *const tls_versions[] = { "tlsv1.2", "tlsv1.3", NULL };
+
+#define KEY(name, kind, field, ...)                                       \
+	{                                                                 \
+		name, kind, CONF_FIELD(struct config, field), __VA_ARGS__ \
+	}
+
+static const struct conf_key dtcd_keys[] = {
+	KEY("profile", CONF_STRING, profile, .min = 1),
+	KEY("interface", CONF_STRING, interface, .min = 1),
+	KEY("state_dir", CONF_PATH, state_dir),
+	KEY("etc_dir", CONF_PATH, etc_dir),
+	KEY("lang", CONF_STRING, lang, .names = lang_names),
+	KEY("tick_ms", CONF_UNSIGNED, tick_ms, .min = 10, .max = 10000),
+	KEY("json", CONF_BOOL, json),
+	KEY("control_socket", CONF_PATH, control_socket),
+	{ NULL },
+};
+
+static const struct conf_key mqtt_keys[] = {
+	KEY("host", CONF_STRING, mqtt_host, .min = 1),
+	KEY("port", CONF_SIGNED, mqtt_port, .min = 1, .max = 65535),
+	KEY("topic", CONF_CUSTOM, mqtt_topic, .parse = parse_topic,
+	    .expect = "a topic without the wildcards # and +"),
+	KEY("client_id", CONF_STRING, mqtt_client_id),
+	KEY("qos", CONF_SIGNED, mqtt_qos, .min = 0, .max = 2),
+	KEY("vehicle", CONF_CUSTOM, mqtt_vehicle, .parse = parse_vehicle,
+	    .expect = "an id without / + #"),
+	/* TLS and login, named as mosquitto_pub's options */
+	KEY("tls", CONF_BOOL, mqtt_tls),
+	KEY("cafile", CONF_PATH, mqtt_cafile),
+	KEY("capath", CONF_PATH, mqtt_capath),
+	KEY("certfile", CONF_PATH, mqtt_certfile),
+	KEY("keyfile", CONF_PATH, mqtt_keyfile),
+	KEY("tls_version", CONF_STRING, mqtt_tls_version,
+	    .names = tls_versions),
+	KEY("username", CONF_STRING, mqtt_username, .min = 1),
+	KEY("password_file", CONF_PATH, mqtt_password_file),
+	KEY("insecure", CONF_BOOL, mqtt_insecure),
+	KEY("outbox_max_events", CONF_UNSIGNED, mqtt_outbox_max_events,
+	    .min = 1, .max = 100000000),
+	KEY("outbox_max_mb", CONF_UNSIGNED, mqtt_outbox_max_mb, .min = 1,
+	    .max = 100000),
+	KEY("heartbeat_s", CONF_UNSIGNED, mqtt_heartbeat_s, .min = 0,
+	    .max = 86400),
+	KEY("homeassistant", CONF_BOOL, mqtt_homeassistant),
+	{ NULL },
+};
+
+static const struct conf_section sections[] = {
+	{ "dtcd", dtcd_keys },
+	{ "mqtt", mqtt_keys },
+	{ NULL },
+};
+
+const struct conf_key *config_keys(const char *section)
+{
+	return conf_section_keys(sections, section);
+}
+
+static int on_detector(struct parse_ctx *p, const char *detector,
+		       const char *name, const char *value)
+{
+	struct config *c = p->c;
+	struct config_detector_key *k;
+
+	k = realloc(c->detector_keys,
+		    (c->n_detector_keys + 1) * sizeof(*c->detector_keys));
+	if (!k)
+		return conf_fail(&p->f, "out of memory");
+	c->detector_keys = k;
+	k = &k[c->n_detector_keys];
+	k->detector = strdup(detector);
+	k->key = strdup(name);
+	k->value = strdup(value);
+	k->line = (unsigned)p->f.ini.line;
+	c->n_detector_keys++;
+	if (!k->detector || !k->key || !k->value)
+		return conf_fail(&p->f, "out of memory");
+	/* whether the detector and key exist is for the detectors to say */
+	return 0;
+}
+
+static int on_key(void *user, const char *section, const char *name,
+		  const char *value)
+{
+	struct parse_ctx *p = user;
+	const struct conf_key *keys = config_keys(section);
+
+	if (conf_failed(&p->f))
+		return 1;
+	if (!strcmp(section, "mqtt") && !strcmp(name, "host"))
+		p->c->mqtt_line = (unsigned)p->f.ini.line;
+	if (keys)
+		conf_apply(&p->f, section, keys, p->c, name, value);
+	else if (!strncmp(section, "detector.", 9) && section[9])
+		on_detector(p, section + 9, name, value);
 	else
-		return false;
-	return true;
-}
-
-static bool parse_int(const char *v, long min, long max, long *ret)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (!*v || *end || errno || n < min || n > max)
-		return false;
-	*ret = n;
-	return true;
-}
-
-static int on_dtcd(struct parse_ctx *p, const char *name, const char *value)
-{
-	struct config *c = p->c;
-	long n;
-	char **field = NULL;
-
-	if (!strcmp(name, "profile"))
-		field = &c->profile;
-	else if (!strcmp(name, "interface"))
-		field = &c->interface;
-	else if (!strcmp(name, "state_dir"))
-		field = &c->state_dir;
-	else if (!strcmp(name, "etc_dir"))
-		field = &c->etc_dir;
-	else if (!strcmp(name, "control_socket"))
-		field = &c->control_socket;
-	else if (!strcmp(name, "lang")) {
-		if (strcmp(value, "en") && strcmp(value, "de"))
-			return fail(p, "lang: expected en or de");
-		field = &c->lang;
-	} else if (!strcmp(name, "tick_ms")) {
-		if (!parse_int(value, 10, 10000, &n))
-			return fail(p, "tick_ms: expected 10..10000");
-		c->tick_ms = (unsigned)n;
-		return 1;
-	} else if (!strcmp(name, "json")) {
-		if (!parse_bool(value, &c->json))
-			return fail(p, "json: expected yes or no");
-		return 1;
-	} else {
-		return fail(p,
-			    "unknown key '%s' in [dtcd] (expected profile, "
-			    "interface, state_dir, etc_dir, lang, tick_ms, "
-			    "json, control_socket)",
-			    name);
-	}
-	if (!*value)
-		return fail(p, "%s: expected a value", name);
-	return config_set(field, value) < 0 ? fail(p, "out of memory") : 1;
-}
-
-/* [mqtt] keys that take a string as it is */
-static char **mqtt_string(struct config *c, const char *name, bool *ret_tls)
-{
-	static const struct {
-		const char *name;
-		size_t offset;
-		bool tls; /* naming it turns TLS on */
-	} keys[] = {
-		{ "client_id", offsetof(struct config, mqtt_client_id), false },
-		{ "vehicle", offsetof(struct config, mqtt_vehicle), false },
-		{ "cafile", offsetof(struct config, mqtt_cafile), true },
-		{ "capath", offsetof(struct config, mqtt_capath), true },
-		{ "certfile", offsetof(struct config, mqtt_certfile), true },
-		{ "keyfile", offsetof(struct config, mqtt_keyfile), true },
-		{ "username", offsetof(struct config, mqtt_username), false },
-		{ "password_file", offsetof(struct config, mqtt_password_file),
-		  false },
-	};
-
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (!strcmp(name, keys[i].name)) {
-			*ret_tls = keys[i].tls;
-			return (char **)((char *)c + keys[i].offset);
-		}
-	return NULL;
-}
-
-static int on_mqtt_number(struct parse_ctx *p, const char *name,
-			  const char *value)
-{
-	static const struct {
-		const char *name;
-		long min, max;
-		size_t offset;
-	} keys[] = {
-		{ "outbox_max_events", 1, 100000000,
-		  offsetof(struct config, mqtt_outbox_max_events) },
-		{ "outbox_max_mb", 1, 100000,
-		  offsetof(struct config, mqtt_outbox_max_mb) },
-		{ "heartbeat_s", 0, 86400,
-		  offsetof(struct config, mqtt_heartbeat_s) },
-	};
-	long n;
-
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (strcmp(name, keys[i].name))
-			continue;
-		if (!parse_int(value, keys[i].min, keys[i].max, &n))
-			return fail(p, "%s: expected %ld..%ld, got '%s'", name,
-				    keys[i].min, keys[i].max, value);
-		*(unsigned *)((char *)p->c + keys[i].offset) = (unsigned)n;
-		return 1;
-	}
-	return -1;
-}
-
-static int on_mqtt(struct parse_ctx *p, const char *name, const char *value)
-{
-	struct config *c = p->c;
-	bool tls = false, *flag = NULL;
-	char **field;
-	long n;
-	int r;
-
-	if (!strcmp(name, "host")) {
-		if (!*value)
-			return fail(p, "host: expected a host name or address");
-		return config_set(&c->mqtt_host, value) < 0 ?
-			       fail(p, "out of memory") :
-			       1;
-	}
-	if (!strcmp(name, "topic")) {
-		if (!*value || strpbrk(value, "#+"))
-			return fail(p, "topic: expected a topic without "
-				       "wildcards");
-		return config_set(&c->mqtt_topic, value) < 0 ?
-			       fail(p, "out of memory") :
-			       1;
-	}
-	field = mqtt_string(c, name, &tls);
-	if (field) {
-		if (!*value && strcmp(name, "client_id"))
-			return fail(p, "%s: expected a value", name);
-		if (!strcmp(name, "vehicle") && strpbrk(value, "#+/"))
-			return fail(p,
-				    "vehicle: expected an id without / + #, "
-				    "got '%s'",
-				    value);
-		c->mqtt_tls |= tls;
-		return config_set(field, value) < 0 ? fail(p, "out of memory") :
-						      1;
-	}
-	if (!strcmp(name, "tls_version")) {
-		if (strcmp(value, "tlsv1.2") && strcmp(value, "tlsv1.3"))
-			return fail(p,
-				    "tls_version: expected tlsv1.2 or "
-				    "tlsv1.3, got '%s'",
-				    value);
-		c->mqtt_tls = true;
-		return config_set(&c->mqtt_tls_version, value) < 0 ?
-			       fail(p, "out of memory") :
-			       1;
-	}
-	if (!strcmp(name, "port")) {
-		if (!parse_int(value, 1, 65535, &n))
-			return fail(p, "port: expected 1..65535");
-		c->mqtt_port = (int)n;
-		return 1;
-	}
-	if (!strcmp(name, "qos")) {
-		if (!parse_int(value, 0, 2, &n))
-			return fail(p, "qos: expected 0, 1 or 2");
-		c->mqtt_qos = (int)n;
-		return 1;
-	}
-	r = on_mqtt_number(p, name, value);
-	if (r >= 0)
-		return r;
-	if (!strcmp(name, "tls"))
-		flag = &c->mqtt_tls;
-	else if (!strcmp(name, "insecure"))
-		flag = &c->mqtt_insecure;
-	else if (!strcmp(name, "homeassistant"))
-		flag = &c->mqtt_homeassistant;
-	if (flag) {
-		if (!parse_bool(value, flag))
-			return fail(p, "%s: expected yes or no, got '%s'", name,
-				    value);
-		return 1;
-	}
-	return fail(p,
-		    "unknown key '%s' in [mqtt] (expected host, port, "
-		    "topic, client_id, qos, vehicle, tls, cafile, capath, "
-		    "certfile, keyfile, tls_version, username, password_file, "
-		    "insecure, outbox_max_events, outbox_max_mb, heartbeat_s, "
-		    "homeassistant)",
-		    name);
+		conf_unknown_section(&p->f, section,
+				     "dtcd, mqtt, detector.NAME");
+	return 1;
 }
 
 static bool host_is_loopback(const char *h)
@@ -256,13 +151,18 @@ static bool host_is_loopback(const char *h)
 /*
  * Nothing leaves the car unencrypted: a broker elsewhere than on this
  * machine gets TLS, or the configuration says in so many words that it
- * may not. The line is the host's.
+ * may not. Any TLS file turns TLS on, as for mosquitto_pub. The line is
+ * the host's.
  */
 static int check_mqtt(struct config *c, const char *path, char *errbuf,
 		      size_t errlen)
 {
 	const char *why = NULL;
 
+	c->mqtt_tls |= c->mqtt_cafile || c->mqtt_capath || c->mqtt_certfile ||
+		       c->mqtt_keyfile || c->mqtt_tls_version;
+	if (!c->mqtt_port)
+		c->mqtt_port = c->mqtt_tls ? 8883 : 1883;
 	if (!c->mqtt_host)
 		return 0;
 	if (!c->mqtt_tls && !c->mqtt_insecure &&
@@ -275,61 +175,11 @@ static int check_mqtt(struct config *c, const char *path, char *errbuf,
 		why = "needs certfile and keyfile together";
 	else if (!c->mqtt_username != !c->mqtt_password_file)
 		why = "needs username and password_file together";
-	if (why) {
-		snprintf(errbuf, errlen, "%s:%u: [mqtt] host %s %s", path,
-			 c->mqtt_line, c->mqtt_host, why);
-		return -EINVAL;
-	}
-	if (c->mqtt_tls && !c->mqtt_port_set)
-		c->mqtt_port = 8883;
-	return 0;
-}
-
-static int on_detector(struct parse_ctx *p, const char *detector,
-		       const char *name, const char *value)
-{
-	struct config *c = p->c;
-	struct config_detector_key *k;
-
-	k = realloc(c->detector_keys,
-		    (c->n_detector_keys + 1) * sizeof(*c->detector_keys));
-	if (!k)
-		return fail(p, "out of memory");
-	c->detector_keys = k;
-	k = &k[c->n_detector_keys];
-	k->detector = strdup(detector);
-	k->key = strdup(name);
-	k->value = strdup(value);
-	k->line = (unsigned)p->ini.line;
-	c->n_detector_keys++;
-	if (!k->detector || !k->key || !k->value)
-		return fail(p, "out of memory");
-	/* whether the detector and key exist is for the detectors to say */
-	return 1;
-}
-
-static int on_key(void *user, const char *section, const char *name,
-		  const char *value)
-{
-	struct parse_ctx *p = user;
-
-	if (p->failed)
-		return 1;
-	if (!strcmp(section, "dtcd"))
-		return on_dtcd(p, name, value);
-	if (!strcmp(section, "mqtt")) {
-		if (!strcmp(name, "host"))
-			p->c->mqtt_line = (unsigned)p->ini.line;
-		if (!strcmp(name, "port"))
-			p->c->mqtt_port_set = true;
-		return on_mqtt(p, name, value);
-	}
-	if (!strncmp(section, "detector.", 9) && section[9])
-		return on_detector(p, section + 9, name, value);
-	return fail(p,
-		    "unknown section [%s] (expected dtcd, mqtt, "
-		    "detector.NAME)",
-		    section);
+	if (!why)
+		return 0;
+	snprintf(errbuf, errlen, "%s:%u: [mqtt] host %s %s", path, c->mqtt_line,
+		 c->mqtt_host, why);
+	return -EINVAL;
 }
 
 int config_load(struct config **ret, const char *path, char *errbuf,
@@ -337,13 +187,13 @@ int config_load(struct config **ret, const char *path, char *errbuf,
 {
 	struct parse_ctx p = { 0 };
 	struct config *c;
-	int line;
+	int r;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->tick_ms = 100;
-	c->mqtt_port = 1883;
+	c->mqtt_port = 0; /* 8883 with TLS, else 1883 */
 	c->mqtt_qos = 1;
 	c->mqtt_outbox_max_events = 100000;
 	c->mqtt_outbox_max_mb = 64;
@@ -357,34 +207,21 @@ int config_load(struct config **ret, const char *path, char *errbuf,
 	}
 	if (path) {
 		p.c = c;
-		line = ini_lines_parse(path, &p.ini, on_key, &p);
-		if (line != 0) {
-			if (line < 0)
-				snprintf(errbuf, errlen, "%s: %s", path,
-					 strerror(-line));
-			else if (line == p.ini.long_line)
-				snprintf(errbuf, errlen, "%s:%d: line too long",
-					 path, line);
-			else if (p.failed)
-				snprintf(errbuf, errlen, "%s:%d: %s", path,
-					 line, p.err);
-			else
-				snprintf(errbuf, errlen,
-					 "%s:%d: expected [section], key = "
-					 "value or a comment",
-					 path, line);
+		r = conf_parse(&p.f, path, on_key, &p);
+		if (r < 0) {
+			snprintf(errbuf, errlen, "%s", p.f.err);
 			config_free(c);
-			return line < 0 ? line : -EINVAL;
+			return r;
 		}
 		if (config_set(&c->path, path) < 0) {
 			config_free(c);
 			return -ENOMEM;
 		}
-		line = check_mqtt(c, path, errbuf, errlen);
-		if (line < 0) {
-			config_free(c);
-			return line;
-		}
+	}
+	r = check_mqtt(c, path, errbuf, errlen);
+	if (r < 0) {
+		config_free(c);
+		return r;
 	}
 	*ret = c;
 	return 0;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -17,10 +18,12 @@
 #include "dtcd-build.h"
 #include "live.h"
 #include "log.h"
+#include "output_report.h"
 #include "pipeline.h"
 #include "profile.h"
 #include "replay.h"
 #include "store_retry.h"
+#include "replay_many.h"
 
 enum mode { MODE_LIVE, MODE_REPLAY, MODE_CLEAR, MODE_LIST, MODE_CHECK };
 
@@ -34,6 +37,13 @@ struct args {
 	const char *interface;
 	const char *clear_code;
 	const char *control;
+	const char *report;
+	const char *compare_config;
+	const char **inputs; /* --replay FILE and the files after it */
+	size_t n_inputs;
+	unsigned jobs;	      /* -j N; 0: not given */
+	struct output *extra; /* one more output (a multi-replay's counter) */
+	bool quiet;
 	bool signals;
 	bool json;
 	bool foreground;
@@ -49,6 +59,9 @@ static void usage(FILE *out)
 		"       dtcd --replay FILE [--signals | --json] [--profile "
 		"NAME|PATH]\n"
 		"            [--state DIR] [-c FILE] [--control SOCKET]\n"
+		"            [--report FILE.html]\n"
+		"       dtcd --replay FILE|DIR... [-j N] [-q] [--json] "
+		"[--compare-config FILE]\n"
 		"       dtcd --clear [CODE] --state DIR\n"
 		"       dtcd --list --state DIR\n"
 		"\n"
@@ -63,6 +76,13 @@ static void usage(FILE *out)
 		"  --signals            write each change of a canonical "
 		"signal (JSON lines)\n"
 		"  --json               write DTC events as JSON lines\n"
+		"  --report FILE        with --replay: write an HTML report "
+		"(charts per event)\n"
+		"  -j N                 replay N logs at once (each its own "
+		"vehicle)\n"
+		"  --compare-config F   replay again under F, print the events "
+		"that differ\n"
+		"  -q                   no progress on a terminal\n"
 		"  --profile NAME|PATH  vehicle profile (default "
 		"bmw-reference)\n"
 		"  --state DIR          keep DTCs, cycles and events in "
@@ -91,7 +111,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		OPT_CLEAR,
 		OPT_LIST,
 		OPT_VERSION,
-		OPT_CONTROL
+		OPT_CONTROL,
+		OPT_REPORT,
+		OPT_COMPARE
 	};
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -106,12 +128,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "list", no_argument, NULL, OPT_LIST },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "report", required_argument, NULL, OPT_REPORT },
+		{ "compare-config", required_argument, NULL, OPT_COMPARE },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:i:dnvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:i:dnvhj:q", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			a->config = optarg;
@@ -165,6 +189,29 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_CONTROL:
 			a->control = optarg;
 			break;
+		case OPT_REPORT:
+			a->report = optarg;
+			break;
+		case OPT_COMPARE:
+			a->compare_config = optarg;
+			break;
+		case 'j': {
+			char *end;
+			unsigned long j = strtoul(optarg, &end, 10);
+
+			if (!*optarg || *end || j < 1 || j > 256) {
+				fprintf(stderr,
+					"dtcd: -j: expected a number "
+					"of jobs 1..256, got '%s'\n",
+					optarg);
+				return -EINVAL;
+			}
+			a->jobs = (unsigned)j;
+			break;
+		}
+		case 'q':
+			a->quiet = true;
+			break;
 		case OPT_VERSION:
 			printf("dtcd %s\n", DTCD_VERSION);
 			exit(EXIT_SUCCESS);
@@ -176,15 +223,35 @@ static int parse_args(int argc, char **argv, struct args *a)
 			return -EINVAL;
 		}
 	}
+	/* --replay a.log b.log dir/: the logs after the first */
+	if (optind < argc && a->mode == MODE_REPLAY) {
+		a->inputs =
+			calloc((size_t)(argc - optind) + 1, sizeof(*a->inputs));
+		if (!a->inputs)
+			return -ENOMEM;
+		a->inputs[a->n_inputs++] = a->replay;
+		while (optind < argc)
+			a->inputs[a->n_inputs++] = argv[optind++];
+	}
 	if (optind < argc) {
 		fprintf(stderr, "dtcd: unexpected argument '%s'\n",
 			argv[optind]);
 		usage(stderr);
 		return -EINVAL;
 	}
+	if ((a->jobs || a->compare_config) && a->mode != MODE_REPLAY) {
+		fprintf(stderr, "dtcd: -j and --compare-config go with "
+				"--replay\n");
+		return -EINVAL;
+	}
 	if (a->signals && a->json) {
 		fprintf(stderr,
 			"dtcd: --signals and --json exclude each other\n");
+		return -EINVAL;
+	}
+	if (a->report && (a->mode != MODE_REPLAY || a->signals)) {
+		fprintf(stderr, "dtcd: --report goes with --replay, not with "
+				"--signals\n");
 		return -EINVAL;
 	}
 	if (a->signals && a->mode != MODE_REPLAY) {
@@ -277,13 +344,26 @@ static int make_pipeline(const struct config *cfg, const struct profile *prof,
 				    cfg->lang);
 	if (r < 0)
 		return r;
+	if (a->report) {
+		r = output_report_new(&o.outputs[o.n_outputs], a->report,
+				      a->replay, cfg->lang);
+		if (r < 0) {
+			log_warnx("--report %s: %s", a->report, strerror(-r));
+			output_free(&o.outputs[0]);
+			return r;
+		}
+		o.n_outputs++;
+	}
+	if (a->extra)
+		o.outputs[o.n_outputs++] = *a->extra;
 	/* MQTT: DTC events to fleet operators (not for --signals or -n) */
 	if (ret_mqtt && cfg->mqtt_host && !a->signals) {
 		r = output_mqtt_new(&o.outputs[o.n_outputs], cfg, err,
 				    sizeof(err));
 		if (r < 0) {
 			log_warnx("%s", err);
-			output_free(&o.outputs[0]);
+			for (size_t i = 0; i < o.n_outputs; i++)
+				output_free(&o.outputs[i]);
 			return r;
 		}
 		*ret_mqtt = o.outputs[o.n_outputs++];
@@ -310,11 +390,12 @@ struct extras {
 	struct output mqtt; /* ops NULL: none */
 	struct control *control;
 	struct store_retry *retry;
-	int err;
+	/* freed last: the control socket and MQTT's drain still use it */
+	struct ev_loop *loop;
 };
 
-/* a live_on_start() hook: after daemonizing, once the loop runs */
-static void start_extras(struct ev_loop *loop, void *ud)
+/* live_run()'s start callback: after daemonizing, once the loop exists */
+static int start_extras(struct ev_loop *loop, void *ud)
 {
 	struct extras *x = ud;
 	bool live = x->a->mode == MODE_LIVE;
@@ -328,22 +409,24 @@ static void start_extras(struct ev_loop *loop, void *ud)
 	char err[512];
 	int r;
 
+	x->loop = loop;
 	if (x->mqtt.ops)
 		output_mqtt_start(&x->mqtt, loop);
 	if (x->p && store_retry_start(&x->retry, loop, x->p) < 0)
-		x->err = -ENOMEM;
+		return -ENOMEM;
 	o.path = x->a->control ? x->a->control : x->cfg->control_socket;
 	if (!o.path && live)
 		o.path = CONTROL_DEFAULT_PATH;
 	if (!o.path)
-		return;
+		return 0;
 	r = control_new(&x->control, loop, &o, err, sizeof(err));
 	if (r < 0) {
-		/* live: the bus matters more than dtcctl; replay: asked for */
 		log_warnx("control socket: %s", err);
-		if (!live)
-			x->err = r;
+		/* live: the bus matters more than dtcctl; replay: asked for */
+		if (live)
+			r = 0;
 	}
+	return r;
 }
 
 /* what dtcctl -j list prints, from the store, without a running daemon */
@@ -357,6 +440,80 @@ static int list_dtcs(const struct pipeline *p)
 	puts(output_json_string(a));
 	json_object_put(a);
 	return 0;
+}
+
+static bool is_directory(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* a child of replay_many_run(): one log, as `dtcd --replay FILE` would */
+static int replay_one(void *ud, const char *path, const char *config,
+		      struct output *extra, struct replay_stats *ret_stats)
+{
+	struct args a = *(const struct args *)ud;
+	struct config *cfg = NULL;
+	struct profile *prof = NULL;
+	struct pipeline *p = NULL;
+	char err[512];
+	int r;
+
+	a.replay = path;
+	a.extra = extra;
+	if (config)
+		a.config = config;
+	r = config_load(&cfg, a.config, err, sizeof(err));
+	if (r < 0) {
+		log_warnx("%s", err);
+		return r;
+	}
+	r = apply_args(cfg, &a);
+	if (r == 0)
+		r = load_profile(cfg, &prof);
+	if (r == 0)
+		r = make_pipeline(cfg, prof, &a, &p, NULL);
+	if (r == 0)
+		r = replay_run(p, path, ret_stats);
+	pipeline_free(p);
+	profile_free(prof);
+	config_free(cfg);
+	return r;
+}
+
+static int replay_many(const struct args *a, const struct config *cfg)
+{
+	/* compared runs print JSON: events are compared by type, code, time */
+	struct args ca = *a;
+	struct replay_many_options o = {
+		.inputs = a->inputs,
+		.n_inputs = a->n_inputs,
+		.jobs = a->jobs ? a->jobs : 1,
+		.json = cfg->json,
+		.signals = a->signals,
+		.quiet = a->quiet,
+		.compare_config = a->compare_config,
+		.run_one = replay_one,
+		.ud = &ca,
+	};
+	struct stat st;
+
+	if (a->report || a->control) {
+		log_warnx("--report and --control take one log");
+		return -EINVAL;
+	}
+	if (a->compare_config)
+		ca.json = true;
+	/* one vehicle's days in a row: the store joins them, in order */
+	if (cfg->state_dir)
+		o.jobs = 1;
+	if (a->compare_config && stat(a->compare_config, &st) < 0) {
+		log_warnx("--compare-config %s: %s", a->compare_config,
+			  strerror(errno));
+		return -errno;
+	}
+	return replay_many_run(&o);
 }
 
 static int64_t wall_clock_ns(void)
@@ -404,6 +561,17 @@ int main(int argc, char **argv)
 			printf("configuration OK (profile %s)\n", prof->name);
 		break;
 	case MODE_REPLAY:
+		if (a.n_inputs > 1 || a.jobs || a.compare_config ||
+		    is_directory(a.replay)) {
+			if (!a.inputs) {
+				a.inputs = &a.replay;
+				a.n_inputs = 1;
+			}
+			r = replay_many(&a, cfg);
+			if (a.inputs == &a.replay)
+				a.inputs = NULL;
+			break;
+		}
 		r = make_pipeline(cfg, prof, &a, &p, &x.mqtt);
 		if (r < 0)
 			break;
@@ -413,10 +581,9 @@ int main(int argc, char **argv)
 		}
 		/* dtcctl and the broker are served while the input is open */
 		x.p = p;
-		start_extras(ev_default_loop(0), &x);
-		r = x.err;
+		r = start_extras(ev_default_loop(0), &x);
 		if (r == 0)
-			r = control_replay(ev_default_loop(0), p, a.replay);
+			r = replay_run_loop(x.loop, p, a.replay);
 		break;
 	case MODE_CLEAR:
 		if (!cfg->state_dir) {
@@ -428,8 +595,10 @@ int main(int argc, char **argv)
 		r = make_pipeline(cfg, prof, &a, &p, &x.mqtt);
 		/* the fleet hears of a clear too; freeing the output drains it
 		 */
-		if (r == 0 && x.mqtt.ops)
-			r = output_mqtt_start(&x.mqtt, ev_default_loop(0));
+		if (r == 0 && x.mqtt.ops) {
+			x.loop = ev_default_loop(0);
+			r = output_mqtt_start(&x.mqtt, x.loop);
+		}
 		if (r == 0)
 			r = pipeline_clear(p, wall_clock_ns(), a.clear_code);
 		if (r < 0 && r != -EINVAL)
@@ -453,9 +622,12 @@ int main(int argc, char **argv)
 		if (r < 0)
 			break;
 		x.p = p;
-		r = live_on_start(start_extras, &x);
-		if (r == 0)
-			r = live_run(p, cfg, a.foreground);
+		r = live_run(p, &(struct live_options){
+					.cfg = cfg,
+					.foreground = a.foreground,
+					.start = start_extras,
+					.ud = &x,
+				});
 		break;
 	}
 out:
@@ -464,10 +636,14 @@ out:
 	    store_retry_finish(p, a.mode == MODE_LIVE ? 5 : 10) > 0 && r == 0)
 		r = -EIO;
 	store_retry_free(x.retry);
+	/* in this order: all of them still use the loop */
 	control_free(x.control);
 	/* MQTT waits here (bounded) for the broker to acknowledge the rest */
 	pipeline_free(p);
+	if (x.loop)
+		ev_loop_destroy(x.loop);
 	profile_free(prof);
 	config_free(cfg);
+	free(a.inputs);
 	return r < 0 ? 1 : 0;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "cycle.h"
 #include "event.h"
 #include "signal.h"
 
@@ -21,8 +22,16 @@ struct pipeline;
 /* One ops table per output kind, as libinput does per plug-in module. */
 struct output_ops {
 	const char *name;
+	/* --signals: each change of a canonical signal */
 	void (*signal)(void *state, int64_t ts_ns, enum signal_id id,
 		       const struct signal_slot *slot);
+	/* optional, diagnosis: every decoded value (the report's charts) */
+	void (*sample)(void *state, int64_t ts_ns, enum signal_id id,
+		       const struct signal_slot *slot);
+	/* optional: an operation cycle started or ended (warmup: it was a
+	 * warm-up cycle) */
+	void (*cycle)(void *state, int64_t ts_ns, enum cycle_change change,
+		      bool warmup);
 	/* entry: the catalogue's texts for the code, NULL when it has none */
 	void (*event)(void *state, const struct dtc_event *ev,
 		      const struct catalogue_entry *entry);

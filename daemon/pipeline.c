@@ -118,6 +118,12 @@ static void cycle_changed(struct pipeline *p, int64_t ts_ns,
 {
 	if (change == CYCLE_NONE)
 		return;
+	for (size_t i = 0; i < p->n_outputs; i++)
+		if (p->outputs[i].ops->cycle)
+			p->outputs[i].ops->cycle(
+				p->outputs[i].state, ts_ns, change,
+				change == CYCLE_ENDED &&
+					cycle_last_was_warmup(&p->cycle));
 	log_debug("operation cycle %s at %.6f",
 		  change == CYCLE_STARTED ? "started" : "ended", ts_ns / 1e9);
 	if (change == CYCLE_STARTED)
@@ -142,6 +148,10 @@ static void on_signal(void *userdata, int64_t ts_ns, enum signal_id id,
 							  ts_ns, id, slot);
 		return;
 	}
+	for (size_t i = 0; i < p->n_outputs; i++)
+		if (p->outputs[i].ops->sample)
+			p->outputs[i].ops->sample(p->outputs[i].state, ts_ns,
+						  id, slot);
 	/* implausible or "no value" never drives a cycle */
 	if (slot->valid && signal_plausible(id, slot->value))
 		cycle_changed(
@@ -277,20 +287,15 @@ static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
 	}
 	for (size_t i = 0; i < cfg->n_detector_keys; i++) {
 		const struct config_detector_key *k = &cfg->detector_keys[i];
+		struct conf_file f = { 0 };
 
+		/* read with dtcd.conf, applied now: the error names its line */
+		conf_file_init(&f, cfg->path);
+		f.ini.line = f.ini.section_line = (int)k->line;
 		r = detectors_configure(p->detectors, k->detector, k->key,
-					k->value);
-		if (r == -ENOENT) {
-			snprintf(errbuf, errlen,
-				 "%s:%u: unknown key '%s' of detector '%s'",
-				 cfg->path, k->line, k->key, k->detector);
-			return r;
-		}
+					k->value, &f);
 		if (r < 0) {
-			snprintf(errbuf, errlen,
-				 "%s:%u: bad value '%s' for %s of detector %s",
-				 cfg->path, k->line, k->value, k->key,
-				 k->detector);
+			snprintf(errbuf, errlen, "%s", f.err);
 			return r;
 		}
 	}

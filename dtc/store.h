@@ -9,6 +9,9 @@
 
 struct dtc_store;
 
+/* the file in the state directory (docs and etc/dtcd.conf say DIR/dtcd.db) */
+#define DTC_STORE_FILE "dtcd.db"
+
 /* One DTC as the store keeps it (the manager's record, flattened). */
 struct dtc_store_dtc {
 	const char *code;
@@ -30,7 +33,7 @@ struct dtc_store_dtc {
 };
 
 /*
- * Opens (creating when missing) STATE_DIR/dtcd.db: WAL journal,
+ * Opens (creating when missing) STATE_DIR/DTC_STORE_FILE: WAL journal,
  * synchronous=FULL (see store.c for why). The directory must exist.
  * state_dir NULL: a store in memory, gone with the process (the outbox of
  * a dtcd without --state). After opening, a store another process holds

@@ -8,6 +8,7 @@ pkgs=(
 	can-utils python3 python3-can python3-canmatrix clang-format git
 	qemu-system-x86 busybox-static cpio kmod iproute2 xz-utils
 	mosquitto mosquitto-clients time
+	zlib1g-dev chromium
 )
 missing=()
 for p in "${pkgs[@]}"; do

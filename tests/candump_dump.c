@@ -1,9 +1,10 @@
-/* candump_dump.c: prints what the candump reader reads, one frame a line */
+/* candump_dump.c: prints what the log reader reads (candump, ASC, BLF), one
+ * frame a line */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "candump.h"
+#include "log_reader.h"
 
 /*
  * The canonical form the comparison tests parse:
@@ -50,7 +51,7 @@ static void print_frame(const struct frame *f)
 
 int main(int argc, char **argv)
 {
-	struct candump_reader *r;
+	struct log_reader *r;
 	struct frame f;
 	int ret;
 
@@ -58,15 +59,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: candump_dump FILE|-\n");
 		return 2;
 	}
-	ret = candump_reader_open(&r, argv[1], on_error, NULL);
+	ret = log_reader_open(&r, argv[1], on_error, NULL);
 	if (ret < 0) {
 		fprintf(stderr, "%s: %s\n", argv[1], strerror(-ret));
 		return 1;
 	}
-	while ((ret = candump_reader_next(r, &f)) > 0)
+	while ((ret = log_reader_next(r, &f)) > 0)
 		print_frame(&f);
 	if (ret < 0)
 		fprintf(stderr, "%s: %s\n", argv[1], strerror(-ret));
-	candump_reader_free(r);
+	log_reader_free(r);
 	return ret < 0 ? 1 : 0;
 }

@@ -1,0 +1,465 @@
+/* log_blf.c: Vector BLF (binary logging format), zlib containers via zlib */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "log_format.h"
+
+/*
+ * A BLF file is a 144-byte "LOGG" header (with the measurement's start as a
+ * Windows SYSTEMTIME in local time) and a sequence of "LOBJ" objects. Most
+ * are LOG_CONTAINERs: up to about 128 KiB of further objects, usually
+ * deflated; an inner object may continue in the next container. Objects are
+ * little-endian and padded to four bytes. We keep one container's inflated
+ * bytes (plus the unfinished tail of the one before) at a time, so memory is
+ * bounded whatever the file size.
+ */
+
+#define FILE_SIGNATURE "LOGG"
+#define OBJ_SIGNATURE "LOBJ"
+#define OBJ_BASE_SIZE 16
+#define OBJ_MAX_SIZE (16u << 20) /* far above any real container */
+
+enum {
+	BLF_CAN_MESSAGE = 1,
+	BLF_LOG_CONTAINER = 10,
+	BLF_CAN_ERROR_EXT = 73,
+	BLF_CAN_MESSAGE2 = 86,
+	BLF_CAN_FD_MESSAGE = 100,
+	BLF_CAN_FD_MESSAGE_64 = 101,
+};
+
+#define CAN_MSG_EXT 0x80000000u
+#define MSG_DIR_TX 0x01
+#define MSG_REMOTE 0x80
+#define FD_EDL 0x01
+#define FD_BRS 0x02
+#define FD_ESI 0x04
+#define FD64_RTR 0x0010
+#define FD64_EDL 0x1000
+#define FD64_BRS 0x2000
+#define FD64_ESI 0x4000
+#define TIME_TEN_MICS 0x00000001
+
+struct blf_state {
+	FILE *f;
+	const char *path;
+	candump_error_fn on_error;
+	void *userdata;
+	unsigned long objects;
+	unsigned long errors;
+	int64_t origin_ns;
+	bool eof;
+	uint8_t *raw; /* one outer object as read */
+	size_t raw_cap;
+	uint8_t *buf; /* inner objects: inflated containers */
+	size_t len, pos, cap;
+};
+
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+static void blf_report(struct blf_state *s, const char *what)
+{
+	s->errors++;
+	if (s->on_error)
+		s->on_error(s->userdata, s->path, s->objects, what);
+}
+
+static int reserve(uint8_t **p, size_t *cap, size_t need)
+{
+	uint8_t *n;
+
+	if (need <= *cap)
+		return 0;
+	n = realloc(*p, need);
+	if (!n)
+		return -ENOMEM;
+	*p = n;
+	*cap = need;
+	return 0;
+}
+
+/* SYSTEMTIME: year, month, weekday, day, hour, minute, second, ms */
+static int64_t systemtime_ns(const uint8_t *p)
+{
+	struct tm tm = { 0 };
+	time_t t;
+
+	if (le16(p) < 1970 || le16(p + 2) < 1 || le16(p + 2) > 12)
+		return 0;
+	tm.tm_year = le16(p) - 1900;
+	tm.tm_mon = le16(p + 2) - 1;
+	tm.tm_mday = le16(p + 6);
+	tm.tm_hour = le16(p + 8);
+	tm.tm_min = le16(p + 10);
+	tm.tm_sec = le16(p + 12);
+	tm.tm_isdst = -1;
+	t = mktime(&tm);
+	if (t == (time_t)-1)
+		return 0;
+	return (int64_t)t * 1000000000 + (int64_t)le16(p + 14) * 1000000;
+}
+
+static const uint8_t dlc_len[16] = { 0, 1,  2,	3,  4,	5,  6,	7,
+				     8, 12, 16, 20, 24, 32, 48, 64 };
+
+static void set_id(struct frame *f, uint32_t id)
+{
+	if (id & CAN_MSG_EXT)
+		f->flags |= FRAME_EFF;
+	f->id = id & 0x1fffffff;
+}
+
+/*
+ * One inner object's payload (after its header) into a frame. Returns 1, 0
+ * for an object that is no CAN frame, or -EINVAL with *what set.
+ */
+static int decode(uint32_t type, const uint8_t *d, size_t n, struct frame *f,
+		  const char **what)
+{
+	unsigned len;
+
+	switch (type) {
+	case BLF_CAN_MESSAGE:
+	case BLF_CAN_MESSAGE2:
+		if (n < 16)
+			goto short_obj;
+		set_id(f, le32(d + 4));
+		f->dir = d[2] & MSG_DIR_TX ? 'T' : 'R';
+		len = d[3] & 0x0f;
+		if (d[2] & MSG_REMOTE) {
+			f->flags |= FRAME_RTR;
+			f->len = len > 8 ? 8 : (uint8_t)len;
+			break;
+		}
+		if (len > 8)
+			f->len8_dlc = (uint8_t)len;
+		f->len = len > 8 ? 8 : (uint8_t)len;
+		memcpy(f->data, d + 8, f->len);
+		break;
+	case BLF_CAN_ERROR_EXT:
+		if (n < 32)
+			goto short_obj;
+		/* the error class in the ID, as SocketCAN's error frames have
+		 */
+		f->flags |= FRAME_ERR;
+		f->id = le32(d + 16) & 0x1fffffff;
+		f->len = (uint8_t)(dlc_len[d[10] & 0x0f] > 8 ?
+					   8 :
+					   dlc_len[d[10] & 0x0f]);
+		memcpy(f->data, d + 24, f->len);
+		break;
+	case BLF_CAN_FD_MESSAGE:
+		if (n < 84)
+			goto short_obj;
+		set_id(f, le32(d + 4));
+		f->dir = d[2] & MSG_DIR_TX ? 'T' : 'R';
+		len = d[3] & 0x0f;
+		if (d[2] & MSG_REMOTE)
+			f->flags |= FRAME_RTR;
+		if (d[13] & FD_EDL)
+			f->flags |= FRAME_FD;
+		if (d[13] & FD_BRS)
+			f->flags |= FRAME_BRS;
+		if (d[13] & FD_ESI)
+			f->flags |= FRAME_ESI;
+		f->len = d[14] > 64 ? 64 : d[14];
+		if (!(f->flags & FRAME_FD) && f->len > 8)
+			f->len = 8;
+		if (f->flags & FRAME_RTR)
+			f->len = (uint8_t)(len > 8 ? 8 : len);
+		else
+			memcpy(f->data, d + 20, f->len);
+		break;
+	case BLF_CAN_FD_MESSAGE_64: {
+		uint32_t fl;
+
+		if (n < 40)
+			goto short_obj;
+		fl = le32(d + 12);
+		set_id(f, le32(d + 4));
+		f->dir = d[34] ? 'T' : 'R';
+		if (fl & FD64_EDL)
+			f->flags |= FRAME_FD;
+		if (fl & FD64_BRS)
+			f->flags |= FRAME_BRS;
+		if (fl & FD64_ESI)
+			f->flags |= FRAME_ESI;
+		if (fl & FD64_RTR) {
+			f->flags |= FRAME_RTR;
+			f->len = (uint8_t)(dlc_len[d[1] & 0x0f] > 8 ?
+						   8 :
+						   dlc_len[d[1] & 0x0f]);
+			break;
+		}
+		f->len = d[2] > 64 ? 64 : d[2];
+		if (!(f->flags & FRAME_FD) && f->len > 8)
+			f->len = 8;
+		if (n < 40u + f->len)
+			goto short_obj;
+		memcpy(f->data, d + 40, f->len);
+		break;
+	}
+	default:
+		return 0;
+	}
+	snprintf(f->iface, sizeof(f->iface), "can%u",
+		 type == BLF_CAN_FD_MESSAGE_64 ? (d[0] ? d[0] - 1u : 0) :
+						 (le16(d) ? le16(d) - 1u : 0));
+	return 1;
+short_obj:
+	*what = "a CAN object as long as its type needs";
+	return -EINVAL;
+}
+
+/* reads the next outer object into s->raw; 1, 0 at the end, -errno */
+static int read_outer(struct blf_state *s, uint32_t *ret_type,
+		      uint32_t *ret_size)
+{
+	uint8_t hdr[OBJ_BASE_SIZE];
+	uint32_t size;
+	size_t n;
+	int c;
+
+	/* objects are padded: skip zero bytes up to the next signature */
+	for (int skipped = 0;; skipped++) {
+		c = getc(s->f);
+		if (c == EOF)
+			return ferror(s->f) ? -EIO : 0;
+		if (c == 'L' || skipped >= 8)
+			break;
+	}
+	hdr[0] = (uint8_t)c;
+	n = fread(hdr + 1, 1, sizeof(hdr) - 1, s->f);
+	s->objects++;
+	if (n != sizeof(hdr) - 1) {
+		blf_report(s, "a whole BLF object header (file cut short)");
+		return 0;
+	}
+	if (memcmp(hdr, OBJ_SIGNATURE, 4)) {
+		blf_report(s, "the object signature LOBJ");
+		return 0; /* lost sync: nothing after this can be trusted */
+	}
+	size = le32(hdr + 8);
+	if (size < OBJ_BASE_SIZE || size > OBJ_MAX_SIZE) {
+		blf_report(s, "an object size of 16 bytes to 16 MiB");
+		return 0;
+	}
+	if (reserve(&s->raw, &s->raw_cap, size) < 0)
+		return -ENOMEM;
+	memcpy(s->raw, hdr, sizeof(hdr));
+	n = fread(s->raw + OBJ_BASE_SIZE, 1, size - OBJ_BASE_SIZE, s->f);
+	if (n != size - OBJ_BASE_SIZE) {
+		blf_report(s, "as many object bytes as its size says (file "
+			      "cut short)");
+		return 0;
+	}
+	*ret_type = le32(hdr + 12);
+	*ret_size = size;
+	return 1;
+}
+
+/* appends a container's (inflated) bytes to the inner buffer */
+static int add_container(struct blf_state *s, uint32_t size)
+{
+	const uint8_t *c = s->raw + OBJ_BASE_SIZE;
+	uint16_t method;
+	uLongf out;
+	uint32_t usize;
+
+	if (size < OBJ_BASE_SIZE + 16) {
+		blf_report(s, "a log container header");
+		return 0;
+	}
+	method = le16(c);
+	usize = le32(c + 8);
+	if (usize > OBJ_MAX_SIZE) {
+		blf_report(s, "a container of at most 16 MiB");
+		return 0;
+	}
+	/* keep the unfinished tail of the previous container */
+	memmove(s->buf, s->buf + s->pos, s->len - s->pos);
+	s->len -= s->pos;
+	s->pos = 0;
+	if (reserve(&s->buf, &s->cap, s->len + usize) < 0)
+		return -ENOMEM;
+	if (method == 0) {
+		if (usize > size - OBJ_BASE_SIZE - 16)
+			usize = size - OBJ_BASE_SIZE - 16;
+		memcpy(s->buf + s->len, c + 16, usize);
+		s->len += usize;
+		return 0;
+	}
+	if (method != 2) {
+		blf_report(s, "container compression 0 (none) or 2 (zlib)");
+		return 0;
+	}
+	out = usize;
+	if (uncompress(s->buf + s->len, &out, c + 16,
+		       size - OBJ_BASE_SIZE - 16) != Z_OK) {
+		blf_report(s, "a zlib stream that inflates to the container's "
+			      "size");
+		return 0;
+	}
+	s->len += out;
+	return 0;
+}
+
+/*
+ * The next inner object in buf: 1 with a frame, 0 when buf needs more, or
+ * -EINVAL (reported, skipped).
+ */
+static int next_inner(struct blf_state *s, struct frame *f)
+{
+	while (s->len - s->pos >= OBJ_BASE_SIZE) {
+		const uint8_t *o = s->buf + s->pos;
+		uint32_t size, type, flags;
+		uint16_t hsize;
+		uint64_t ts;
+		const char *what = NULL;
+		int r;
+
+		if (memcmp(o, OBJ_SIGNATURE, 4)) {
+			s->pos++; /* padding between objects */
+			continue;
+		}
+		hsize = le16(o + 4);
+		size = le32(o + 8);
+		type = le32(o + 12);
+		if (size < OBJ_BASE_SIZE || size > OBJ_MAX_SIZE ||
+		    hsize < OBJ_BASE_SIZE + 16 || hsize > size) {
+			s->objects++;
+			blf_report(s, "an object whose header and size fit");
+			s->pos += 4;
+			continue;
+		}
+		if (s->len - s->pos < size)
+			return 0; /* continues in the next container */
+		s->objects++;
+		flags = le32(o + OBJ_BASE_SIZE);
+		ts = le64(o + OBJ_BASE_SIZE + 8);
+		*f = (struct frame){ 0 };
+		r = decode(type, o + hsize, size - hsize, f, &what);
+		s->pos += size;
+		if (r < 0)
+			blf_report(s, what);
+		if (r <= 0)
+			continue;
+		f->ts_ns = s->origin_ns +
+			   (int64_t)(flags == TIME_TEN_MICS ? ts * 10000 : ts);
+		return 1;
+	}
+	return 0;
+}
+
+static int blf_next(void *state, struct frame *ret_frame)
+{
+	struct blf_state *s = state;
+	uint32_t type, size;
+	int r;
+
+	for (;;) {
+		if (next_inner(s, ret_frame))
+			return 1;
+		if (s->eof)
+			return 0;
+		r = read_outer(s, &type, &size);
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			s->eof = true;
+			continue;
+		}
+		if (type == BLF_LOG_CONTAINER) {
+			r = add_container(s, size);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		/* an object outside any container (old files) */
+		if (reserve(&s->buf, &s->cap, s->len + size) < 0)
+			return -ENOMEM;
+		memcpy(s->buf + s->len, s->raw, size);
+		s->len += size;
+	}
+}
+
+static bool blf_sniff(const uint8_t *head, size_t len)
+{
+	return len >= 4 && !memcmp(head, FILE_SIGNATURE, 4);
+}
+
+static int blf_open(void **ret, FILE *f, const char *path,
+		    candump_error_fn on_error, void *userdata)
+{
+	struct blf_state *s = calloc(1, sizeof(*s));
+	uint8_t hdr[144];
+	uint32_t hsize;
+
+	if (!s)
+		return -ENOMEM;
+	s->f = f;
+	s->path = path;
+	s->on_error = on_error;
+	s->userdata = userdata;
+	*ret = s;
+	if (fread(hdr, 1, sizeof(hdr), f) != sizeof(hdr) ||
+	    memcmp(hdr, FILE_SIGNATURE, 4)) {
+		blf_report(s, "a BLF file header of 144 bytes");
+		s->eof = true;
+		return 0;
+	}
+	s->origin_ns = systemtime_ns(hdr + 40);
+	hsize = le32(hdr + 4);
+	if (hsize > sizeof(hdr) && hsize < OBJ_MAX_SIZE &&
+	    fseek(f, hsize, SEEK_SET) != 0)
+		s->eof = true;
+	return 0;
+}
+
+static unsigned long blf_position(const void *state)
+{
+	return ((const struct blf_state *)state)->objects;
+}
+
+static unsigned long blf_errors(const void *state)
+{
+	return ((const struct blf_state *)state)->errors;
+}
+
+static void blf_free(void *state)
+{
+	struct blf_state *s = state;
+
+	if (!s)
+		return;
+	free(s->raw);
+	free(s->buf);
+	free(s);
+}
+
+const struct log_format_ops log_blf_ops = {
+	.name = "blf",
+	.sniff = blf_sniff,
+	.open = blf_open,
+	.next = blf_next,
+	.position = blf_position,
+	.errors = blf_errors,
+	.free = blf_free,
+};

@@ -1,0 +1,39 @@
+/* log_format.h: one ops table per log format (candump, Vector ASC and BLF) */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "candump.h"
+#include "frame.h"
+
+/*
+ * A format module reads frames from an open stream; log_reader.c picks the
+ * module by the file's first bytes (sniff), never by its name, so a log
+ * renamed or sent without an extension still reads.
+ */
+struct log_format_ops {
+	const char *name;
+	/* the first bytes of the file say it is this format */
+	bool (*sniff)(const uint8_t *head, size_t len);
+	/* f stays the caller's; errors go to on_error as "what was expected"
+	 */
+	int (*open)(void **ret_state, FILE *f, const char *path,
+		    candump_error_fn on_error, void *userdata);
+	/* 1 with a frame, 0 at the end, -errno on a read error */
+	int (*next)(void *state, struct frame *ret_frame);
+	/* the line (text) or object (binary) last read, for messages */
+	unsigned long (*position)(const void *state);
+	unsigned long (*errors)(const void *state);
+	void (*free)(void *state);
+};
+
+/* the registry, most specific first; candump is the default */
+extern const struct log_format_ops log_blf_ops;
+extern const struct log_format_ops log_asc_ops;
+extern const struct log_format_ops log_candump_ops;
+
+/* "Mon Jun 10 06:13:20.123 am 2024" (local time) -> ns since 1970 */
+int log_asc_parse_date(const char *s, int64_t *ret_ns);
