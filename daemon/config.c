@@ -30,7 +30,16 @@ static int parse_topic(const char *value, void *field)
 	return config_set(field, value);
 }
 
+static int parse_vehicle(const char *value, void *field)
+{
+	/* one topic level: no separator, no wildcard */
+	if (!*value || strpbrk(value, "#+/"))
+		return -EINVAL;
+	return config_set(field, value);
+}
+
 static const char *const lang_names[] = { "en", "de", NULL };
+static const char *const tls_versions[] = { "tlsv1.2", "tlsv1.3", NULL };
 
 #define KEY(name, kind, field, ...)                                       \
 	{                                                                 \
@@ -56,6 +65,26 @@ static const struct conf_key mqtt_keys[] = {
 	    .expect = "a topic without the wildcards # and +"),
 	KEY("client_id", CONF_STRING, mqtt_client_id),
 	KEY("qos", CONF_SIGNED, mqtt_qos, .min = 0, .max = 2),
+	KEY("vehicle", CONF_CUSTOM, mqtt_vehicle, .parse = parse_vehicle,
+	    .expect = "an id without / + #"),
+	/* TLS and login, named as mosquitto_pub's options */
+	KEY("tls", CONF_BOOL, mqtt_tls),
+	KEY("cafile", CONF_PATH, mqtt_cafile),
+	KEY("capath", CONF_PATH, mqtt_capath),
+	KEY("certfile", CONF_PATH, mqtt_certfile),
+	KEY("keyfile", CONF_PATH, mqtt_keyfile),
+	KEY("tls_version", CONF_STRING, mqtt_tls_version,
+	    .names = tls_versions),
+	KEY("username", CONF_STRING, mqtt_username, .min = 1),
+	KEY("password_file", CONF_PATH, mqtt_password_file),
+	KEY("insecure", CONF_BOOL, mqtt_insecure),
+	KEY("outbox_max_events", CONF_UNSIGNED, mqtt_outbox_max_events,
+	    .min = 1, .max = 100000000),
+	KEY("outbox_max_mb", CONF_UNSIGNED, mqtt_outbox_max_mb, .min = 1,
+	    .max = 100000),
+	KEY("heartbeat_s", CONF_UNSIGNED, mqtt_heartbeat_s, .min = 0,
+	    .max = 86400),
+	KEY("homeassistant", CONF_BOOL, mqtt_homeassistant),
 	{ NULL },
 };
 
@@ -101,6 +130,8 @@ static int on_key(void *user, const char *section, const char *name,
 
 	if (conf_failed(&p->f))
 		return 1;
+	if (!strcmp(section, "mqtt") && !strcmp(name, "host"))
+		p->c->mqtt_line = (unsigned)p->f.ini.line;
 	if (keys)
 		conf_apply(&p->f, section, keys, p->c, name, value);
 	else if (!strncmp(section, "detector.", 9) && section[9])
@@ -109,6 +140,46 @@ static int on_key(void *user, const char *section, const char *name,
 		conf_unknown_section(&p->f, section,
 				     "dtcd, mqtt, detector.NAME");
 	return 1;
+}
+
+static bool host_is_loopback(const char *h)
+{
+	return !strcmp(h, "localhost") || !strncmp(h, "127.", 4) ||
+	       !strcmp(h, "::1") || !strcmp(h, "[::1]");
+}
+
+/*
+ * Nothing leaves the car unencrypted: a broker elsewhere than on this
+ * machine gets TLS, or the configuration says in so many words that it
+ * may not. Any TLS file turns TLS on, as for mosquitto_pub. The line is
+ * the host's.
+ */
+static int check_mqtt(struct config *c, const char *path, char *errbuf,
+		      size_t errlen)
+{
+	const char *why = NULL;
+
+	c->mqtt_tls |= c->mqtt_cafile || c->mqtt_capath || c->mqtt_certfile ||
+		       c->mqtt_keyfile || c->mqtt_tls_version;
+	if (!c->mqtt_port)
+		c->mqtt_port = c->mqtt_tls ? 8883 : 1883;
+	if (!c->mqtt_host)
+		return 0;
+	if (!c->mqtt_tls && !c->mqtt_insecure &&
+	    !host_is_loopback(c->mqtt_host))
+		why = "is not a loopback address and the connection would not "
+		      "be encrypted: set cafile or capath (or tls = yes for "
+		      "the system's CA store), or insecure = yes to send in "
+		      "plain text";
+	else if (!c->mqtt_certfile != !c->mqtt_keyfile)
+		why = "needs certfile and keyfile together";
+	else if (!c->mqtt_username != !c->mqtt_password_file)
+		why = "needs username and password_file together";
+	if (!why)
+		return 0;
+	snprintf(errbuf, errlen, "%s:%u: [mqtt] host %s %s", path, c->mqtt_line,
+		 c->mqtt_host, why);
+	return -EINVAL;
 }
 
 int config_load(struct config **ret, const char *path, char *errbuf,
@@ -122,8 +193,11 @@ int config_load(struct config **ret, const char *path, char *errbuf,
 	if (!c)
 		return -ENOMEM;
 	c->tick_ms = 100;
-	c->mqtt_port = 1883;
+	c->mqtt_port = 0; /* 8883 with TLS, else 1883 */
 	c->mqtt_qos = 1;
+	c->mqtt_outbox_max_events = 100000;
+	c->mqtt_outbox_max_mb = 64;
+	c->mqtt_heartbeat_s = 60;
 	if (config_set(&c->profile, "bmw-reference") < 0 ||
 	    config_set(&c->lang, "en") < 0 ||
 	    config_set(&c->interface, "can0") < 0 ||
@@ -143,6 +217,11 @@ int config_load(struct config **ret, const char *path, char *errbuf,
 			config_free(c);
 			return -ENOMEM;
 		}
+	}
+	r = check_mqtt(c, path, errbuf, errlen);
+	if (r < 0) {
+		config_free(c);
+		return r;
 	}
 	*ret = c;
 	return 0;
@@ -167,6 +246,14 @@ void config_free(struct config *c)
 	free(c->mqtt_host);
 	free(c->mqtt_topic);
 	free(c->mqtt_client_id);
+	free(c->mqtt_vehicle);
+	free(c->mqtt_cafile);
+	free(c->mqtt_capath);
+	free(c->mqtt_certfile);
+	free(c->mqtt_keyfile);
+	free(c->mqtt_tls_version);
+	free(c->mqtt_username);
+	free(c->mqtt_password_file);
 	free(c->control_socket);
 	free(c);
 }

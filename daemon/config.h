@@ -27,6 +27,19 @@ struct config {
 	char *mqtt_topic;
 	char *mqtt_client_id;
 	int mqtt_qos;
+	char *mqtt_vehicle; /* the id in payloads and topics; NULL: the VIN */
+	/* TLS and login, named as mosquitto_pub's options */
+	bool mqtt_tls;	    /* set by tls = yes or any TLS file */
+	bool mqtt_insecure; /* plaintext to a non-loopback broker allowed */
+	char *mqtt_cafile, *mqtt_capath, *mqtt_certfile, *mqtt_keyfile;
+	char *mqtt_tls_version;
+	char *mqtt_username, *mqtt_password_file;
+	unsigned mqtt_outbox_max_events;
+	unsigned mqtt_outbox_max_mb;
+	unsigned mqtt_heartbeat_s;
+	bool mqtt_homeassistant;
+	bool mqtt_port_set; /* else 8883 with TLS, 1883 without */
+	unsigned mqtt_line; /* of the host key, for errors */
 	char *control_socket;
 	struct config_detector_key *detector_keys;
 	size_t n_detector_keys;

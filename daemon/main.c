@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "pipeline.h"
 #include "profile.h"
 #include "replay.h"
+#include "store_retry.h"
 #include "replay_many.h"
 
 enum mode { MODE_LIVE, MODE_REPLAY, MODE_CLEAR, MODE_LIST, MODE_CHECK };
@@ -387,6 +389,7 @@ struct extras {
 	const struct args *a;
 	struct output mqtt; /* ops NULL: none */
 	struct control *control;
+	struct store_retry *retry;
 	/* freed last: the control socket and MQTT's drain still use it */
 	struct ev_loop *loop;
 };
@@ -409,6 +412,8 @@ static int start_extras(struct ev_loop *loop, void *ud)
 	x->loop = loop;
 	if (x->mqtt.ops)
 		output_mqtt_start(&x->mqtt, loop);
+	if (x->p && store_retry_start(&x->retry, loop, x->p) < 0)
+		return -ENOMEM;
 	o.path = x->a->control ? x->a->control : x->cfg->control_socket;
 	if (!o.path && live)
 		o.path = CONTROL_DEFAULT_PATH;
@@ -531,6 +536,11 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &a) < 0)
 		return 2;
+	/* a file size limit makes writes fail (the store retries), it must
+	 * not kill the daemon */
+	signal(SIGXFSZ, SIG_IGN);
+	/* a broker that drops the connection must not kill a replay */
+	signal(SIGPIPE, SIG_IGN);
 	log_init(LOG_TARGET_STDERR, a.verbose);
 	r = config_load(&cfg, a.config, err, sizeof(err));
 	if (r < 0) {
@@ -621,6 +631,11 @@ int main(int argc, char **argv)
 		break;
 	}
 out:
+	/* what the store could not take yet gets its last chances */
+	if (p && pipeline_store_failing(p) &&
+	    store_retry_finish(p, a.mode == MODE_LIVE ? 5 : 10) > 0 && r == 0)
+		r = -EIO;
+	store_retry_free(x.retry);
 	/* in this order: all of them still use the loop */
 	control_free(x.control);
 	/* MQTT waits here (bounded) for the broker to acknowledge the rest */

@@ -14,6 +14,7 @@ struct catalogue;
 struct catalogue_entry;
 struct dtc_info;
 struct dtc_manager;
+struct dtc_store;
 struct ev_loop;
 struct json_object;
 struct pipeline;
@@ -36,6 +37,14 @@ struct output_ops {
 		      const struct catalogue_entry *entry);
 	void (*flush)(void *state);
 	void (*free)(void *state);
+	/*
+	 * An output that delivers from the store's outbox (MQTT): the payload
+	 * it will send for an event (malloc'd), put into the outbox in the
+	 * event's transaction; attach gives it the store to send from.
+	 */
+	char *(*outbox_payload)(void *state, const struct dtc_event *ev,
+				const struct catalogue_entry *entry);
+	void (*outbox_attach)(void *state, struct dtc_store *store);
 };
 
 struct output {

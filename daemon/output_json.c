@@ -110,7 +110,10 @@ struct json_object *output_json_event(const struct dtc_event *ev,
 	if (title)
 		json_object_object_add(o, "title",
 				       json_object_new_string(title));
-	if (ev->type != DTC_EVENT_ECU)
+	if (ev->type == DTC_EVENT_DROPPED)
+		json_object_object_add(o, "dropped",
+				       json_object_new_int((int)ev->dropped));
+	else if (ev->type != DTC_EVENT_ECU)
 		json_object_object_add(
 			o, "occurrences",
 			json_object_new_int((int)ev->occurrences));

@@ -7,18 +7,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "dtcd-build.h"
 #include "log.h"
 #include "manager.h"
 #include "catalogue.h"
+#include "detector.h"
+#include "mqtt_ha.h"
 #include "output.h"
 #include "pipeline.h"
+#include "store.h"
 
-/* QoS 1/2 messages waiting for the broker: ~1 KiB each */
+/* status and online messages waiting for the broker: ~1 KiB each */
 #define MQTT_MAX_OUTSTANDING 1000
+/* events handed to libmosquitto before their PUBACK: the rest wait in the
+ * outbox, so a broker away for days costs no memory */
+#define MQTT_WINDOW 20
 #define MQTT_KEEPALIVE 30
 #define MQTT_RECONNECT_MIN 1.0
-#define MQTT_RECONNECT_MAX 30.0
+#define MQTT_RECONNECT_MAX 60.0
+#define MQTT_SYSTEM_CAPATH "/etc/ssl/certs"
 /* what a stopping dtcd waits for the broker's acknowledgements */
 #define MQTT_STOP_SECONDS 10.0
 
@@ -43,10 +53,28 @@ struct mqtt_out {
 	bool warned_down;
 	double reconnect_delay;
 	ev_tstamp next_reconnect;
-	/* published with QoS > 0 and not acknowledged yet (queued included) */
+	/* status/online published with QoS > 0, not acknowledged yet */
 	unsigned outstanding;
-	unsigned long dropped;
-	bool status_dirty; /* a status was dropped: send one when room */
+	unsigned long dropped; /* status messages without room */
+	bool status_dirty;     /* a status was dropped: send one when room */
+	/* the outbox: events are sent from the store, in event_id order */
+	struct dtc_store *store;
+	struct {
+		int mid;
+		uint64_t event_id;
+	} inflight[MQTT_WINDOW];
+	size_t n_inflight;
+	uint64_t last_sent; /* the highest event_id given to libmosquitto */
+	unsigned long sent, acked, outbox_dropped;
+	bool warned_ack;
+	char *vehicle; /* configured id, NULL: the VIN */
+	/* libmosquitto's last error (a TLS failure says why there) */
+	char last_error[256];
+	unsigned heartbeat_s;
+	ev_timer heartbeat;
+	bool ha;
+	bool ecu_mil;
+	int64_t last_ecu_ns; /* the last answer an ECU gave about itself */
 };
 
 static const struct output_ops mqtt_ops;
@@ -59,7 +87,9 @@ static int set_topics(struct mqtt_out *m, const char *vin)
 	size_t i;
 
 	/* a VIN is 17 letters and digits; anything else must not reach a
-	 * topic level ("/", "+", "#") */
+	 * topic level ("/", "+", "#"); a configured id wins */
+	if (m->vehicle)
+		vin = m->vehicle;
 	for (i = 0; vin[i] && i < SIG_VIN_LEN; i++)
 		m->vin[i] = isalnum((unsigned char)vin[i]) ? vin[i] : '_';
 	m->vin[i] = '\0';
@@ -85,6 +115,10 @@ static int publish(struct mqtt_out *m, const char *topic, const char *payload,
 {
 	int rc;
 
+	/* the status and online go out at each connection anyway; nothing
+	 * is written to a connection the broker refused */
+	if (!m->connected)
+		return -ENOTCONN;
 	if (m->qos > 0 && m->outstanding >= MQTT_MAX_OUTSTANDING)
 		return -ENOBUFS;
 	rc = mosquitto_publish(m->mosq, NULL, topic, (int)strlen(payload),
@@ -105,14 +139,72 @@ static int publish(struct mqtt_out *m, const char *topic, const char *payload,
 	return -EIO;
 }
 
+static void publish_retained(void *ud, const char *topic, const char *payload)
+{
+	publish(ud, topic, payload, true);
+}
+
+static struct mqtt_ha ha_of(struct mqtt_out *m, char *base, size_t len)
+{
+	snprintf(base, len, "%s/%s", m->topic, m->vin);
+	return (struct mqtt_ha){
+		.vehicle = m->vin,
+		.base = base,
+		.status_topic = m->t_status,
+		.online_topic = m->t_online,
+		.model = m->p ? pipeline_profile_name(m->p) : NULL,
+		.publish = publish_retained,
+		.ud = m,
+	};
+}
+
+static int open_dtcs(const struct dtc_manager *mgr)
+{
+	struct dtc_info d;
+	int n = 0;
+
+	for (size_t i = 0; mgr && i < dtc_manager_n_dtcs(mgr); i++)
+		if (dtc_manager_dtc(mgr, i, &d) == 0 &&
+		    output_json_dtc_current(&d))
+			n++;
+	return n;
+}
+
+/* the retained status: the DTC list and the heartbeat's counters */
 static void publish_status(struct mqtt_out *m)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = json_object_new_object(), *det;
 	const struct dtc_manager *mgr = m->p ? pipeline_manager(m->p) : NULL;
+	char base[256];
 
 	json_object_object_add(o, "ts",
 			       output_json_ts(m->p ? pipeline_now(m->p) : 0));
 	json_object_object_add(o, "vin", json_object_new_string(m->vin));
+	json_object_object_add(o, "vehicle", json_object_new_string(m->vin));
+	json_object_object_add(o, "dtcd_version",
+			       json_object_new_string(DTCD_VERSION));
+	json_object_object_add(
+		o, "frames",
+		json_object_new_int64(m->p ? (int64_t)pipeline_frames(m->p) :
+					     0));
+	json_object_object_add(
+		o, "dropped",
+		json_object_new_int64((int64_t)m->outbox_dropped));
+	det = json_object_new_array();
+	for (size_t i = 0; m->p && i < detectors_count(); i++)
+		if (pipeline_detector_active(m->p, detectors_name(i)))
+			json_object_array_add(
+				det, json_object_new_string(detectors_name(i)));
+	json_object_object_add(o, "active_detectors", det);
+	json_object_object_add(o, "open_dtcs",
+			       json_object_new_int(open_dtcs(mgr)));
+	json_object_object_add(
+		o, "outbox",
+		json_object_new_int64(
+			(int64_t)dtc_store_outbox_depth(m->store)));
+	json_object_object_add(o, "last_poll",
+			       m->last_ecu_ns ? output_json_ts(m->last_ecu_ns) :
+						NULL);
 	json_object_object_add(
 		o, "dtcs",
 		output_json_dtc_list(
@@ -120,6 +212,101 @@ static void publish_status(struct mqtt_out *m)
 	m->status_dirty = publish(m, m->t_status, output_json_string(o),
 				  true) == -ENOBUFS;
 	json_object_put(o);
+	if (m->ha && m->p && !m->status_dirty) {
+		struct mqtt_ha ha = ha_of(m, base, sizeof(base));
+
+		mqtt_ha_state(&ha, m->p, m->ecu_mil);
+	}
+}
+
+/* ---- the outbox ---- */
+
+/* events from the store, oldest first, while the broker is there */
+static void pump(struct mqtt_out *m)
+{
+	uint64_t id;
+	char *payload;
+	int mid, rc;
+
+	while (m->connected && m->store && m->n_inflight < MQTT_WINDOW &&
+	       dtc_store_outbox_next(m->store, m->last_sent, &id, &payload) >
+		       0) {
+		rc = mosquitto_publish(m->mosq, &mid, m->t_events,
+				       (int)strlen(payload), payload, m->qos,
+				       false);
+		free(payload);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			log_debug("mqtt: event %llu: %s",
+				  (unsigned long long)id,
+				  mosquitto_strerror(rc));
+			break;
+		}
+		m->inflight[m->n_inflight].mid = mid;
+		m->inflight[m->n_inflight++].event_id = id;
+		m->last_sent = id;
+		m->sent++;
+	}
+	mqtt_watch(m);
+}
+
+/* the broker has it (PUBACK; for QoS 0: written): out of the outbox */
+static bool acked(struct mqtt_out *m, int mid)
+{
+	int r;
+
+	for (size_t i = 0; i < m->n_inflight; i++) {
+		if (m->inflight[i].mid != mid)
+			continue;
+		r = dtc_store_outbox_ack(m->store, m->inflight[i].event_id);
+		/* the row stays: sent again after a restart, a duplicate a
+		 * collector drops by event_id, never a loss */
+		if (r < 0 && !m->warned_ack) {
+			log_warnx("mqtt: outbox: %s (%s); acknowledged events "
+				  "may be sent again after a restart",
+				  strerror(-r), dtc_store_errmsg(m->store));
+			m->warned_ack = true;
+		}
+		m->acked++;
+		memmove(&m->inflight[i], &m->inflight[i + 1],
+			(m->n_inflight - i - 1) * sizeof(m->inflight[0]));
+		m->n_inflight--;
+		return true;
+	}
+	return false;
+}
+
+static char *mqtt_payload(void *state, const struct dtc_event *ev,
+			  const struct catalogue_entry *e)
+{
+	struct mqtt_out *m = state;
+	const struct signal_table *t = m->p ? pipeline_signals(m->p) : NULL;
+	const char *vehicle = m->vehicle;
+	struct json_object *o;
+	char *s;
+
+	if (!vehicle && t && t->slot[SIG_VIN].valid && t->slot[SIG_VIN].text[0])
+		vehicle = t->slot[SIG_VIN].text;
+	if (!vehicle && ev->freeze_frame && ev->freeze_frame->vin[0])
+		vehicle = ev->freeze_frame->vin;
+	o = output_json_event(ev, e ? e->action : NULL, e ? e->title : NULL);
+	/* what a collector drops duplicates by: (vehicle, event_id) */
+	json_object_object_add(
+		o, "vehicle",
+		json_object_new_string(vehicle ? vehicle : "unknown"));
+	json_object_object_add(o, "event_id",
+			       json_object_new_int64((int64_t)ev->event_id));
+	json_object_object_add(o, "dtcd_version",
+			       json_object_new_string(DTCD_VERSION));
+	s = strdup(output_json_string(o));
+	json_object_put(o);
+	return s;
+}
+
+static void mqtt_attach(void *state, struct dtc_store *store)
+{
+	struct mqtt_out *m = state;
+
+	m->store = store;
 }
 
 /* ---- connection ---- */
@@ -154,9 +341,12 @@ static void mqtt_watch(struct mqtt_out *m)
 		ev_io_stop(m->loop, &m->wio);
 }
 
+/* exponential back-off with jitter: a fleet whose broker comes back does
+ * not reconnect all at the same second */
 static void schedule_reconnect(struct mqtt_out *m)
 {
-	m->next_reconnect = ev_now(m->loop) + m->reconnect_delay;
+	m->next_reconnect =
+		ev_now(m->loop) + m->reconnect_delay * (0.75 + 0.5 * drand48());
 	m->reconnect_delay *= 2;
 	if (m->reconnect_delay > MQTT_RECONNECT_MAX)
 		m->reconnect_delay = MQTT_RECONNECT_MAX;
@@ -176,12 +366,12 @@ static void try_connect(struct mqtt_out *m)
 	m->ever_tried = true;
 	if (rc != MOSQ_ERR_SUCCESS) {
 		if (!m->warned_down) {
-			log_warnx("mqtt: %s:%d: %s; events wait in memory, "
-				  "retrying",
+			log_warnx("mqtt: %s:%d: %s%s%s; events wait in the "
+				  "outbox, retrying with back-off",
 				  m->host, m->port,
-				  rc == MOSQ_ERR_ERRNO ?
-					  strerror(errno) :
-					  mosquitto_strerror(rc));
+				  rc == MOSQ_ERR_ERRNO ? strerror(errno) :
+							 mosquitto_strerror(rc),
+				  m->last_error[0] ? " " : "", m->last_error);
 			m->warned_down = true;
 		}
 		schedule_reconnect(m);
@@ -195,19 +385,31 @@ static void on_connect(struct mosquitto *mosq, void *ud, int rc)
 	struct mqtt_out *m = ud;
 
 	if (rc != 0) {
-		log_warnx("mqtt: %s:%d refused the connection: %s", m->host,
-			  m->port, mosquitto_connack_string(rc));
+		log_warnx("mqtt: %s:%d refused the connection: %s; events "
+			  "wait in the outbox, retrying with back-off",
+			  m->host, m->port, mosquitto_connack_string(rc));
+		m->warned_down = true;
 		mosquitto_disconnect(mosq);
 		return;
 	}
-	log_info("mqtt: connected to %s:%d, %u messages to send", m->host,
-		 m->port, m->outstanding);
+	log_info("mqtt: connected to %s:%d, %llu events in the outbox", m->host,
+		 m->port, (unsigned long long)dtc_store_outbox_depth(m->store));
+	if (m->warned_down)
+		log_warnx("mqtt: %s:%d reached again", m->host, m->port);
 	m->connected = true;
 	m->warned_down = false;
+	m->last_error[0] = '\0';
 	m->reconnect_delay = MQTT_RECONNECT_MIN;
-	if (m->stopping)
-		return;
-	publish(m, m->t_online, "online", true);
+	/* what was pending, also from before a restart, goes first */
+	pump(m);
+	/* a dtcd stopping already says so itself: the will is for a lost car */
+	publish(m, m->t_online, m->stopping ? "offline" : "online", true);
+	if (m->ha) {
+		char base[256];
+		struct mqtt_ha ha = ha_of(m, base, sizeof(base));
+
+		mqtt_ha_config(&ha);
+	}
 	/* the DTC list as it stands, also after a restart from the store */
 	publish_status(m);
 }
@@ -217,13 +419,15 @@ static void on_disconnect(struct mosquitto *mosq, void *ud, int rc)
 	struct mqtt_out *m = ud;
 
 	if (m->connected && rc != 0)
-		log_warnx("mqtt: lost %s:%d (%s); events wait in memory, "
+		log_warnx("mqtt: lost %s:%d (%s); events wait in the outbox, "
 			  "reconnecting",
 			  m->host, m->port, mosquitto_strerror(rc));
 	else if (!m->connected && !m->warned_down && rc != 0) {
-		log_warnx("mqtt: %s:%d unreachable; events wait in memory, "
-			  "retrying",
-			  m->host, m->port);
+		/* a refused certificate is never retried without TLS */
+		log_warnx("mqtt: %s:%d unreachable%s%s; events wait in the "
+			  "outbox, retrying with back-off",
+			  m->host, m->port, m->last_error[0] ? ": " : "",
+			  m->last_error);
 		m->warned_down = true;
 	}
 	m->connected = false;
@@ -237,6 +441,10 @@ static void on_publish(struct mosquitto *mosq, void *ud, int mid)
 {
 	struct mqtt_out *m = ud;
 
+	if (acked(m, mid)) {
+		pump(m);
+		return;
+	}
 	if (m->qos > 0 && m->outstanding > 0)
 		m->outstanding--;
 	if (m->status_dirty && m->outstanding < MQTT_MAX_OUTSTANDING)
@@ -246,7 +454,20 @@ static void on_publish(struct mosquitto *mosq, void *ud, int mid)
 static void on_mosq_log(struct mosquitto *mosq, void *ud, int level,
 			const char *str)
 {
+	struct mqtt_out *m = ud;
+
+	/* OpenSSL's reason ("certificate verify failed") comes this way */
+	if (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING))
+		snprintf(m->last_error, sizeof(m->last_error), "%s", str);
 	log_debug("mqtt: %s", str);
+}
+
+static void on_heartbeat(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct mqtt_out *m = w->data;
+
+	if (m->connected)
+		publish_status(m);
 }
 
 static void on_read(struct ev_loop *loop, ev_io *w, int revents)
@@ -282,39 +503,52 @@ static void on_misc(struct ev_loop *loop, ev_timer *w, int revents)
 static void mqtt_event(void *state, const struct dtc_event *ev,
 		       const struct catalogue_entry *e)
 {
-	const char *action = e ? e->action : NULL, *title = e ? e->title : NULL;
 	struct mqtt_out *m = state;
 	const struct signal_table *t = m->p ? pipeline_signals(m->p) : NULL;
 	const char *vin = NULL;
-	struct json_object *o;
-	int r;
 
 	if (t && t->slot[SIG_VIN].valid && t->slot[SIG_VIN].text[0])
 		vin = t->slot[SIG_VIN].text;
 	else if (ev->freeze_frame && ev->freeze_frame->vin[0])
 		vin = ev->freeze_frame->vin;
-	if (vin && strncmp(vin, m->vin, SIG_VIN_LEN)) {
+	if (!m->vehicle && vin && strncmp(vin, m->vin, SIG_VIN_LEN)) {
 		/* the car names itself: its own topics from now on; the old
 		 * "online" goes, the will follows at the next connection */
 		publish(m, m->t_online, "", true);
+		if (m->connected && m->ha) {
+			char base[256];
+			struct mqtt_ha ha = ha_of(m, base, sizeof(base));
+
+			ha.remove = true;
+			mqtt_ha_config(&ha);
+		}
 		if (set_topics(m, vin) == 0) {
 			log_info("mqtt: VIN %s: publishing on %s", m->vin,
 				 m->t_events);
 			if (m->connected)
 				publish(m, m->t_online, "online", true);
+			if (m->connected && m->ha) {
+				char base[256];
+				struct mqtt_ha ha =
+					ha_of(m, base, sizeof(base));
+
+				mqtt_ha_config(&ha);
+			}
 		}
 	}
-	o = output_json_event(ev, action, title);
-	r = publish(m, m->t_events, output_json_string(o), false);
-	json_object_put(o);
-	if (r == -ENOBUFS) {
-		if (m->dropped++ == 0)
-			log_warnx("mqtt: %u messages wait for %s:%d: dropping "
-				  "new events until it answers",
-				  m->outstanding, m->host, m->port);
-		m->status_dirty = true;
-		return;
+	if (ev->type == DTC_EVENT_ECU) {
+		m->last_ecu_ns = ev->ts_ns;
+		if (!strcmp(ev->code, "MIL") && ev->mil_on >= 0)
+			m->ecu_mil = ev->mil_on;
 	}
+	if (ev->type == DTC_EVENT_DROPPED) {
+		m->outbox_dropped += ev->dropped;
+		log_warnx("mqtt: outbox full: %u events dropped (low severity "
+			  "first, never critical)",
+			  ev->dropped);
+	}
+	/* committed: it is in the outbox, on its way in event_id order */
+	pump(m);
 	publish_status(m);
 }
 
@@ -333,20 +567,21 @@ static void mqtt_free(void *state)
 					 MQTT_STOP_SECONDS);
 		if (left)
 			log_warnx("mqtt: %u messages not acknowledged by "
-				  "%s:%d after %.0f s: lost",
-				  left, m->host, m->port, MQTT_STOP_SECONDS);
-		if (m->dropped)
-			log_warnx("mqtt: %lu events dropped while the "
-				  "broker was away",
-				  m->dropped);
+				  "%s:%d after %.0f s: %s",
+				  left, m->host, m->port, MQTT_STOP_SECONDS,
+				  m->store && dtc_store_outbox_depth(m->store) ?
+					  "the events stay in the outbox" :
+					  "lost");
 		m->started = false;
 		mqtt_unwatch(m);
 		ev_timer_stop(m->loop, &m->misc);
+		ev_timer_stop(m->loop, &m->heartbeat);
 		mosquitto_disconnect(m->mosq);
 	}
 	mosquitto_destroy(m->mosq);
 	mosquitto_lib_cleanup();
 	free(m->host);
+	free(m->vehicle);
 	free(m->topic);
 	free(m->t_events);
 	free(m->t_status);
@@ -358,6 +593,8 @@ static const struct output_ops mqtt_ops = {
 	.name = "mqtt",
 	.event = mqtt_event,
 	.free = mqtt_free,
+	.outbox_payload = mqtt_payload,
+	.outbox_attach = mqtt_attach,
 };
 
 static struct mqtt_out *mqtt_of(const struct output *o)
@@ -365,31 +602,125 @@ static struct mqtt_out *mqtt_of(const struct output *o)
 	return o && o->ops == &mqtt_ops ? o->state : NULL;
 }
 
+/* an encrypted key file needs a passphrase we do not have: no prompt */
+static int no_passphrase(char *buf, int size, int rwflag, void *ud)
+{
+	return 0;
+}
+
+/* the first line of password_file: the password never sits in dtcd.conf */
+static int read_password(const char *path, char *buf, size_t len, char *errbuf,
+			 size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	int r = 0;
+
+	if (!f) {
+		snprintf(errbuf, errlen, "mqtt: password_file %s: %s", path,
+			 strerror(errno));
+		return -errno;
+	}
+	if (!fgets(buf, (int)len, f)) {
+		snprintf(errbuf, errlen, "mqtt: password_file %s: empty", path);
+		r = -EINVAL;
+	}
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return r;
+}
+
+static int setup_security(struct mqtt_out *m, const struct config *cfg,
+			  char *errbuf, size_t errlen)
+{
+	const char *capath = cfg->mqtt_capath;
+	char pw[256];
+	int rc, r;
+
+	if (cfg->mqtt_tls) {
+		/* no CA named: the system's store, as mosquitto_pub does */
+		if (!cfg->mqtt_cafile && !capath)
+			capath = MQTT_SYSTEM_CAPATH;
+		rc = mosquitto_tls_set(m->mosq, cfg->mqtt_cafile, capath,
+				       cfg->mqtt_certfile, cfg->mqtt_keyfile,
+				       no_passphrase);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			snprintf(errbuf, errlen,
+				 "mqtt: TLS: cannot use cafile %s, capath %s, "
+				 "certfile %s, keyfile %s: %s",
+				 cfg->mqtt_cafile ? cfg->mqtt_cafile : "-",
+				 capath ? capath : "-",
+				 cfg->mqtt_certfile ? cfg->mqtt_certfile : "-",
+				 cfg->mqtt_keyfile ? cfg->mqtt_keyfile : "-",
+				 rc == MOSQ_ERR_ERRNO ? strerror(errno) :
+							mosquitto_strerror(rc));
+			return -EINVAL;
+		}
+		/* 1 = SSL_VERIFY_PEER: the broker's certificate, always */
+		rc = mosquitto_tls_opts_set(m->mosq, 1, cfg->mqtt_tls_version,
+					    NULL);
+		if (rc == MOSQ_ERR_SUCCESS)
+			/* and its host name */
+			rc = mosquitto_tls_insecure_set(m->mosq, false);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			snprintf(errbuf, errlen, "mqtt: TLS: %s",
+				 mosquitto_strerror(rc));
+			return -EINVAL;
+		}
+	}
+	if (!cfg->mqtt_username)
+		return 0;
+	r = read_password(cfg->mqtt_password_file, pw, sizeof(pw), errbuf,
+			  errlen);
+	if (r < 0)
+		return r;
+	rc = mosquitto_username_pw_set(m->mosq, cfg->mqtt_username, pw);
+	explicit_bzero(pw, sizeof(pw));
+	if (rc != MOSQ_ERR_SUCCESS) {
+		snprintf(errbuf, errlen, "mqtt: username: %s",
+			 mosquitto_strerror(rc));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int output_mqtt_new(struct output *ret, const struct config *cfg, char *errbuf,
 		    size_t errlen)
 {
 	struct mqtt_out *m;
+	int r;
 
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	mosquitto_lib_init();
+	srand48((long)getpid() ^ (long)time(NULL));
 	m->fd = -1;
 	m->qos = cfg->mqtt_qos;
 	m->port = cfg->mqtt_port;
+	m->heartbeat_s = cfg->mqtt_heartbeat_s;
+	m->ha = cfg->mqtt_homeassistant;
 	m->reconnect_delay = MQTT_RECONNECT_MIN;
 	m->host = strdup(cfg->mqtt_host);
 	m->topic = strdup(cfg->mqtt_topic ? cfg->mqtt_topic : "dtcd");
-	/* clean session: what is not acknowledged stays in our memory */
+	if (cfg->mqtt_vehicle)
+		m->vehicle = strdup(cfg->mqtt_vehicle);
+	/* clean session: what is not acknowledged stays in the outbox */
 	m->mosq = mosquitto_new(cfg->mqtt_client_id && *cfg->mqtt_client_id ?
 					cfg->mqtt_client_id :
 					NULL,
 				true, m);
-	if (!m->host || !m->topic || !m->mosq || set_topics(m, "unknown") < 0) {
+	if (!m->host || !m->topic || !m->mosq ||
+	    (cfg->mqtt_vehicle && !m->vehicle) ||
+	    set_topics(m, "unknown") < 0) {
 		snprintf(errbuf, errlen, "mqtt: %s",
 			 m->mosq ? strerror(ENOMEM) : strerror(errno));
 		mqtt_free(m);
 		return -ENOMEM;
+	}
+	r = setup_security(m, cfg, errbuf, errlen);
+	if (r < 0) {
+		mqtt_free(m);
+		return r;
 	}
 	mosquitto_connect_callback_set(m->mosq, on_connect);
 	mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
@@ -423,6 +754,12 @@ int output_mqtt_start(struct output *o, struct ev_loop *loop)
 	ev_timer_init(&m->misc, on_misc, 1.0, 1.0);
 	m->misc.data = m;
 	ev_timer_start(loop, &m->misc);
+	if (m->heartbeat_s) {
+		ev_timer_init(&m->heartbeat, on_heartbeat, m->heartbeat_s,
+			      m->heartbeat_s);
+		m->heartbeat.data = m;
+		ev_timer_start(loop, &m->heartbeat);
+	}
 	try_connect(m);
 	return 0;
 }
@@ -441,17 +778,19 @@ unsigned output_mqtt_drain(struct output *o, double timeout_s)
 	if (!m)
 		return 0;
 	if (!m->started)
-		return m->outstanding;
+		return m->outstanding +
+		       (unsigned)dtc_store_outbox_depth(m->store);
 	ev_timer_init(&t, on_drain_timeout, timeout_s, 0.);
 	t.data = &timed_out;
 	ev_timer_start(m->loop, &t);
 	/* a broker that is down now gets its chance at once */
 	if (m->fd < 0)
 		m->next_reconnect = ev_now(m->loop);
-	while (m->outstanding > 0 && !timed_out)
+	while ((m->outstanding > 0 || dtc_store_outbox_depth(m->store) > 0) &&
+	       !timed_out)
 		ev_run(m->loop, EVRUN_ONCE);
 	ev_timer_stop(m->loop, &t);
-	return m->outstanding;
+	return m->outstanding + (unsigned)dtc_store_outbox_depth(m->store);
 }
 
 bool output_mqtt_connected(const struct output *o)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "catalogue.h"
 #include "cycle.h"
@@ -38,6 +39,7 @@ struct pipeline {
 	struct dtc_manager *manager;
 	struct dtc_store *store;
 	struct catalogue *catalogue;
+	struct output *outbox; /* the output sending from the outbox */
 	struct output outputs[PIPELINE_MAX_OUTPUTS];
 	size_t n_outputs;
 	int64_t tick_ns;
@@ -84,13 +86,28 @@ static bool signal_changed(struct pipeline *p, enum signal_id id,
 	return true;
 }
 
+static const struct catalogue_entry *entry_of(struct pipeline *p,
+					      const struct dtc_event *ev)
+{
+	if (p->catalogue && ev->type != DTC_EVENT_ECU &&
+	    ev->type != DTC_EVENT_DROPPED)
+		return catalogue_find(p->catalogue, ev->code);
+	return NULL;
+}
+
+static char *encode(void *userdata, const struct dtc_event *ev)
+{
+	struct pipeline *p = userdata;
+
+	return p->outbox->ops->outbox_payload(p->outbox->state, ev,
+					      entry_of(p, ev));
+}
+
 static void on_event(void *userdata, const struct dtc_event *ev)
 {
 	struct pipeline *p = userdata;
-	const struct catalogue_entry *e = NULL;
+	const struct catalogue_entry *e = entry_of(p, ev);
 
-	if (p->catalogue && ev->type != DTC_EVENT_ECU)
-		e = catalogue_find(p->catalogue, ev->code);
 	for (size_t i = 0; i < p->n_outputs; i++)
 		if (p->outputs[i].ops->event)
 			p->outputs[i].ops->event(p->outputs[i].state, ev, e);
@@ -218,9 +235,17 @@ static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
 		.cycle = &p->cycle,
 		.sink = { .report = sink_report, .userdata = p },
 	};
+	struct dtc_store_limits lim = {
+		.max_events = cfg->mqtt_outbox_max_events,
+		.max_bytes = (uint64_t)cfg->mqtt_outbox_max_mb << 20,
+	};
+	struct timespec now;
 	char path[4096];
 	int r;
 
+	for (size_t i = 0; i < p->n_outputs && !p->outbox; i++)
+		if (p->outputs[i].ops->outbox_payload)
+			p->outbox = &p->outputs[i];
 	/* the directory: the catalogue picks actions.LANG.ini itself */
 	r = catalogue_load(&p->catalogue, cfg->etc_dir, cfg->lang, errbuf,
 			   errlen);
@@ -234,6 +259,9 @@ static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
 				 strerror(-r));
 			return r;
 		}
+	}
+	/* without --state an outbox still needs a store: one in memory */
+	if (cfg->state_dir || p->outbox) {
 		r = dtc_store_open(&p->store, cfg->state_dir, errbuf, errlen);
 		if (r < 0)
 			return r;
@@ -244,6 +272,16 @@ static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
 	if (r < 0)
 		return r;
 	dtc_manager_set_error_handler(p->manager, on_store_error, p);
+	/* a store without event ids yet: they start at the wall clock's
+	 * microseconds, above any id an earlier store or run gave */
+	clock_gettime(CLOCK_REALTIME, &now);
+	dtc_manager_seed_event_id(p->manager,
+				  (uint64_t)now.tv_sec * 1000000 +
+					  (uint64_t)now.tv_nsec / 1000);
+	if (p->outbox) {
+		dtc_manager_set_outbox(p->manager, encode, p, &lim);
+		p->outbox->ops->outbox_attach(p->outbox->state, p->store);
+	}
 	r = detectors_new(&p->detectors, &env);
 	if (r < 0) {
 		snprintf(errbuf, errlen, "detectors: %s", strerror(-r));
@@ -411,6 +449,21 @@ void pipeline_flush(struct pipeline *p)
 			p->outputs[i].ops->flush(p->outputs[i].state);
 }
 
+bool pipeline_store_failing(const struct pipeline *p)
+{
+	return dtc_manager_store_failing(p->manager);
+}
+
+size_t pipeline_store_waiting(const struct pipeline *p)
+{
+	return dtc_manager_waiting(p->manager);
+}
+
+int pipeline_store_retry(struct pipeline *p)
+{
+	return p->manager ? dtc_manager_retry(p->manager) : 0;
+}
+
 int pipeline_clear(struct pipeline *p, int64_t ts_ns, const char *code)
 {
 	if (!p->manager)
@@ -451,6 +504,11 @@ int64_t pipeline_frame_time(const struct pipeline *p)
 unsigned long pipeline_frames(const struct pipeline *p)
 {
 	return p->frames;
+}
+
+bool pipeline_detector_active(const struct pipeline *p, const char *name)
+{
+	return p->detectors && detectors_is_active(p->detectors, name);
 }
 
 const char *pipeline_profile_name(const struct pipeline *p)

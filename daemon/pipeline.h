@@ -39,6 +39,11 @@ void pipeline_tick(struct pipeline *p, int64_t now_ns);
 void pipeline_finish(struct pipeline *p);
 /* Writes out what the outputs buffer (a pipe's reader waits for it). */
 void pipeline_flush(struct pipeline *p);
+/* A batch of DTC changes waits for the store (see store_retry.h). */
+bool pipeline_store_failing(const struct pipeline *p);
+size_t pipeline_store_waiting(const struct pipeline *p);
+/* 0 when it is stored and announced now, -EAGAIN when it failed again */
+int pipeline_store_retry(struct pipeline *p);
 /* Clears DTCs (code NULL = all) as UDS 0x14 does. */
 int pipeline_clear(struct pipeline *p, int64_t ts_ns, const char *code);
 
@@ -56,4 +61,6 @@ int64_t pipeline_now(const struct pipeline *p);
 /* the daemon's clock (timebase.h) at the latest frame; 0 before it */
 int64_t pipeline_frame_time(const struct pipeline *p);
 unsigned long pipeline_frames(const struct pipeline *p);
+/* a detector enabled with all its signals bound (false: none, unknown) */
+bool pipeline_detector_active(const struct pipeline *p, const char *name);
 const char *pipeline_profile_name(const struct pipeline *p);

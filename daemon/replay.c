@@ -12,6 +12,7 @@
 #include "log.h"
 #include "log_reader.h"
 #include "replay.h"
+#include "store_retry.h"
 
 /* frames per loop iteration, so the socket answers during a long replay */
 #define REPLAY_BATCH 512
@@ -43,6 +44,7 @@ int replay_run(struct pipeline *p, const char *path,
 	}
 	while ((n = log_reader_next(r, &f)) > 0) {
 		pipeline_feed(p, &f);
+		store_retry_poll(p);
 		if (!frames++)
 			first = f.ts_ns;
 		last = f.ts_ns;

@@ -14,6 +14,8 @@ const char *dtc_event_type_name(enum dtc_event_type t)
 		return "cleared";
 	case DTC_EVENT_ECU:
 		return "ecu";
+	case DTC_EVENT_DROPPED:
+		return "dropped";
 	}
 	return "unknown";
 }

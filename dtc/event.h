@@ -12,7 +12,8 @@ enum dtc_event_type {
 	DTC_EVENT_CONFIRMED,
 	DTC_EVENT_HEALED,
 	DTC_EVENT_CLEARED,
-	DTC_EVENT_ECU, /* what an ECU reports itself (MIL, its own codes) */
+	DTC_EVENT_ECU,	   /* what an ECU reports itself (MIL, its own codes) */
+	DTC_EVENT_DROPPED, /* the outbox was full: events were dropped */
 };
 
 /* Status byte bits of ISO 14229-1 */
@@ -47,6 +48,9 @@ struct dtc_event {
 	int mil_on;	      /* -1 unknown */
 	int dtc_count;	      /* -1 unknown */
 	const char *ecu_kind; /* "stored", "pending", "permanent" for codes */
+	/* per vehicle, monotonic across restarts; 0 = none given */
+	uint64_t event_id;
+	unsigned dropped; /* DTC_EVENT_DROPPED: how many */
 };
 
 const char *dtc_event_type_name(enum dtc_event_type t);

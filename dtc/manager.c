@@ -92,10 +92,10 @@ static void mark(struct entry *e, bool ff)
 	e->ff_dirty |= ff;
 }
 
-static void queue_event(struct dtc_manager *m, enum dtc_event_type type,
-			int64_t ts_ns, const char *code, const char *detector,
-			enum dtc_severity sev, uint8_t status,
-			unsigned occurrences, struct entry *ff_src)
+void manager_queue_event(struct dtc_manager *m, enum dtc_event_type type,
+			 int64_t ts_ns, const char *code, const char *detector,
+			 enum dtc_severity sev, uint8_t status,
+			 unsigned occurrences, struct entry *ff_src)
 {
 	struct queued *q;
 
@@ -123,45 +123,96 @@ static void queue_event(struct dtc_manager *m, enum dtc_event_type type,
 	q->ev.occurrences = occurrences;
 	q->ev.mil_on = -1;
 	q->ev.dtc_count = -1;
+	q->ev.event_id = ++m->last_event_id;
 }
 
 static void queue_dtc_event(struct dtc_manager *m, enum dtc_event_type type,
 			    int64_t ts_ns, struct entry *e)
 {
-	queue_event(m, type, ts_ns, e->code, e->pol.detector, e->severity,
-		    e->status, e->occurrences, e);
+	manager_queue_event(m, type, ts_ns, e->code, e->pol.detector,
+			    e->severity, e->status, e->occurrences, e);
+}
+
+void manager_event_bind(struct queued *q)
+{
+	q->ev.code = q->code;
+	q->ev.detector = q->detector;
+	q->ev.freeze_frame =
+		q->entry && q->entry->has_ff ? &q->entry->ff : NULL;
 }
 
 /*
  * Ends a batch: one transaction for everything that changed, then the
  * events to the daemon. An event reaches the outputs only once it is on
- * disk, so a crash can lose an event's output but never its record.
+ * disk, so a crash can lose an event's output but never its record. A
+ * batch that cannot be committed (the database locked by another process,
+ * a full disk) is kept whole, with what comes after it, until
+ * dtc_manager_retry() gets it through: nothing is announced that was not
+ * stored.
  */
-static void flush(struct dtc_manager *m)
+static int deliver(struct dtc_manager *m)
 {
 	bool any = m->n_queue || m->counters_dirty;
 
 	for (size_t i = 0; !any && i < m->n; i++)
 		any = m->entries[i]->dirty;
 	if (!any)
-		return;
-	/* on failure the rows stay dirty and go with the next batch */
-	if (!m->store || manager_store_persist(m) == 0) {
-		for (size_t i = 0; i < m->n; i++)
-			m->entries[i]->dirty = m->entries[i]->ff_dirty = false;
-		m->counters_dirty = false;
+		return 0;
+	if (m->store && manager_store_persist(m) < 0) {
+		m->failing = true;
+		return -EAGAIN;
 	}
+	m->failing = false;
+	m->last_error[0] = '\0';
+	for (size_t i = 0; i < m->n; i++)
+		m->entries[i]->dirty = m->entries[i]->ff_dirty = false;
+	m->counters_dirty = false;
 	for (size_t i = 0; i < m->n_queue; i++) {
-		struct queued *q = &m->queue[i];
-
-		q->ev.code = q->code;
-		q->ev.detector = q->detector;
-		q->ev.freeze_frame =
-			q->entry && q->entry->has_ff ? &q->entry->ff : NULL;
+		manager_event_bind(&m->queue[i]);
 		if (m->on_event)
-			m->on_event(m->ud, &q->ev);
+			m->on_event(m->ud, &m->queue[i].ev);
 	}
 	m->n_queue = 0;
+	return 0;
+}
+
+static void flush(struct dtc_manager *m)
+{
+	/* after a failure the daemon's back-off decides when to try */
+	if (!m->failing)
+		deliver(m);
+}
+
+bool dtc_manager_store_failing(const struct dtc_manager *m)
+{
+	return m && m->failing;
+}
+
+int dtc_manager_retry(struct dtc_manager *m)
+{
+	return deliver(m);
+}
+
+size_t dtc_manager_waiting(const struct dtc_manager *m)
+{
+	return m && m->failing ? m->n_queue : 0;
+}
+
+void dtc_manager_set_outbox(struct dtc_manager *m,
+			    char *(*encode)(void *ud,
+					    const struct dtc_event *ev),
+			    void *ud, const struct dtc_store_limits *limits)
+{
+	m->encode = m->store ? encode : NULL;
+	m->enc_ud = ud;
+	if (limits)
+		m->limits = *limits;
+}
+
+void dtc_manager_seed_event_id(struct dtc_manager *m, uint64_t seed)
+{
+	if (!m->have_event_id && m->last_event_id < seed)
+		m->last_event_id = seed;
 }
 
 /* ---- status byte processing (ISO 14229-1 annex D, AUTOSAR Dem) ---- */
@@ -577,10 +628,10 @@ void dtc_manager_ecu_status(struct dtc_manager *m, int64_t ts_ns,
 	u->have_status = true;
 	u->mil_on = mil_on;
 	u->dtc_count = dtc_count;
-	queue_event(m, DTC_EVENT_ECU, ts_ns, "MIL", "ecu",
-		    mil_on > 0 ? DTC_SEVERITY_MEDIUM : DTC_SEVERITY_LOW,
-		    mil_on > 0 ? DTC_ST_WARNING_INDICATOR : 0,
-		    dtc_count > 0 ? dtc_count : 0, NULL);
+	manager_queue_event(m, DTC_EVENT_ECU, ts_ns, "MIL", "ecu",
+			    mil_on > 0 ? DTC_SEVERITY_MEDIUM : DTC_SEVERITY_LOW,
+			    mil_on > 0 ? DTC_ST_WARNING_INDICATOR : 0,
+			    dtc_count > 0 ? dtc_count : 0, NULL);
 	if (m->n_queue) {
 		q = &m->queue[m->n_queue - 1];
 		q->ev.ecu_id = ecu_id;
@@ -618,9 +669,9 @@ static void queue_ecu_code(struct dtc_manager *m, int64_t ts, uint32_t ecu_id,
 
 	code_name(c, name, sizeof(name));
 	e = manager_entry_find(m, name);
-	queue_event(m, DTC_EVENT_ECU, ts, name, "ecu",
-		    e ? e->pol.severity : DTC_SEVERITY_MEDIUM,
-		    present ? status[svc] : 0, 0, NULL);
+	manager_queue_event(m, DTC_EVENT_ECU, ts, name, "ecu",
+			    e ? e->pol.severity : DTC_SEVERITY_MEDIUM,
+			    present ? status[svc] : 0, 0, NULL);
 	if (m->n_queue) {
 		m->queue[m->n_queue - 1].ev.ecu_id = ecu_id;
 		m->queue[m->n_queue - 1].ev.ecu_kind = kinds[svc];

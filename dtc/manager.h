@@ -26,13 +26,38 @@ int dtc_manager_new(struct dtc_manager **ret, const char *dtc_ini_path,
 void dtc_manager_free(struct dtc_manager *m);
 
 /*
- * Store failures do not stop the manager (the alarm matters more than the
- * history): the event is still delivered and on_error, when set, gets
- * SQLite's message. The default is silence; the daemon logs them.
+ * Store failures do not stop the manager: the batch that failed to commit
+ * and every later one wait in memory, in order, and are announced once
+ * dtc_manager_retry() commits them (an event goes out only once it is
+ * stored). on_error, when set, gets the store's message, once per kind of
+ * failure. The default is silence; the daemon logs them.
  */
 void dtc_manager_set_error_handler(struct dtc_manager *m,
 				   void (*on_error)(void *ud, const char *msg),
 				   void *ud);
+
+/* a batch waits for the store (the caller's back-off retries it) */
+bool dtc_manager_store_failing(const struct dtc_manager *m);
+/* events waiting for the store */
+size_t dtc_manager_waiting(const struct dtc_manager *m);
+/* commits what waits and announces it: 0, or -EAGAIN when it failed again */
+int dtc_manager_retry(struct dtc_manager *m);
+
+/*
+ * The outbox (needs a store): each event's payload, from encode, is put
+ * into the store's outbox in the transaction of the event, within limits
+ * (see dtc_store_outbox_put; a drop becomes a "dropped" event).
+ */
+void dtc_manager_set_outbox(struct dtc_manager *m,
+			    char *(*encode)(void *ud,
+					    const struct dtc_event *ev),
+			    void *ud, const struct dtc_store_limits *limits);
+/*
+ * event_id of the events: one more per event, kept in the store. A store
+ * that never had one (a new one, or in memory) starts after seed, which
+ * the daemon takes from the wall clock so ids still grow across restarts.
+ */
+void dtc_manager_seed_event_id(struct dtc_manager *m, uint64_t seed);
 
 /* a dtc_sink target: the manager as userdata */
 void dtc_manager_report(struct dtc_manager *m, int64_t ts_ns,

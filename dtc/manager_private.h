@@ -69,11 +69,28 @@ struct dtc_manager {
 	bool counters_dirty;
 	struct queued *queue;
 	size_t n_queue, cap_queue;
+	/* the last event_id given; written with every batch of events */
+	uint64_t last_event_id;
+	bool have_event_id; /* the store had one */
+	/* the outbox's payload of an event (malloc'd), NULL: no outbox */
+	char *(*encode)(void *ud, const struct dtc_event *ev);
+	void *enc_ud;
+	struct dtc_store_limits limits;
+	/* a batch failed to commit: it waits for dtc_manager_retry() */
+	bool failing;
+	char last_error[256];
 };
 
 /* manager.c: the entry of a code, NULL if none; a new one with defaults */
 struct entry *manager_entry_find(const struct dtc_manager *m, const char *code);
 struct entry *manager_entry_add(struct dtc_manager *m, const char *code);
+/* manager.c: an event into the batch (ff_src: its freeze frame, or NULL) */
+void manager_queue_event(struct dtc_manager *m, enum dtc_event_type type,
+			 int64_t ts_ns, const char *code, const char *detector,
+			 enum dtc_severity sev, uint8_t status,
+			 unsigned occurrences, struct entry *ff_src);
+/* the queued event's pointers into its own copies */
+void manager_event_bind(struct queued *q);
 
 /*
  * manager_store.c: one transaction for what changed in the batch (0 or

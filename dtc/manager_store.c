@@ -1,24 +1,56 @@
-/* manager_store.c: the DTC manager's entries and counters in the DTC store */
+/* manager_store.c: the DTC manager's entries, counters, events and outbox in
+ * the DTC store */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "catalogue.h"
 #include "manager_private.h"
 
+/* said once per kind of failure, not once per retry */
 static void store_failed(struct dtc_manager *m, int r)
 {
 	char msg[512];
 
-	if (!m->on_error)
+	if (!m->on_error || !strcmp(dtc_store_errmsg(m->store), m->last_error))
 		return;
-	snprintf(msg, sizeof(msg), "DTC store: %s (%s)", strerror(-r),
+	snprintf(m->last_error, sizeof(m->last_error), "%s",
 		 dtc_store_errmsg(m->store));
+	snprintf(msg, sizeof(msg),
+		 "DTC store: %s (%s); the changes wait in memory, their "
+		 "events are announced once stored",
+		 strerror(-r), m->last_error);
 	m->on_error(m->err_ud, msg);
+}
+
+/* an event and, with an outbox, its payload; *dropped counts what the
+ * outbox's bound pushed out */
+static int put_event(struct dtc_manager *m, struct queued *q, unsigned *dropped)
+{
+	unsigned n = 0;
+	char *payload;
+	int r;
+
+	manager_event_bind(q);
+	r = dtc_store_put_event(m->store, &q->ev);
+	if (r < 0 || !m->encode)
+		return r;
+	payload = m->encode(m->enc_ud, &q->ev);
+	if (!payload)
+		return -ENOMEM;
+	r = dtc_store_outbox_put(m->store, q->ev.event_id, q->ev.severity,
+				 payload, &m->limits, &n);
+	free(payload);
+	*dropped += n;
+	return r;
 }
 
 int manager_store_persist(struct dtc_manager *m)
 {
+	uint64_t last_id = m->last_event_id;
+	size_t n_queue = m->n_queue;
+	unsigned dropped = 0;
 	int r = dtc_store_begin(m->store);
 
 	for (size_t i = 0; r == 0 && i < m->n; i++) {
@@ -42,10 +74,19 @@ int manager_store_persist(struct dtc_manager *m)
 		if (e->dirty)
 			r = dtc_store_put_dtc(m->store, &d);
 	}
-	for (size_t i = 0; r == 0 && i < m->n_queue; i++) {
-		m->queue[i].ev.code = m->queue[i].code;
-		m->queue[i].ev.detector = m->queue[i].detector;
-		r = dtc_store_put_event(m->store, &m->queue[i].ev);
+	for (size_t i = 0; r == 0 && i < n_queue; i++)
+		r = put_event(m, &m->queue[i], &dropped);
+	if (r == 0 && dropped) {
+		/* the drop is an event itself, at the time of the batch */
+		struct queued *last = &m->queue[n_queue - 1];
+
+		manager_queue_event(m, DTC_EVENT_DROPPED, last->ev.ts_ns,
+				    "OUTBOX", "dtcd", DTC_SEVERITY_HIGH, 0,
+				    dropped, NULL);
+		if (m->n_queue > n_queue) {
+			m->queue[n_queue].ev.dropped = dropped;
+			r = put_event(m, &m->queue[n_queue], &dropped);
+		}
 	}
 	if (r == 0 && m->counters_dirty)
 		r = dtc_store_put_counter(m->store, "operation_cycles",
@@ -53,11 +94,17 @@ int manager_store_persist(struct dtc_manager *m)
 	if (r == 0 && m->counters_dirty)
 		r = dtc_store_put_counter(m->store, "warmup_cycles",
 					  (int64_t)m->warmup_cycles);
+	if (r == 0 && m->n_queue)
+		r = dtc_store_put_counter(m->store, "event_id",
+					  (int64_t)m->last_event_id);
 	if (r == 0)
 		r = dtc_store_commit(m->store);
 	if (r < 0) {
 		store_failed(m, r);
 		dtc_store_rollback(m->store);
+		/* the next attempt reports the drop again, with the same ids */
+		m->n_queue = n_queue;
+		m->last_event_id = last_id;
 	}
 	return r;
 }
@@ -106,6 +153,12 @@ int manager_store_restore(struct dtc_manager *m, char *errbuf, size_t errlen)
 		v = 0;
 		r = dtc_store_get_counter(m->store, "warmup_cycles", &v);
 		m->warmup_cycles = v;
+	}
+	if (r == 0) {
+		v = -1;
+		r = dtc_store_get_counter(m->store, "event_id", &v);
+		m->have_event_id = v >= 0;
+		m->last_event_id = v > 0 ? (uint64_t)v : 0;
 	}
 	if (r < 0)
 		snprintf(errbuf, errlen, "DTC store: %s (%s)", strerror(-r),

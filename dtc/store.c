@@ -25,7 +25,7 @@
  * The manager batches the changes of one report/cycle into one transaction,
  * so the cost is one fsync per batch, not per row.
  */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 /* the history is a ring: older rows go, the DTC rows themselves stay */
 #define STORE_EVENT_CAP 100000
 
@@ -66,6 +66,18 @@ static const char schema[] =
 	" dtc_count INTEGER);"
 	"CREATE INDEX IF NOT EXISTS event_code ON event (code);";
 
+/*
+ * Version 2: each event's event_id (per vehicle, monotonic, the key a
+ * collector drops duplicates by) and the outbox: the payloads an output
+ * has not seen acknowledged yet, written in the transaction of the event.
+ */
+static const char schema_v2[] =
+	"ALTER TABLE event ADD COLUMN event_id INTEGER;"
+	"CREATE TABLE outbox ("
+	" event_id INTEGER PRIMARY KEY,"
+	" rank INTEGER NOT NULL," /* 0 low .. 3 critical: who goes first */
+	" payload TEXT NOT NULL);";
+
 enum stmt {
 	ST_BEGIN,
 	ST_COMMIT,
@@ -80,6 +92,11 @@ enum stmt {
 	ST_LOAD_DTC,
 	ST_LOAD_FF,
 	ST_COUNT_EVENTS,
+	ST_OB_PUT,
+	ST_OB_VICTIM,
+	ST_OB_DELETE,
+	ST_OB_NEXT,
+	ST_OB_STATS,
 	ST__MAX,
 };
 
@@ -101,8 +118,9 @@ static const char *const stmt_sql[ST__MAX] = {
 			 " VALUES (?1, ?2, ?3, ?4)",
 	[ST_PUT_EVENT] =
 		"INSERT INTO event (ts_ns, type, code, detector, severity,"
-		" status, occurrences, ecu_id, ecu_kind, mil_on, dtc_count)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+		" status, occurrences, ecu_id, ecu_kind, mil_on, dtc_count,"
+		" event_id)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	[ST_TRIM_EVENTS] = "DELETE FROM event WHERE id <= ?1",
 	[ST_PUT_COUNTER] = "INSERT INTO counter (name, value) VALUES (?1, ?2)"
 			   " ON CONFLICT (name) DO UPDATE SET value = ?2",
@@ -114,11 +132,24 @@ static const char *const stmt_sql[ST__MAX] = {
 	[ST_LOAD_FF] = "SELECT signal, value, text FROM freeze_frame"
 		       " WHERE code = ?1",
 	[ST_COUNT_EVENTS] = "SELECT count(*) FROM event",
+	[ST_OB_PUT] = "INSERT INTO outbox (event_id, rank, payload)"
+		      " VALUES (?1, ?2, ?3)",
+	/* the oldest of the lowest severity; never a critical one */
+	[ST_OB_VICTIM] = "SELECT event_id, length(payload) FROM outbox"
+			 " WHERE rank < 3 ORDER BY rank, event_id LIMIT 1",
+	[ST_OB_DELETE] = "DELETE FROM outbox WHERE event_id = ?1",
+	[ST_OB_NEXT] = "SELECT event_id, payload FROM outbox"
+		       " WHERE event_id > ?1 ORDER BY event_id LIMIT 1",
+	[ST_OB_STATS] = "SELECT count(*), coalesce(sum(length(payload)), 0)"
+			" FROM outbox",
 };
 
 struct dtc_store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST__MAX];
+	/* the outbox's size, kept so a put needs no count(*) */
+	uint64_t ob_events, ob_bytes;
+	char err[256]; /* the error of the last failed step */
 };
 
 static int errno_of(int rc)
@@ -143,6 +174,20 @@ static int errno_of(int rc)
 	}
 }
 
+/* keeps SQLite's message: a ROLLBACK after it would replace it */
+static int failed(struct dtc_store *s, int rc)
+{
+	int e = sqlite3_system_errno(s->db);
+
+	/* "disk I/O error" alone hides a full disk or a file size limit */
+	if ((rc & 0xff) == SQLITE_IOERR && e)
+		snprintf(s->err, sizeof(s->err), "%s: %s",
+			 sqlite3_errmsg(s->db), strerror(e));
+	else
+		snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
+	return errno_of(rc);
+}
+
 /* runs a prepared statement that returns no rows, then resets it */
 static int run(struct dtc_store *s, enum stmt which)
 {
@@ -151,12 +196,14 @@ static int run(struct dtc_store *s, enum stmt which)
 
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : errno_of(rc);
+	return rc == SQLITE_DONE ? 0 : failed(s, rc);
 }
 
 const char *dtc_store_errmsg(const struct dtc_store *s)
 {
-	return s && s->db ? sqlite3_errmsg(s->db) : "no store";
+	if (!s || !s->db)
+		return "no store";
+	return s->err[0] ? s->err : sqlite3_errmsg(s->db);
 }
 
 void dtc_store_close(struct dtc_store *s)
@@ -186,14 +233,51 @@ static int pragma_text(sqlite3 *db, const char *sql, char *buf, size_t len)
 	return rc;
 }
 
-static int setup(struct dtc_store *s, const char *path, char *errbuf,
-		 size_t errlen)
+static int ob_stats(struct dtc_store *s)
+{
+	sqlite3_stmt *st = s->st[ST_OB_STATS];
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		s->ob_events = (uint64_t)sqlite3_column_int64(st, 0);
+		s->ob_bytes = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : failed(s, rc);
+}
+
+/* the tables of a new store, or what an older one lacks, in one
+ * transaction: power may go while the schema is written */
+static int migrate(struct dtc_store *s, int version)
+{
+	int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+
+	if (rc == SQLITE_OK && version < 1)
+		rc = sqlite3_exec(s->db, schema, NULL, NULL, NULL);
+	if (rc == SQLITE_OK && version < 2)
+		rc = sqlite3_exec(s->db, schema_v2, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "PRAGMA user_version=2; COMMIT", NULL,
+				  NULL, NULL);
+	if (rc == SQLITE_OK)
+		return 0;
+	rc = failed(s, rc);
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static int setup(struct dtc_store *s, const char *path, int version,
+		 char *errbuf, size_t errlen)
 {
 	char mode[16] = "";
-	int rc;
+	int rc, r = 0;
 
-	rc = pragma_text(s->db, "PRAGMA journal_mode=WAL", mode, sizeof(mode));
-	if (rc == SQLITE_OK && strcmp(mode, "wal") != 0) {
+	/* in memory (no --state) the journal stays in memory too */
+	rc = pragma_text(
+		s->db, path ? "PRAGMA journal_mode=WAL" : "PRAGMA journal_mode",
+		mode, sizeof(mode));
+	if (rc == SQLITE_OK && path && strcmp(mode, "wal") != 0) {
 		snprintf(errbuf, errlen, "%s: cannot use WAL (got %s)", path,
 			 mode);
 		return -EIO;
@@ -204,42 +288,38 @@ static int setup(struct dtc_store *s, const char *path, char *errbuf,
 				  "PRAGMA foreign_keys=ON;"
 				  "PRAGMA journal_size_limit=1048576;",
 				  NULL, NULL, NULL);
-	/* all tables or none: power may go while the schema is written */
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(s->db, schema, NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(s->db, "PRAGMA user_version=1; COMMIT", NULL,
-				  NULL, NULL);
 	if (rc != SQLITE_OK)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		snprintf(errbuf, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
-		return errno_of(rc);
-	}
-	for (int i = 0; i < ST__MAX; i++) {
+		r = failed(s, rc);
+	/* a current store needs no write to open: a lock held by another
+	 * process only delays the first commit */
+	if (r == 0 && version < STORE_SCHEMA_VERSION)
+		r = migrate(s, version);
+	for (int i = 0; r == 0 && i < ST__MAX; i++) {
 		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
 					SQLITE_PREPARE_PERSISTENT, &s->st[i],
 					NULL);
-		if (rc != SQLITE_OK) {
-			snprintf(errbuf, errlen, "%s: %s", path,
-				 sqlite3_errmsg(s->db));
-			return errno_of(rc);
-		}
+		if (rc != SQLITE_OK)
+			r = failed(s, rc);
 	}
-	return 0;
+	if (r == 0)
+		r = ob_stats(s);
+	if (r < 0)
+		snprintf(errbuf, errlen, "%s: %s%s",
+			 path ? path : ":memory:", s->err,
+			 r == -EBUSY ? " (another process holds it)" : "");
+	return r;
 }
 
 int dtc_store_open(struct dtc_store **ret, const char *state_dir, char *errbuf,
 		   size_t errlen)
 {
 	struct dtc_store *s;
-	char path[4096];
+	char path[4096] = ":memory:";
 	char ver[16] = "";
 	int rc, r;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/" DTC_STORE_FILE,
+	if (state_dir &&
+	    (size_t)snprintf(path, sizeof(path), "%s/" DTC_STORE_FILE,
 			     state_dir) >= sizeof(path)) {
 		snprintf(errbuf, errlen, "%s: path too long", state_dir);
 		return -ENAMETOOLONG;
@@ -257,7 +337,11 @@ int dtc_store_open(struct dtc_store **ret, const char *state_dir, char *errbuf,
 		dtc_store_close(s);
 		return errno_of(rc);
 	}
-	/* another process (dtcctl, sqlite3) may read while we write */
+	/*
+	 * Opening may wait for another process (a migration needs the write
+	 * lock); afterwards a busy store fails at once and the daemon retries
+	 * from its loop: a wait here would stall the bus.
+	 */
 	sqlite3_busy_timeout(s->db, 2000);
 	rc = pragma_text(s->db, "PRAGMA user_version", ver, sizeof(ver));
 	if (rc != SQLITE_OK || atoi(ver) > STORE_SCHEMA_VERSION) {
@@ -269,17 +353,19 @@ int dtc_store_open(struct dtc_store **ret, const char *state_dir, char *errbuf,
 		dtc_store_close(s);
 		return rc != SQLITE_OK ? errno_of(rc) : -EPROTO;
 	}
-	r = setup(s, path, errbuf, errlen);
+	r = setup(s, state_dir ? path : NULL, atoi(ver), errbuf, errlen);
 	if (r < 0) {
 		dtc_store_close(s);
 		return r;
 	}
+	sqlite3_busy_timeout(s->db, 0);
 	*ret = s;
 	return 0;
 }
 
 int dtc_store_begin(struct dtc_store *s)
 {
+	s->err[0] = '\0';
 	return run(s, ST_BEGIN);
 }
 
@@ -290,8 +376,15 @@ int dtc_store_commit(struct dtc_store *s)
 
 void dtc_store_rollback(struct dtc_store *s)
 {
-	if (!sqlite3_get_autocommit(s->db))
+	char keep[sizeof(s->err)];
+
+	if (!sqlite3_get_autocommit(s->db)) {
+		memcpy(keep, s->err, sizeof(keep));
 		run(s, ST_ROLLBACK);
+		memcpy(s->err, keep, sizeof(keep));
+	}
+	/* the outbox is as it was before the transaction */
+	ob_stats(s);
 }
 
 static const char *severity_text(enum dtc_severity sev)
@@ -375,6 +468,8 @@ int dtc_store_put_event(struct dtc_store *s, const struct dtc_event *ev)
 		if (ev->dtc_count >= 0)
 			sqlite3_bind_int(st, 11, ev->dtc_count);
 	}
+	if (ev->event_id)
+		sqlite3_bind_int64(st, 12, (int64_t)ev->event_id);
 	r = run(s, ST_PUT_EVENT);
 	if (r < 0)
 		return r;
@@ -489,4 +584,99 @@ int dtc_store_count_events(struct dtc_store *s, int64_t *ret_n)
 		*ret_n = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : errno_of(rc);
+}
+
+/* ---- the outbox ---- */
+
+static int severity_rank(enum dtc_severity sev)
+{
+	switch (sev) {
+	case DTC_SEVERITY_CRITICAL:
+		return 3;
+	case DTC_SEVERITY_HIGH:
+		return 2;
+	case DTC_SEVERITY_LOW:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+int dtc_store_outbox_put(struct dtc_store *s, uint64_t event_id,
+			 enum dtc_severity sev, const char *payload,
+			 const struct dtc_store_limits *lim,
+			 unsigned *ret_dropped)
+{
+	sqlite3_stmt *st = s->st[ST_OB_PUT];
+	size_t len = strlen(payload);
+	int rc, r;
+
+	*ret_dropped = 0;
+	sqlite3_bind_int64(st, 1, (int64_t)event_id);
+	sqlite3_bind_int(st, 2, severity_rank(sev));
+	sqlite3_bind_text(st, 3, payload, (int)len, SQLITE_STATIC);
+	r = run(s, ST_OB_PUT);
+	if (r < 0)
+		return r;
+	s->ob_events++;
+	s->ob_bytes += len;
+	while (lim && ((lim->max_events && s->ob_events > lim->max_events) ||
+		       (lim->max_bytes && s->ob_bytes > lim->max_bytes))) {
+		sqlite3_stmt *v = s->st[ST_OB_VICTIM];
+		int64_t victim, vlen;
+
+		rc = sqlite3_step(v);
+		victim = sqlite3_column_int64(v, 0);
+		vlen = sqlite3_column_int64(v, 1);
+		sqlite3_reset(v);
+		if (rc == SQLITE_DONE)
+			break; /* only critical events left: they all stay */
+		if (rc != SQLITE_ROW)
+			return failed(s, rc);
+		sqlite3_bind_int64(s->st[ST_OB_DELETE], 1, victim);
+		r = run(s, ST_OB_DELETE);
+		if (r < 0)
+			return r;
+		s->ob_events--;
+		s->ob_bytes -= (uint64_t)vlen;
+		(*ret_dropped)++;
+	}
+	return 0;
+}
+
+int dtc_store_outbox_next(struct dtc_store *s, uint64_t after_id,
+			  uint64_t *ret_id, char **ret_payload)
+{
+	sqlite3_stmt *st = s->st[ST_OB_NEXT];
+	int rc;
+
+	sqlite3_bind_int64(st, 1, (int64_t)after_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ret_id = (uint64_t)sqlite3_column_int64(st, 0);
+		*ret_payload = strdup((const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return failed(s, rc);
+	return *ret_payload ? 1 : -ENOMEM;
+}
+
+int dtc_store_outbox_ack(struct dtc_store *s, uint64_t event_id)
+{
+	int r;
+
+	sqlite3_bind_int64(s->st[ST_OB_DELETE], 1, (int64_t)event_id);
+	r = run(s, ST_OB_DELETE);
+	if (r == 0 && sqlite3_changes(s->db) > 0)
+		r = ob_stats(s);
+	return r;
+}
+
+uint64_t dtc_store_outbox_depth(const struct dtc_store *s)
+{
+	return s ? s->ob_events : 0;
 }

@@ -35,6 +35,9 @@ struct dtc_store_dtc {
 /*
  * Opens (creating when missing) STATE_DIR/DTC_STORE_FILE: WAL journal,
  * synchronous=FULL (see store.c for why). The directory must exist.
+ * state_dir NULL: a store in memory, gone with the process (the outbox of
+ * a dtcd without --state). After opening, a store another process holds
+ * fails at once with -EBUSY (no busy wait): the caller retries later.
  */
 int dtc_store_open(struct dtc_store **ret, const char *state_dir, char *errbuf,
 		   size_t errlen);
@@ -44,14 +47,16 @@ const char *dtc_store_errmsg(const struct dtc_store *s);
 
 /*
  * One transaction per batch of changes: begin, put what changed, commit.
- * After a failed put the caller rolls back (the batch is lost as a whole).
+ * After a failed put or commit the caller rolls back and may try the whole
+ * batch again; dtc_store_errmsg() keeps the failure's message.
  */
 int dtc_store_begin(struct dtc_store *s);
 int dtc_store_commit(struct dtc_store *s);
 void dtc_store_rollback(struct dtc_store *s);
 
 int dtc_store_put_dtc(struct dtc_store *s, const struct dtc_store_dtc *d);
-/* appends to the event history (the oldest rows go beyond a cap) */
+/* appends to the event history (the oldest rows go beyond a cap), with
+ * ev->event_id when not 0 */
 int dtc_store_put_event(struct dtc_store *s, const struct dtc_event *ev);
 /* named counters: "operation_cycles", "warmup_cycles" */
 int dtc_store_put_counter(struct dtc_store *s, const char *name, int64_t value);
@@ -66,3 +71,25 @@ int dtc_store_load(struct dtc_store *s,
 		   void *ud);
 /* number of rows in the event history (tests, dtcctl) */
 int dtc_store_count_events(struct dtc_store *s, int64_t *ret_n);
+
+/*
+ * The outbox: payloads an output has to deliver, keyed by event_id, put in
+ * the transaction of their event and deleted once acknowledged. Beyond a
+ * limit (0 = none) the oldest of the lowest severity goes first, a
+ * critical one never; *ret_dropped says how many went.
+ */
+struct dtc_store_limits {
+	uint64_t max_events;
+	uint64_t max_bytes;
+};
+
+int dtc_store_outbox_put(struct dtc_store *s, uint64_t event_id,
+			 enum dtc_severity sev, const char *payload,
+			 const struct dtc_store_limits *lim,
+			 unsigned *ret_dropped);
+/* 1 and the first entry after after_id (payload malloc'd), 0 when none */
+int dtc_store_outbox_next(struct dtc_store *s, uint64_t after_id,
+			  uint64_t *ret_id, char **ret_payload);
+/* the broker has it: out of the outbox (own transaction) */
+int dtc_store_outbox_ack(struct dtc_store *s, uint64_t event_id);
+uint64_t dtc_store_outbox_depth(const struct dtc_store *s);

@@ -7,7 +7,7 @@ pkgs=(
 	libmosquitto-dev libsystemd-dev libcmocka-dev
 	can-utils python3 python3-can python3-canmatrix clang-format git
 	qemu-system-x86 busybox-static cpio kmod iproute2 xz-utils
-	mosquitto mosquitto-clients time
+	mosquitto mosquitto-clients time openssl
 	zlib1g-dev chromium
 	clang-14 libclang-rt-14-dev valgrind
 )

@@ -67,6 +67,8 @@ just words|expected [section], key = value or a comment, got 'just words'
 [detector.misfire]\ncylinders = 13|cylinders: expected a whole number 1..12, got '13'
 [detector.misfire]\nrate = 2|unknown key 'rate' in [detector.misfire] (expected enabled, max_age_s, cylinders,
 [detector.nosuch]\nenabled = yes|unknown section [detector.nosuch] (expected detector.NAME with NAME misfire, vanos,
+[mqtt]\nhost = broker.example.org|[mqtt] host broker.example.org is not a loopback address and the connection would not be encrypted
+[mqtt]\ncertfile = /c.pem\nhost = 10.0.0.1|[mqtt] host 10.0.0.1 needs certfile and keyfile together
 EOF
 
 # a missing file is named too

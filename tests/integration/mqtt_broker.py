@@ -1,5 +1,6 @@
 # mqtt_broker.py: a real mosquitto broker on 127.0.0.1 for the MQTT tests:
 # a free port, a temporary configuration, killed at the end.
+import json
 import os
 import pwd
 import shutil
@@ -203,3 +204,35 @@ def need_tools():
     missing = [t for t in ("mosquitto", "mosquitto_sub", "mosquitto_pub")
                if not shutil.which(t) and not os.path.exists("/usr/sbin/" + t)]
     return missing
+
+
+IDS = ("vehicle", "event_id", "dtcd_version")
+
+
+def as_json_lines(payloads, vehicle=None):
+    """MQTT event payloads as the --json lines they extend: the object of
+    spec section 5 with vehicle, event_id and dtcd_version after it. Raises
+    ValueError when one lacks them, names another vehicle or the event_ids
+    do not grow by one."""
+    out, last = [], None
+    for p in payloads:
+        o = json.loads(p)
+        if any(k not in o for k in IDS):
+            raise ValueError("payload without %s: %s" % (IDS, p))
+        if vehicle and o["vehicle"] != vehicle:
+            raise ValueError("vehicle %r, expected %r" % (o["vehicle"],
+                                                           vehicle))
+        if last is not None and o["event_id"] != last + 1:
+            raise ValueError("event_id %d after %d" % (o["event_id"], last))
+        last = o["event_id"]
+        for k in IDS:
+            del o[k]
+        out.append(json.dumps(o, separators=(",", ":"), ensure_ascii=False))
+    return out
+
+
+def normal(lines):
+    """--json lines as as_json_lines() writes them (json-c's float text is
+    kept by parsing both sides alike)"""
+    return [json.dumps(json.loads(line), separators=(",", ":"),
+                       ensure_ascii=False) for line in lines]

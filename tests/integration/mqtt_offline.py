@@ -67,7 +67,9 @@ with tempfile.TemporaryDirectory() as tmp:
         got = broker.collect("fleet-operator", TOPIC + "/#")
         vin = json.loads(lines[0])["freeze_frame"].get("vin", "unknown")
         base = "%s/%s" % (TOPIC, vin)
-        events = [p for t, p in got if t == base + "/events"]
+        events = mqtt_broker.as_json_lines(
+            [p for t, p in got if t == base + "/events"], vin)
+        lines = mqtt_broker.normal(lines)
         check(events == lines, "events on %s/events %s, --json %s" %
               (base, events, lines))
         ret = broker.retained(base + "/#", 2)

@@ -57,7 +57,12 @@ def run_case(name, log, extra, tmp, broker, n):
     vin = next((v for v in vins if v), "unknown")
     base = "%s/%s" % (TOPIC, vin)
     events = [p for t, p in got if t == base + "/events"]
-    # the same bytes as --json, in the same order
+    # the --json object plus the ids, in the same order
+    try:
+        events = mqtt_broker.as_json_lines(events, vin)
+    except ValueError as e:
+        check(False, "%s: %s" % (name, e))
+    lines = mqtt_broker.normal(lines)
     check(events == lines, "%s: %d events on %s/events, %d --json lines; "
           "first difference: %s" % (name, len(events), base, len(lines),
                                     next(((a, b) for a, b in
@@ -66,10 +71,14 @@ def run_case(name, log, extra, tmp, broker, n):
     others = {t for t, p in got} - {base + "/events", base + "/status",
                                     base + "/online", TOPIC + "/unknown/online"}
     check(not others, "%s: unexpected topics %s" % (name, others))
-    # a status after every event
+    # a status after the events (one per event while connected; one at the
+    # connection for what happened before it), with the heartbeat counters
     statuses = [json.loads(p) for t, p in got if t == base + "/status"]
-    check(len(statuses) >= len(lines), "%s: %d status messages for %d events"
-          % (name, len(statuses), len(lines)))
+    check(statuses, "%s: no status message" % name)
+    for k in ("frames", "dropped", "active_detectors", "open_dtcs",
+              "outbox", "last_poll", "vehicle", "dtcd_version"):
+        check(statuses and k in statuses[-1],
+              "%s: status without %s: %s" % (name, k, statuses[-1:]))
     ret = broker.retained(base + "/#", 2)
     check(ret.get(base + "/online") == "offline",
           "%s: retained online is %r, expected offline" %
@@ -115,6 +124,8 @@ def clear_case(tmp, broker, log):
     check(r.returncode == 0 and [(json.loads(l)["event"], json.loads(l)["code"])
                                  for l in lines] == [("cleared", "P0303")],
           "clear: dtcd rc %d wrote %s" % (r.returncode, lines))
+    events = mqtt_broker.as_json_lines(events)
+    lines = mqtt_broker.normal(lines)
     check(events == lines, "clear: the broker got %s, --json wrote %s" %
           (events, lines))
     print("clear: %d events, %d messages" % (len(lines), len(got)))

@@ -26,6 +26,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mqtt_broker import Broker, need_tools  # noqa: E402
+import mqtt_broker  # noqa: E402
 
 DTCD, DTCCTL, SIM, SCEN = sys.argv[1:5]
 TOPIC = "dtcd-stop"
@@ -152,7 +153,9 @@ def live_mqtt(tmp, log):
         check({json.loads(c)["code"] for c in cleared} == codes,
               "live: cleared %s, the state held %s" % (cleared, codes))
         got = broker.collect("stop-clean", TOPIC + "/#")
-        events = [p for t, p in got if t.endswith("/events")]
+        events = mqtt_broker.as_json_lines(
+            [p for t, p in got if t.endswith("/events")])
+        cleared = mqtt_broker.normal(cleared)
         check(events == cleared, "live: the broker got %s, --json said %s"
               % (events, cleared))
         online = [p for t, p in got if t.endswith("/online")]
