@@ -13,10 +13,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* abort() with what was expected; a finding for libFuzzer */
-#define FUZZ_ASSERT(cond)                                                    \
-	do {                                                                 \
-		if (!(cond))                                                 \
-			fuzz_fail(__FILE__, __LINE__, #cond);                \
+#define FUZZ_ASSERT(cond)                                     \
+	do {                                                  \
+		if (!(cond))                                  \
+			fuzz_fail(__FILE__, __LINE__, #cond); \
 	} while (0)
 
 _Noreturn void fuzz_fail(const char *file, int line, const char *what);

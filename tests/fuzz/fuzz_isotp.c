@@ -31,7 +31,7 @@ static const int64_t steps[15] = {
 	1,
 };
 
-static const uint8_t fd_len[16] = { 0, 1, 2, 3, 4, 5, 6, 7,
+static const uint8_t fd_len[16] = { 0, 1,  2,  3,  4,  5,  6,  7,
 				    8, 12, 16, 20, 24, 32, 48, 64 };
 
 static void on_message(void *userdata, const struct isotp_message *msg)
@@ -55,8 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	setup = *p++;
-	FUZZ_ASSERT(isotp_new(&tp, (setup & 0x80) ? INT64_MAX :
-						    INT64_C(1000000000),
+	FUZZ_ASSERT(isotp_new(&tp,
+			      (setup & 0x80) ? INT64_MAX : INT64_C(1000000000),
 			      on_message, &sum) == 0);
 	if (setup & 0x40)
 		isotp_add_tester(tp, (uint8_t)(0xF0 + (setup & 0x0F)));

@@ -12,8 +12,7 @@
  * 7F ...). Every callback checks what it is given; the first two bytes
  * also name a PID field ("value", "mil_on" ...) to look up.
  */
-static void pid_value(void *userdata, uint8_t pid, unsigned field,
-		      double value)
+static void pid_value(void *userdata, uint8_t pid, unsigned field, double value)
 {
 	FUZZ_ASSERT(!isnan(value));
 	FUZZ_ASSERT(field < 8);
@@ -49,9 +48,10 @@ static const struct obd_ops ops = {
 };
 
 static const char *const fields[] = {
-	"value",	 "mil_on",	  "dtc_count",	   "sensors_present",
-	"egr_temp_b1s1", "egr_temp_b1s2", "egr_temp_b2s1", "egr_temp_b2s2",
-	"",		 "VALUE",
+	"value",	   "mil_on",	    "dtc_count",
+	"sensors_present", "egr_temp_b1s1", "egr_temp_b1s2",
+	"egr_temp_b2s1",   "egr_temp_b2s2", "",
+	"VALUE",
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -23,8 +23,7 @@ static FILE *devnull;
 
 static void load_once(void)
 {
-	static const char *const names[2] = { "bmw-reference",
-					       "obd2-generic" };
+	static const char *const names[2] = { "bmw-reference", "obd2-generic" };
 	char path[4096], err[512];
 
 	if (cfg)
