@@ -29,13 +29,14 @@ enum section {
 	SEC_OBD,
 	SEC_MONITOR,
 	SEC_DID,
+	SEC_POLL,
 	SEC_UNKNOWN
 };
 
 static enum section section_of(const char *s)
 {
-	static const char *const names[] = { "profile", "dbc", "obd",
-					     "obd_monitor", "did" };
+	static const char *const names[] = { "profile",	    "dbc", "obd",
+					     "obd_monitor", "did", "poll" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(s, names[i]) == 0)
@@ -348,10 +349,16 @@ static int on_key(void *user, const char *section, const char *name,
 	if (sec == SEC_UNKNOWN)
 		return fail(c,
 			    "unknown section [%s] (expected profile, dbc, "
-			    "obd, obd_monitor, did)",
+			    "obd, obd_monitor, did, poll)",
 			    section);
 	if (sec == SEC_PROFILE)
 		return on_profile_key(c, name, value_in);
+	if (sec == SEC_POLL)
+		return poll_plan_key(&c->p->poll, name, value_in,
+				     (unsigned)c->ini.line, value,
+				     sizeof(value)) < 0 ?
+			       fail(c, "%s", value) :
+			       1;
 	if (strlen(value_in) >= sizeof(value))
 		return fail(c, "%s: value too long", name);
 	strcpy(value, value_in);
@@ -399,6 +406,7 @@ int profile_load(struct profile **ret, const char *path, char *errbuf,
 		return -ENOMEM;
 	}
 	p->did_ecu = 0x12;
+	poll_plan_init(&p->poll);
 	p->isotp_timeout_ns = 1000000000LL;
 	*c = (struct parse_ctx){
 		.p = p, .path = path, .err = msg, .errlen = sizeof(msg)
@@ -451,6 +459,7 @@ void profile_free(struct profile *p)
 	free(p->obd);
 	free(p->monitor);
 	free(p->did);
+	poll_plan_done(&p->poll);
 	free(p->dbc_path);
 	free(p->path);
 	free(p);
