@@ -136,8 +136,8 @@ static int parse_setting(struct poll_plan *plan, const char *name,
 		if (strcmp(name, keys[i].key))
 			continue;
 		if (!parse_number(value, keys[i].min, keys[i].max, &v)) {
-			snprintf(err, errlen, "%s: expected %s, got '%s'",
-				 name, keys[i].expect, value);
+			snprintf(err, errlen, "%s: expected %s, got '%s'", name,
+				 keys[i].expect, value);
 			return -EINVAL;
 		}
 		if (i == 0)
@@ -281,8 +281,7 @@ int poll_plan_key(struct poll_plan *plan, const char *name, const char *value,
 	return 0;
 }
 
-void poll_request_describe(const struct poll_request *r, char *buf,
-			   size_t len)
+void poll_request_describe(const struct poll_request *r, char *buf, size_t len)
 {
 	size_t o = 0;
 

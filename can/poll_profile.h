@@ -6,7 +6,8 @@
 #include <stdint.h>
 
 #define POLL_NAME_MAX 32
-#define POLL_REQ_MAX 7 /* a single frame: 7 bytes, 6 with extended addressing */
+#define POLL_REQ_MAX 7 /* a single frame: 7 bytes, 6 with extended addressing \
+			*/
 
 /* Where a request goes (and so which ECU answers it) */
 enum poll_target {
@@ -54,5 +55,4 @@ int poll_plan_key(struct poll_plan *plan, const char *name, const char *value,
 		  unsigned line, char *err, size_t errlen);
 
 /* "22 5A20 to bmw:12" for messages */
-void poll_request_describe(const struct poll_request *r, char *buf,
-			   size_t len);
+void poll_request_describe(const struct poll_request *r, char *buf, size_t len);

@@ -17,8 +17,8 @@
  * again (not taken from the gate): OBD-II 01 02 03 06 07 09 0A, UDS 22;
  * 19 is allowed only with the sub-functions below.
  */
-static const uint8_t allowed[] = { 0x01, 0x02, 0x03, 0x06, 0x07,
-				   0x09, 0x0A, 0x22 };
+static const uint8_t allowed[] = { 0x01, 0x02, 0x03, 0x06,
+				   0x07, 0x09, 0x0A, 0x22 };
 static const uint8_t allowed_19[] = { 0x01, 0x02, 0x04, 0x06 };
 
 static bool in(const uint8_t *set, size_t n, unsigned v)
@@ -106,15 +106,15 @@ static void test_reasons(void **state)
 				 cases[i].what);
 	}
 	/* malformed reads are no reads either */
-	assert_int_equal(poll_gate_check((const uint8_t *)"", 0, why,
-					 sizeof(why)),
-			 -EINVAL);
+	assert_int_equal(
+		poll_gate_check((const uint8_t *)"", 0, why, sizeof(why)),
+		-EINVAL);
 	assert_int_equal(poll_gate_check((const uint8_t[]){ 0x22, 0xF1 }, 2,
 					 why, sizeof(why)),
 			 -EINVAL);
-	assert_int_equal(poll_gate_check((const uint8_t[]){ 0x19 }, 1, why,
-					 sizeof(why)),
-			 -EINVAL);
+	assert_int_equal(
+		poll_gate_check((const uint8_t[]){ 0x19 }, 1, why, sizeof(why)),
+		-EINVAL);
 }
 
 int main(void)
