@@ -6,8 +6,9 @@
 #include <stdint.h>
 
 #define POLL_NAME_MAX 32
-#define POLL_REQ_MAX 7 /* a single frame: 7 bytes, 6 with extended addressing \
-			*/
+#define POLL_REQ_MAX                                             \
+	7 /* a single frame: 7 bytes, 6 with extended addressing \
+	   */
 
 /* Where a request goes (and so which ECU answers it) */
 enum poll_target {

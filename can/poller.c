@@ -104,8 +104,8 @@ static int slot_of(struct poller *p, enum poll_target t, uint8_t ecu)
 			return (int)i;
 	if (p->n_slots == MAX_SLOTS)
 		return -1;
-	p->slot[p->n_slots] = (struct slot){ .target = t, .ecu = ecu,
-					     .out = OUT_NONE };
+	p->slot[p->n_slots] =
+		(struct slot){ .target = t, .ecu = ecu, .out = OUT_NONE };
 	return (int)p->n_slots++;
 }
 
@@ -421,8 +421,9 @@ static void slot_timeout(struct poller *p, struct slot *s, int64_t now)
 	s->out = OUT_NONE;
 	s->fails++;
 	if (s->fails >= 2) {
-		backoff = s->fails - 2 < 20 ? BACKOFF_BASE_NS << (s->fails - 2) :
-					      BACKOFF_MAX_NS;
+		backoff = s->fails - 2 < 20 ?
+				  BACKOFF_BASE_NS << (s->fails - 2) :
+				  BACKOFF_MAX_NS;
 		if (backoff > BACKOFF_MAX_NS)
 			backoff = BACKOFF_MAX_NS;
 		s->quiet_until_ns = now + backoff;
@@ -736,8 +737,8 @@ int64_t poller_tick(struct poller *p, int64_t now)
 	}
 	if (budget_wait) {
 		/* the bucket holds a request's worth again */
-		int64_t wait = (int64_t)(poller_frame_bits(8) * 2 /
-					 budget_rate(p));
+		int64_t wait =
+			(int64_t)(poller_frame_bits(8) * 2 / budget_rate(p));
 
 		next = earliest(next > now + wait ? next : now + wait,
 				now + wait);
@@ -789,8 +790,7 @@ void poller_get_request_stats(const struct poller *p, size_t i,
 		.dropped = e->dropped,
 	};
 	if (e->sent >= 2 && e->last_sent_ns > e->first_sent_ns)
-		ret->achieved_hz = (double)(e->sent - 1) /
-				   ((double)(e->last_sent_ns -
-					     e->first_sent_ns) /
-				    1e9);
+		ret->achieved_hz =
+			(double)(e->sent - 1) /
+			((double)(e->last_sent_ns - e->first_sent_ns) / 1e9);
 }

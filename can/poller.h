@@ -75,7 +75,7 @@ enum poller_pause {
 struct poller_request_stats {
 	const struct poll_request *req;
 	unsigned long sent, answered, timeouts;
-	double achieved_hz; /* requests sent per second, 0 before two */
+	double achieved_hz;	/* requests sent per second, 0 before two */
 	int64_t last_answer_ns; /* 0 = never */
 	int last_nrc;		/* -1 = none */
 	bool dropped;		/* for this operation cycle */
@@ -84,7 +84,8 @@ struct poller_request_stats {
 struct poller_stats {
 	enum poller_pause pause;
 	unsigned long frames_sent, bus_requests_others;
-	double load_pct; /* polling's share of the bus since the first request */
+	double load_pct; /* polling's share of the bus since the first request
+			  */
 	unsigned long budget_waits; /* requests delayed by the budget */
 };
 

@@ -95,11 +95,15 @@ static int on_dtcd(struct parse_ctx *p, const char *name, const char *value)
 		if (!parse_bool(value, &c->json))
 			return fail(p, "json: expected yes or no");
 		return 1;
+	} else if (!strcmp(name, "poll")) {
+		if (!parse_bool(value, &c->poll))
+			return fail(p, "poll: expected yes or no");
+		return 1;
 	} else {
 		return fail(p,
 			    "unknown key '%s' in [dtcd] (expected profile, "
 			    "interface, state_dir, etc_dir, lang, tick_ms, "
-			    "json, control_socket)",
+			    "json, poll, control_socket)",
 			    name);
 	}
 	if (!*value)

@@ -35,6 +35,7 @@ struct args {
 	bool signals;
 	bool json;
 	bool foreground;
+	bool poll, listen_only;
 	int verbose;
 };
 
@@ -43,6 +44,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: dtcd [-dnv] [-c FILE] [-i IFACE] [--profile "
 		"NAME|PATH]\n"
+		"            [--poll | --listen-only]\n"
 		"            [--state DIR] [--lang en|de] [--json]\n"
 		"       dtcd --replay FILE [--signals | --json] [--profile "
 		"NAME|PATH]\n"
@@ -74,6 +76,11 @@ static void usage(FILE *out)
 		"default\n"
 		"                       " CONTROL_DEFAULT_PATH
 		"; replay: none)\n"
+		"  --poll               live: ask the car what the profile's "
+		"[poll] lists\n"
+		"                       (read-only services only)\n"
+		"  --listen-only        never send a frame (wins over --poll "
+		"and poll = yes)\n"
 		"  --version            print the version\n");
 }
 
@@ -89,7 +96,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		OPT_CLEAR,
 		OPT_LIST,
 		OPT_VERSION,
-		OPT_CONTROL
+		OPT_CONTROL,
+		OPT_POLL,
+		OPT_LISTEN_ONLY
 	};
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -104,6 +113,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "list", no_argument, NULL, OPT_LIST },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "poll", no_argument, NULL, OPT_POLL },
+		{ "listen-only", no_argument, NULL, OPT_LISTEN_ONLY },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -162,6 +173,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_CONTROL:
 			a->control = optarg;
+			break;
+		case OPT_POLL:
+			a->poll = true;
+			break;
+		case OPT_LISTEN_ONLY:
+			a->listen_only = true;
 			break;
 		case OPT_VERSION:
 			printf("dtcd %s\n", DTCD_VERSION);
@@ -231,6 +248,11 @@ static int apply_args(struct config *cfg, const struct args *a)
 	}
 	if (a->json)
 		cfg->json = true;
+	/* listen-only wins over everything; a replay never sends */
+	if (a->poll)
+		cfg->poll = true;
+	if (a->listen_only || a->mode != MODE_LIVE)
+		cfg->poll = false;
 	if (!cfg->etc_dir &&
 	    config_set(&cfg->etc_dir, env && *env ? env : default_etc_dir()) <
 		    0)

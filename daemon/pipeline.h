@@ -51,3 +51,6 @@ const struct signal_table *pipeline_signals(const struct pipeline *p);
 int64_t pipeline_now(const struct pipeline *p);
 unsigned long pipeline_frames(const struct pipeline *p);
 const char *pipeline_profile_name(const struct pipeline *p);
+const struct profile *pipeline_profile(const struct pipeline *p);
+/* inside an operation cycle (spec 2) */
+bool pipeline_engine_running(const struct pipeline *p);

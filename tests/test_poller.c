@@ -107,8 +107,8 @@ static void bitmap(const struct h *h, uint8_t sid, uint8_t base, uint8_t *d)
 	d[3] = (uint8_t)m;
 }
 
-static int on_send(void *ud, const struct poll_request *to,
-		   const uint8_t *data, size_t len)
+static int on_send(void *ud, const struct poll_request *to, const uint8_t *data,
+		   size_t len)
 {
 	struct h *h = ud;
 	struct sent_rec *s = &h->sent[h->n_sent++];
@@ -138,12 +138,12 @@ static int on_send(void *ud, const struct poll_request *to,
 		raw[0] = to->ecu;
 		raw[off] = (uint8_t)len;
 		memcpy(raw + off + 1, data, len);
-		poller_bus_frame(h->p, h->now,
-				 to->target == POLL_OBD_FUNCTIONAL ? 0x7DF :
-				 to->target == POLL_OBD_PHYSICAL ?
-								 0x7E0u + to->ecu :
-								 0x6F1,
-				 raw, sizeof(raw));
+		poller_bus_frame(
+			h->p, h->now,
+			to->target == POLL_OBD_FUNCTIONAL ? 0x7DF :
+			to->target == POLL_OBD_PHYSICAL	  ? 0x7E0u + to->ecu :
+							    0x6F1,
+			raw, sizeof(raw));
 	}
 	memcpy(a + 1, data + 1, len - 1);
 	if ((data[0] == 0x01 || data[0] == 0x06) && data[1] % 32 == 0) {
@@ -275,7 +275,8 @@ static size_t said(const struct h *h, const char *what)
 static struct poll_request req(const char *name, enum poll_target t,
 			       uint8_t ecu, const char *hex, int64_t period)
 {
-	struct poll_request r = { .target = t, .ecu = ecu,
+	struct poll_request r = { .target = t,
+				  .ecu = ecu,
 				  .period_ns = period };
 
 	snprintf(r.name, sizeof(r.name), "%s", name);
@@ -288,8 +289,8 @@ static struct poll_request req(const char *name, enum poll_target t,
 	return r;
 }
 
-static struct h *setup(struct poll_plan *plan, struct poll_request *r,
-		       size_t n, enum behaviour b)
+static struct h *setup(struct poll_plan *plan, struct poll_request *r, size_t n,
+		       enum behaviour b)
 {
 	struct h *h = calloc(1, sizeof(*h));
 
