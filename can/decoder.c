@@ -187,8 +187,8 @@ static void feed_dbc(struct decoder *d, const struct frame *f)
 	d->src = f->id;
 	for (size_t i = 0; i < mb->n; i++) {
 		/* a short frame or another multiplexor value: nothing to say */
-		if (dbc_signal_decode(mb->msg, mb->sigs[i].signal, f->data,
-				      f->len, &v) == 0)
+		if (dbc_signal_decode(mb->sigs[i].signal, f->data, f->len,
+				      &v) == 0)
 			emit(d, mb->sigs[i].sig, true, v);
 	}
 }

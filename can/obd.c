@@ -154,6 +154,9 @@ int obd_pid_field(uint8_t pid, const char *name)
 	const char *const *names;
 	size_t n;
 
+	/* a profile line may name no field at all ("01" alone) */
+	if (!name)
+		return -1;
 	switch (obd_pids[pid].kind) {
 	case OBD_LINEAR:
 		return strcmp(name, "value") == 0 ? 0 : -1;

@@ -43,7 +43,8 @@ int obd_decode(const uint8_t *msg, size_t len, const struct obd_ops *ops,
 	       void *userdata);
 
 /*
- * The field index of a named value of a service 01 PID, or -1:
+ * The field index of a named value of a service 01 PID, or -1 (also for a
+ * NULL name):
  * - "value" (0) for the one value of every decoded PID but 01 and 6B;
  * - PID 01: "mil_on" (0: 0 or 1), "dtc_count" (1: stored emission DTCs);
  * - PID 6B: "sensors_present" (0: byte A, bit 0 = bank 1 sensor 1, bit 1 =

@@ -1,26 +1,21 @@
 /* profile.c: vehicle profiles (INI, read with libinih) */
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
-#include <stdarg.h>
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "ini_lines.h"
+#include "conf.h"
 #include "obd.h"
 #include "profile.h"
 
 struct parse_ctx {
 	struct profile *p;
-	const char *path;
-	char *err; /* the first error's text, without file:line */
-	size_t errlen;
-	bool failed;
-	struct ini_lines ini;
-	bool seen[4]
-		 [SIG__MAX]; /* per section: a signal bound twice is an error */
+	struct conf_file f;
+	/* per section: a signal bound twice is an error */
+	bool seen[4][SIG__MAX];
 };
 
 enum section {
@@ -44,20 +39,6 @@ static enum section section_of(const char *s)
 	return SEC_UNKNOWN;
 }
 
-__attribute__((format(printf, 2, 3))) static int fail(struct parse_ctx *c,
-						      const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!c->failed) {
-		va_start(ap, fmt);
-		vsnprintf(c->err, c->errlen, fmt, ap);
-		va_end(ap);
-		c->failed = true;
-	}
-	return 0; /* inih: this line is an error */
-}
-
 static int grow(void **array, size_t n, size_t size)
 {
 	void *a = realloc(*array, (n + 1) * size);
@@ -68,49 +49,30 @@ static int grow(void **array, size_t n, size_t size)
 	return 0;
 }
 
-static bool parse_hex(const char *s, unsigned long max, unsigned long *ret)
+static int fail_oom(struct parse_ctx *c)
 {
-	char *end;
-	unsigned long v;
-
-	if (!*s)
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 16);
-	if (errno || *end || v > max)
-		return false;
-	*ret = v;
-	return true;
+	conf_fail(&c->f, "out of memory");
+	return -ENOMEM;
 }
 
-static bool parse_uint(const char *s, unsigned long max, unsigned long *ret)
+static int hex(const char *s, uint64_t max, unsigned long *ret)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v;
+	int r = conf_parse_hex(s, max, &v);
 
-	if (!*s || *s == '-')
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > max)
-		return false;
-	*ret = v;
-	return true;
+	if (r == 0)
+		*ret = (unsigned long)v;
+	return r;
 }
 
-static bool parse_double(const char *s, double *ret)
+static int udec(const char *s, uint64_t max, unsigned long *ret)
 {
-	char *end;
-	double v;
+	uint64_t v;
+	int r = conf_parse_unsigned(s, 0, max, &v);
 
-	if (!*s)
-		return false;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || !isfinite(v))
-		return false;
-	*ret = v;
-	return true;
+	if (r == 0)
+		*ret = (unsigned long)v;
+	return r;
 }
 
 /* Splits value into at most max whitespace separated words (in place). */
@@ -139,30 +101,25 @@ static char *resolve(const char *base_file, const char *rel)
 	return out;
 }
 
-static int on_profile_key(struct parse_ctx *c, const char *name,
-			  const char *value)
+/* description is for people only */
+static int parse_description(const char *value, void *field)
 {
-	unsigned long v;
-
-	if (strcmp(name, "name") == 0) {
-		if (strlen(value) >= sizeof(c->p->name))
-			return fail(c, "name: at most %zu characters",
-				    sizeof(c->p->name) - 1);
-		strcpy(c->p->name, value);
-	} else if (strcmp(name, "description") == 0) {
-		/* for people only */
-	} else if (strcmp(name, "isotp_timeout_ms") == 0) {
-		if (!parse_uint(value, 60000, &v) || v == 0)
-			return fail(c, "isotp_timeout_ms: expected 1..60000");
-		c->p->isotp_timeout_ns = (int64_t)v * 1000000;
-	} else {
-		return fail(c,
-			    "unknown key '%s' in [profile] (expected name, "
-			    "description, isotp_timeout_ms)",
-			    name);
-	}
-	return 1;
+	return 0;
 }
+
+static const struct conf_key profile_keys[] = {
+	{ "name", CONF_CHARS, CONF_FIELD(struct profile, name) },
+	{ "description", CONF_CUSTOM, .parse = parse_description },
+	{ "isotp_timeout_ms", CONF_DURATION,
+	  CONF_FIELD(struct profile, isotp_timeout_ns), .min = 1, .max = 60000,
+	  .unit_ns = CONF_NS_PER_MS },
+	{ NULL },
+};
+
+static const struct conf_key did_keys[] = {
+	{ "ecu", CONF_HEX, CONF_FIELD(struct profile, did_ecu) },
+	{ NULL },
+};
 
 static int on_dbc_key(struct parse_ctx *c, enum signal_id sig, const char *name,
 		      const char *value, unsigned line)
@@ -173,9 +130,10 @@ static int on_dbc_key(struct parse_ctx *c, enum signal_id sig, const char *name,
 
 	if (!dot || dot == value || !dot[1] || strchr(dot + 1, '.') ||
 	    strpbrk(value, " \t"))
-		return fail(c, "%s: expected MESSAGE.SIGNAL of the DBC", name);
+		return conf_bad_value(&c->f, name, "MESSAGE.SIGNAL of the DBC",
+				      value);
 	if (grow((void **)&p->dbc, p->n_dbc, sizeof(*p->dbc)) < 0)
-		return fail(c, "out of memory");
+		return fail_oom(c);
 	b = &p->dbc[p->n_dbc];
 	*b = (struct profile_dbc_binding){ .sig = sig, .line = line };
 	b->message = strndup(value, (size_t)(dot - value));
@@ -183,80 +141,82 @@ static int on_dbc_key(struct parse_ctx *c, enum signal_id sig, const char *name,
 	if (!b->message || !b->signal) {
 		free(b->message);
 		free(b->signal);
-		return fail(c, "out of memory");
+		return fail_oom(c);
 	}
 	p->n_dbc++;
-	return 1;
+	return 0;
 }
 
 static int on_obd_key(struct parse_ctx *c, enum signal_id sig, const char *name,
-		      char *value)
+		      const char *value, char *words)
 {
 	struct profile *p = c->p;
 	char *w[3];
-	size_t n = split(value, w, 2);
+	size_t n = split(words, w, 2);
 	unsigned long pid;
 	int field = 0;
 
-	if (n < 1 || n > 2 || !parse_hex(w[0], 0xff, &pid))
-		return fail(c,
-			    "%s: expected PID in hex [FIELD], e.g. 0C or "
-			    "01 mil_on",
-			    name);
+	if (n < 1 || n > 2 || hex(w[0], 0xff, &pid) < 0)
+		return conf_bad_value(&c->f, name,
+				      "PID in hex [FIELD], e.g. 0C or 01 "
+				      "mil_on",
+				      value);
 	if (n == 2) {
 		field = obd_pid_field((uint8_t)pid, w[1]);
 		if (field < 0)
-			return fail(c, "%s: PID %02lX has no field '%s'", name,
-				    pid, w[1]);
+			return conf_fail(&c->f,
+					 "%s: PID %02lX has no field '%s'",
+					 name, pid, w[1]);
 	} else if (obd_pid_field((uint8_t)pid, "value") < 0 &&
 		   obd_pid_field((uint8_t)pid, NULL) < 0) {
-		return fail(c,
-			    "%s: PID %02lX is not decoded (or needs a "
-			    "FIELD)",
-			    name, pid);
+		return conf_fail(&c->f,
+				 "%s: PID %02lX is not decoded (or needs a "
+				 "FIELD)",
+				 name, pid);
 	}
 	if (grow((void **)&p->obd, p->n_obd, sizeof(*p->obd)) < 0)
-		return fail(c, "out of memory");
+		return fail_oom(c);
 	p->obd[p->n_obd++] = (struct profile_obd_binding){ .sig = sig,
 							   .pid = (uint8_t)pid,
 							   .field = field };
-	return 1;
+	return 0;
 }
 
 static int on_monitor_key(struct parse_ctx *c, enum signal_id sig,
-			  const char *name, char *value)
+			  const char *name, const char *value, char *words)
 {
 	struct profile *p = c->p;
 	char *w[3];
 	unsigned long mid, tid;
 
-	if (split(value, w, 2) != 2 || !parse_hex(w[0], 0xff, &mid) ||
-	    !parse_hex(w[1], 0xff, &tid))
-		return fail(c, "%s: expected MID TID in hex, e.g. A2 0C", name);
+	if (split(words, w, 2) != 2 || hex(w[0], 0xff, &mid) < 0 ||
+	    hex(w[1], 0xff, &tid) < 0)
+		return conf_bad_value(&c->f, name, "MID TID in hex, e.g. A2 0C",
+				      value);
 	if (grow((void **)&p->monitor, p->n_monitor, sizeof(*p->monitor)) < 0)
-		return fail(c, "out of memory");
+		return fail_oom(c);
 	p->monitor[p->n_monitor++] = (struct profile_monitor_binding){
 		.sig = sig, .mid = (uint8_t)mid, .tid = (uint8_t)tid
 	};
-	return 1;
+	return 0;
 }
 
 static int on_did_key(struct parse_ctx *c, enum signal_id sig, const char *name,
-		      char *value)
+		      const char *value, char *words)
 {
 	static const char usage[] =
-		"expected DID OFFSET LENGTH TYPE [SCALE [OFFSET]] with TYPE "
-		"u, s, text or bitN, e.g. 5A20 2 2 s 0.1";
+		"DID OFFSET LENGTH TYPE [SCALE [OFFSET]] with TYPE u, s, text "
+		"or bitN, e.g. 5A20 2 2 s 0.1";
 	struct profile *p = c->p;
 	struct profile_did_binding b = { .sig = sig, .scale = 1 };
 	char *w[7];
-	size_t n = split(value, w, 6);
+	size_t n = split(words, w, 6);
 	unsigned long did, off, len, bit;
 
-	if (n < 4 || n > 6 || !parse_hex(w[0], 0xffff, &did) ||
-	    !parse_uint(w[1], 4094, &off) || !parse_uint(w[2], 4095, &len) ||
+	if (n < 4 || n > 6 || hex(w[0], 0xffff, &did) < 0 ||
+	    udec(w[1], 4094, &off) < 0 || udec(w[2], 4095, &len) < 0 ||
 	    len == 0)
-		return fail(c, "%s: %s", name, usage);
+		return conf_bad_value(&c->f, name, usage, value);
 	b.did = (uint16_t)did;
 	b.offset = (unsigned)off;
 	b.length = (unsigned)len;
@@ -267,35 +227,39 @@ static int on_did_key(struct parse_ctx *c, enum signal_id sig, const char *name,
 	} else if (strcmp(w[3], "text") == 0) {
 		b.type = PROFILE_DID_TEXT;
 	} else if (strncmp(w[3], "bit", 3) == 0 &&
-		   parse_uint(w[3] + 3, 7, &bit)) {
+		   udec(w[3] + 3, 7, &bit) == 0) {
 		b.type = PROFILE_DID_BIT;
 		b.bit = (unsigned)bit;
 	} else {
-		return fail(c, "%s: %s", name, usage);
+		return conf_bad_value(&c->f, name, usage, value);
 	}
 	if ((b.type == PROFILE_DID_TEXT) != signal_info(sig)->is_text)
-		return fail(c, "%s: %s", name,
-			    signal_info(sig)->is_text ?
-				    "a text signal needs TYPE text" :
-				    "a numeric signal cannot have TYPE text");
+		return conf_fail(&c->f, "%s: %s", name,
+				 signal_info(sig)->is_text ?
+					 "a text signal needs TYPE text" :
+					 "a numeric signal cannot have TYPE "
+					 "text");
 	if ((b.type == PROFILE_DID_UNSIGNED || b.type == PROFILE_DID_SIGNED) &&
 	    len > 8)
-		return fail(c, "%s: a number is at most 8 bytes long", name);
+		return conf_fail(&c->f, "%s: a number is at most 8 bytes long",
+				 name);
 	if (b.type == PROFILE_DID_BIT && len != 1)
-		return fail(c, "%s: bitN takes LENGTH 1", name);
+		return conf_fail(&c->f, "%s: bitN takes LENGTH 1", name);
 	if (n >= 5 &&
-	    (b.type == PROFILE_DID_TEXT || !parse_double(w[4], &b.scale)))
-		return fail(c, "%s: %s", name, usage);
-	if (n == 6 && !parse_double(w[5], &b.add))
-		return fail(c, "%s: %s", name, usage);
+	    (b.type == PROFILE_DID_TEXT ||
+	     conf_parse_double(w[4], -DBL_MAX, DBL_MAX, &b.scale) < 0))
+		return conf_bad_value(&c->f, name, usage, value);
+	if (n == 6 && conf_parse_double(w[5], -DBL_MAX, DBL_MAX, &b.add) < 0)
+		return conf_bad_value(&c->f, name, usage, value);
 	if (grow((void **)&p->did, p->n_did, sizeof(*p->did)) < 0)
-		return fail(c, "out of memory");
+		return fail_oom(c);
 	p->did[p->n_did++] = b;
-	return 1;
+	return 0;
 }
 
+/* the keys of [dbc], [obd] and [did] that are no signal; 1: not one */
 static int on_reserved_key(struct parse_ctx *c, enum section sec,
-			   const char *name, char *value)
+			   const char *name, const char *value, char *words)
 {
 	struct profile *p = c->p;
 	unsigned long v;
@@ -303,90 +267,98 @@ static int on_reserved_key(struct parse_ctx *c, enum section sec,
 	size_t n;
 
 	if (sec == SEC_DBC && strcmp(name, "file") == 0) {
+		if (!*value)
+			return conf_bad_value(&c->f, name, "a path", value);
 		free(p->dbc_path);
-		p->dbc_path = resolve(c->path, value);
-		return p->dbc_path ? 1 : fail(c, "out of memory");
+		p->dbc_path = resolve(c->f.path, value);
+		return p->dbc_path ? 0 : fail_oom(c);
 	}
 	if (sec == SEC_OBD && strcmp(name, "ecus") == 0) {
-		n = split(value, w, PROFILE_MAX_ECUS);
+		n = split(words, w, PROFILE_MAX_ECUS);
 		if (n == 0 || n > PROFILE_MAX_ECUS)
-			return fail(c,
-				    "ecus: expected 1 to %d answer IDs in "
-				    "hex, e.g. 7E8 7E9",
-				    PROFILE_MAX_ECUS);
+			return conf_fail(&c->f,
+					 "ecus: expected 1 to %d answer IDs "
+					 "in hex, e.g. 7E8 7E9, got '%s'",
+					 PROFILE_MAX_ECUS, value);
 		for (size_t i = 0; i < n; i++) {
-			if (!parse_hex(w[i], 0x7ff, &v))
-				return fail(c,
-					    "ecus: '%s' is not an 11-bit ID "
-					    "in hex",
-					    w[i]);
+			if (hex(w[i], 0x7ff, &v) < 0)
+				return conf_fail(&c->f,
+						 "ecus: expected 11-bit IDs in "
+						 "hex, got '%s'",
+						 w[i]);
 			p->obd_ecus[i] = (uint32_t)v;
 		}
 		p->n_obd_ecus = n;
-		return 1;
+		return 0;
 	}
-	if (sec == SEC_DID && strcmp(name, "ecu") == 0) {
-		if (!parse_hex(value, 0xff, &v))
-			return fail(c, "ecu: expected the ECU's address in "
-				       "hex, e.g. 12");
-		p->did_ecu = (uint8_t)v;
-		return 1;
-	}
-	return -1;
+	if (sec == SEC_DID && conf_key_find(did_keys, name))
+		return conf_apply(&c->f, "did", did_keys, p, name, value);
+	return 1;
 }
 
-static int on_key(void *user, const char *section, const char *name,
-		  const char *value_in)
+static int on_signal_key(struct parse_ctx *c, enum section sec,
+			 const char *section, const char *name,
+			 const char *value)
 {
-	struct parse_ctx *c = user;
-	enum section sec = section_of(section);
 	enum signal_id sig;
-	char value[256];
+	char words[256];
 	int r;
 
-	if (c->failed)
-		return 1;
-	if (sec == SEC_UNKNOWN)
-		return fail(c,
-			    "unknown section [%s] (expected profile, dbc, "
-			    "obd, obd_monitor, did, poll)",
-			    section);
-	if (sec == SEC_PROFILE)
-		return on_profile_key(c, name, value_in);
-	if (sec == SEC_POLL)
-		return poll_plan_key(&c->p->poll, name, value_in,
-				     (unsigned)c->ini.line, value,
-				     sizeof(value)) < 0 ?
-			       fail(c, "%s", value) :
-			       1;
-	if (strlen(value_in) >= sizeof(value))
-		return fail(c, "%s: value too long", name);
-	strcpy(value, value_in);
-	r = on_reserved_key(c, sec, name, value);
-	if (r >= 0)
+	if (strlen(value) >= sizeof(words))
+		return conf_bad_value(&c->f, name, "a shorter value", value);
+	strcpy(words, value);
+	r = on_reserved_key(c, sec, name, value, words);
+	if (r <= 0)
 		return r;
 	sig = signal_from_name(name);
 	if (sig == SIG_INVALID)
-		return fail(c,
-			    "unknown signal '%s' in [%s] (see the canonical "
-			    "signals in the README)",
-			    name, section);
+		return conf_fail(&c->f,
+				 "unknown signal '%s' in [%s] (see the "
+				 "canonical signals in the README)",
+				 name, section);
 	if (c->seen[sec - SEC_DBC][sig])
-		return fail(c, "%s bound twice in [%s]", name, section);
+		return conf_fail(&c->f, "%s bound twice in [%s]", name,
+				 section);
 	c->seen[sec - SEC_DBC][sig] = true;
 	c->p->bound[sig] = true;
 	switch (sec) {
 	case SEC_DBC:
-		return on_dbc_key(c, sig, name, value, (unsigned)c->ini.line);
+		return on_dbc_key(c, sig, name, value, (unsigned)c->f.ini.line);
 	case SEC_OBD:
-		return on_obd_key(c, sig, name, value);
+		return on_obd_key(c, sig, name, value, words);
 	case SEC_MONITOR:
-		return on_monitor_key(c, sig, name, value);
+		return on_monitor_key(c, sig, name, value, words);
 	case SEC_DID:
-		return on_did_key(c, sig, name, value);
+		return on_did_key(c, sig, name, value, words);
 	default:
-		return fail(c, "internal error");
+		return conf_fail(&c->f, "internal error");
 	}
+}
+
+static int on_key(void *user, const char *section, const char *name,
+		  const char *value)
+{
+	struct parse_ctx *c = user;
+	enum section sec = section_of(section);
+	char err[300];
+
+	if (conf_failed(&c->f))
+		return 1;
+	if (sec == SEC_UNKNOWN)
+		conf_unknown_section(&c->f, section,
+				     "profile, dbc, obd, obd_monitor, did, "
+				     "poll");
+	else if (sec == SEC_POLL) {
+		/* poll_profile.c; each request passes the gate there */
+		if (poll_plan_key(&c->p->poll, name, value,
+				  (unsigned)c->f.ini.line, err,
+				  sizeof(err)) < 0)
+			conf_fail(&c->f, "%s", err);
+	} else if (sec == SEC_PROFILE)
+		conf_apply(&c->f, section, profile_keys, c->p, name, value);
+	else
+		on_signal_key(c, sec, section, name, value);
+	return 1;
 }
 
 int profile_load(struct profile **ret, const char *path, char *errbuf,
@@ -394,8 +366,7 @@ int profile_load(struct profile **ret, const char *path, char *errbuf,
 {
 	struct parse_ctx *c;
 	struct profile *p;
-	char msg[256] = "";
-	int line;
+	int r;
 
 	p = calloc(1, sizeof(*p));
 	c = calloc(1, sizeof(*c));
@@ -408,27 +379,13 @@ int profile_load(struct profile **ret, const char *path, char *errbuf,
 	p->did_ecu = 0x12;
 	poll_plan_init(&p->poll);
 	p->isotp_timeout_ns = 1000000000LL;
-	*c = (struct parse_ctx){
-		.p = p, .path = path, .err = msg, .errlen = sizeof(msg)
-	};
-	line = ini_lines_parse(path, &c->ini, on_key, c);
-	if (line != 0) {
-		if (line < 0)
-			snprintf(errbuf, errlen, "%s: %s", path,
-				 strerror(-line));
-		else if (line == c->ini.long_line)
-			snprintf(errbuf, errlen, "%s:%d: line too long", path,
-				 line);
-		else if (c->failed)
-			snprintf(errbuf, errlen, "%s:%d: %s", path, line, msg);
-		else
-			snprintf(errbuf, errlen,
-				 "%s:%d: expected [section], key = value or "
-				 "a comment",
-				 path, line);
+	c->p = p;
+	r = conf_parse(&c->f, path, on_key, c);
+	if (r < 0) {
+		snprintf(errbuf, errlen, "%s", c->f.err);
 		free(c);
 		profile_free(p);
-		return line < 0 ? line : -EINVAL;
+		return r;
 	}
 	free(c);
 	if (p->n_dbc > 0 && !p->dbc_path) {

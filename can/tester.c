@@ -89,9 +89,8 @@ static int add(struct tester *t, const char *ifname, enum poll_target target,
 					-1, false, PAD);
 		break;
 	default:
-		fd = tester_socket_open(ifname, 0x600 + BMW_TESTER,
-					0x600 + ecu, ecu, BMW_TESTER, false,
-					PAD);
+		fd = tester_socket_open(ifname, 0x600 + BMW_TESTER, 0x600 + ecu,
+					ecu, BMW_TESTER, false, PAD);
 		break;
 	}
 	if (fd < 0)

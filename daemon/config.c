@@ -1,33 +1,16 @@
-/* config.c: dtcd.conf with libinih; unknown keys and bad values are errors */
+/* config.c: dtcd.conf: its keys in one table per section (conf/) */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
-#include "ini_lines.h"
+#include "conf.h"
 
 struct parse_ctx {
 	struct config *c;
-	struct ini_lines ini;
-	char err[256];
-	bool failed;
+	struct conf_file f;
 };
-
-__attribute__((format(printf, 2, 3))) static int fail(struct parse_ctx *p,
-						      const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!p->failed) {
-		va_start(ap, fmt);
-		vsnprintf(p->err, sizeof(p->err), fmt, ap);
-		va_end(ap);
-		p->failed = true;
-	}
-	return 0;
-}
 
 int config_set(char **field, const char *value)
 {
@@ -40,117 +23,52 @@ int config_set(char **field, const char *value)
 	return 0;
 }
 
-static bool parse_bool(const char *v, bool *ret)
+static int parse_topic(const char *value, void *field)
 {
-	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1") ||
-	    !strcmp(v, "on"))
-		*ret = true;
-	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0") ||
-		 !strcmp(v, "off"))
-		*ret = false;
-	else
-		return false;
-	return true;
+	if (!*value || strpbrk(value, "#+"))
+		return -EINVAL;
+	return config_set(field, value);
 }
 
-static bool parse_int(const char *v, long min, long max, long *ret)
+static const char *const lang_names[] = { "en", "de", NULL };
+
+#define KEY(name, kind, field, ...)                                       \
+	{                                                                 \
+		name, kind, CONF_FIELD(struct config, field), __VA_ARGS__ \
+	}
+
+static const struct conf_key dtcd_keys[] = {
+	KEY("profile", CONF_STRING, profile, .min = 1),
+	KEY("interface", CONF_STRING, interface, .min = 1),
+	KEY("state_dir", CONF_PATH, state_dir),
+	KEY("etc_dir", CONF_PATH, etc_dir),
+	KEY("lang", CONF_STRING, lang, .names = lang_names),
+	KEY("tick_ms", CONF_UNSIGNED, tick_ms, .min = 10, .max = 10000),
+	KEY("json", CONF_BOOL, json),
+	KEY("poll", CONF_BOOL, poll),
+	KEY("control_socket", CONF_PATH, control_socket),
+	{ NULL },
+};
+
+static const struct conf_key mqtt_keys[] = {
+	KEY("host", CONF_STRING, mqtt_host, .min = 1),
+	KEY("port", CONF_SIGNED, mqtt_port, .min = 1, .max = 65535),
+	KEY("topic", CONF_CUSTOM, mqtt_topic, .parse = parse_topic,
+	    .expect = "a topic without the wildcards # and +"),
+	KEY("client_id", CONF_STRING, mqtt_client_id),
+	KEY("qos", CONF_SIGNED, mqtt_qos, .min = 0, .max = 2),
+	{ NULL },
+};
+
+static const struct conf_section sections[] = {
+	{ "dtcd", dtcd_keys },
+	{ "mqtt", mqtt_keys },
+	{ NULL },
+};
+
+const struct conf_key *config_keys(const char *section)
 {
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (!*v || *end || errno || n < min || n > max)
-		return false;
-	*ret = n;
-	return true;
-}
-
-static int on_dtcd(struct parse_ctx *p, const char *name, const char *value)
-{
-	struct config *c = p->c;
-	long n;
-	char **field = NULL;
-
-	if (!strcmp(name, "profile"))
-		field = &c->profile;
-	else if (!strcmp(name, "interface"))
-		field = &c->interface;
-	else if (!strcmp(name, "state_dir"))
-		field = &c->state_dir;
-	else if (!strcmp(name, "etc_dir"))
-		field = &c->etc_dir;
-	else if (!strcmp(name, "control_socket"))
-		field = &c->control_socket;
-	else if (!strcmp(name, "lang")) {
-		if (strcmp(value, "en") && strcmp(value, "de"))
-			return fail(p, "lang: expected en or de");
-		field = &c->lang;
-	} else if (!strcmp(name, "tick_ms")) {
-		if (!parse_int(value, 10, 10000, &n))
-			return fail(p, "tick_ms: expected 10..10000");
-		c->tick_ms = (unsigned)n;
-		return 1;
-	} else if (!strcmp(name, "json")) {
-		if (!parse_bool(value, &c->json))
-			return fail(p, "json: expected yes or no");
-		return 1;
-	} else if (!strcmp(name, "poll")) {
-		if (!parse_bool(value, &c->poll))
-			return fail(p, "poll: expected yes or no");
-		return 1;
-	} else {
-		return fail(p,
-			    "unknown key '%s' in [dtcd] (expected profile, "
-			    "interface, state_dir, etc_dir, lang, tick_ms, "
-			    "json, poll, control_socket)",
-			    name);
-	}
-	if (!*value)
-		return fail(p, "%s: expected a value", name);
-	return config_set(field, value) < 0 ? fail(p, "out of memory") : 1;
-}
-
-static int on_mqtt(struct parse_ctx *p, const char *name, const char *value)
-{
-	struct config *c = p->c;
-	long n;
-
-	if (!strcmp(name, "host")) {
-		if (!*value)
-			return fail(p, "host: expected a host name or address");
-		return config_set(&c->mqtt_host, value) < 0 ?
-			       fail(p, "out of memory") :
-			       1;
-	}
-	if (!strcmp(name, "topic")) {
-		if (!*value || strpbrk(value, "#+"))
-			return fail(p, "topic: expected a topic without "
-				       "wildcards");
-		return config_set(&c->mqtt_topic, value) < 0 ?
-			       fail(p, "out of memory") :
-			       1;
-	}
-	if (!strcmp(name, "client_id"))
-		return config_set(&c->mqtt_client_id, value) < 0 ?
-			       fail(p, "out of memory") :
-			       1;
-	if (!strcmp(name, "port")) {
-		if (!parse_int(value, 1, 65535, &n))
-			return fail(p, "port: expected 1..65535");
-		c->mqtt_port = (int)n;
-		return 1;
-	}
-	if (!strcmp(name, "qos")) {
-		if (!parse_int(value, 0, 2, &n))
-			return fail(p, "qos: expected 0, 1 or 2");
-		c->mqtt_qos = (int)n;
-		return 1;
-	}
-	return fail(p,
-		    "unknown key '%s' in [mqtt] (expected host, port, "
-		    "topic, client_id, qos)",
-		    name);
+	return conf_section_keys(sections, section);
 }
 
 static int on_detector(struct parse_ctx *p, const char *detector,
@@ -162,37 +80,36 @@ static int on_detector(struct parse_ctx *p, const char *detector,
 	k = realloc(c->detector_keys,
 		    (c->n_detector_keys + 1) * sizeof(*c->detector_keys));
 	if (!k)
-		return fail(p, "out of memory");
+		return conf_fail(&p->f, "out of memory");
 	c->detector_keys = k;
 	k = &k[c->n_detector_keys];
 	k->detector = strdup(detector);
 	k->key = strdup(name);
 	k->value = strdup(value);
-	k->line = (unsigned)p->ini.line;
+	k->line = (unsigned)p->f.ini.line;
 	c->n_detector_keys++;
 	if (!k->detector || !k->key || !k->value)
-		return fail(p, "out of memory");
+		return conf_fail(&p->f, "out of memory");
 	/* whether the detector and key exist is for the detectors to say */
-	return 1;
+	return 0;
 }
 
 static int on_key(void *user, const char *section, const char *name,
 		  const char *value)
 {
 	struct parse_ctx *p = user;
+	const struct conf_key *keys = config_keys(section);
 
-	if (p->failed)
+	if (conf_failed(&p->f))
 		return 1;
-	if (!strcmp(section, "dtcd"))
-		return on_dtcd(p, name, value);
-	if (!strcmp(section, "mqtt"))
-		return on_mqtt(p, name, value);
-	if (!strncmp(section, "detector.", 9) && section[9])
-		return on_detector(p, section + 9, name, value);
-	return fail(p,
-		    "unknown section [%s] (expected dtcd, mqtt, "
-		    "detector.NAME)",
-		    section);
+	if (keys)
+		conf_apply(&p->f, section, keys, p->c, name, value);
+	else if (!strncmp(section, "detector.", 9) && section[9])
+		on_detector(p, section + 9, name, value);
+	else
+		conf_unknown_section(&p->f, section,
+				     "dtcd, mqtt, detector.NAME");
+	return 1;
 }
 
 int config_load(struct config **ret, const char *path, char *errbuf,
@@ -200,7 +117,7 @@ int config_load(struct config **ret, const char *path, char *errbuf,
 {
 	struct parse_ctx p = { 0 };
 	struct config *c;
-	int line;
+	int r;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -217,24 +134,11 @@ int config_load(struct config **ret, const char *path, char *errbuf,
 	}
 	if (path) {
 		p.c = c;
-		line = ini_lines_parse(path, &p.ini, on_key, &p);
-		if (line != 0) {
-			if (line < 0)
-				snprintf(errbuf, errlen, "%s: %s", path,
-					 strerror(-line));
-			else if (line == p.ini.long_line)
-				snprintf(errbuf, errlen, "%s:%d: line too long",
-					 path, line);
-			else if (p.failed)
-				snprintf(errbuf, errlen, "%s:%d: %s", path,
-					 line, p.err);
-			else
-				snprintf(errbuf, errlen,
-					 "%s:%d: expected [section], key = "
-					 "value or a comment",
-					 path, line);
+		r = conf_parse(&p.f, path, on_key, &p);
+		if (r < 0) {
+			snprintf(errbuf, errlen, "%s", p.f.err);
 			config_free(c);
-			return line < 0 ? line : -EINVAL;
+			return r;
 		}
 		if (config_set(&c->path, path) < 0) {
 			config_free(c);

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "conf.h"
+
 struct config_detector_key {
 	char *detector; /* from [detector.NAME] */
 	char *key;
@@ -36,5 +38,10 @@ int config_load(struct config **ret, const char *path, char *errbuf,
 		size_t errlen);
 /* Takes NULL. */
 void config_free(struct config *c);
+/*
+ * The keys of section "dtcd" or "mqtt" (NULL-terminated), NULL for any
+ * other: what dtcd.conf accepts there, for tests and help texts.
+ */
+const struct conf_key *config_keys(const char *section);
 /* Replace a string setting (from the command line). */
 int config_set(char **field, const char *value);

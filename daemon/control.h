@@ -1,4 +1,4 @@
-/* control.h: the control socket (dtcctl's peer) and a replay in the loop */
+/* control.h: the control socket, dtcctl's peer */
 #pragma once
 
 #include "config.h"
@@ -35,11 +35,3 @@ int control_new(struct control **ret, struct ev_loop *loop,
 		size_t errlen);
 /* Closes the clients and removes the socket file. Takes NULL. */
 void control_free(struct control *c);
-
-/*
- * A replay that runs in the libev loop rather than blocking on its input,
- * so the control socket and MQTT work while it reads ("-": stdin, which
- * may be a pipe a live bus writes into). Returns at the end of the input
- * (or on SIGINT/SIGTERM) after pipeline_finish(); 0 or -errno.
- */
-int control_replay(struct ev_loop *loop, struct pipeline *p, const char *path);

@@ -46,25 +46,6 @@ struct live {
 
 static void live_try_open(struct live *l);
 
-/* ---- live_on_start(): other modules' watchers (control socket, MQTT) ---- */
-
-#define LIVE_MAX_HOOKS 4
-
-static struct {
-	void (*start)(struct ev_loop *loop, void *ud);
-	void *ud;
-} live_hooks[LIVE_MAX_HOOKS];
-static size_t live_n_hooks;
-
-int live_on_start(void (*start)(struct ev_loop *loop, void *ud), void *ud)
-{
-	if (live_n_hooks == LIVE_MAX_HOOKS)
-		return -ENOSPC;
-	live_hooks[live_n_hooks].start = start;
-	live_hooks[live_n_hooks++].ud = ud;
-	return 0;
-}
-
 static int64_t live_monotonic_ns(void)
 {
 	struct timespec ts;
@@ -238,8 +219,9 @@ static int live_detach(void)
 	return 0;
 }
 
-int live_run(struct pipeline *p, const struct config *cfg, bool foreground)
+int live_run(struct pipeline *p, const struct live_options *opts)
 {
+	const struct config *cfg = opts->cfg;
 	struct live l = {
 		.p = p,
 		.ifname = cfg->interface,
@@ -250,12 +232,13 @@ int live_run(struct pipeline *p, const struct config *cfg, bool foreground)
 	uint64_t wd_usec = 0;
 	int r;
 
-	if (!foreground && (r = live_detach()) < 0)
+	if (!opts->foreground && (r = live_detach()) < 0)
 		return r;
 	/* events go out as they happen, whether stdout is a tty or not */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* a reader of stdout that went away is no reason to stop */
 	signal(SIGPIPE, SIG_IGN);
+	/* after daemon(): an epoll descriptor does not survive the fork */
 	l.loop = ev_default_loop(EVFLAG_AUTO);
 	if (!l.loop) {
 		log_warnx("cannot start the event loop");
@@ -266,17 +249,17 @@ int live_run(struct pipeline *p, const struct config *cfg, bool foreground)
 	/* started by the first frame: before it, time has no base */
 	ev_init(&l.tick, live_on_tick);
 	l.tick.data = &l;
+	ev_init(&l.watchdog, live_on_watchdog);
+	if (opts->start && (r = opts->start(l.loop, opts->ud)) < 0)
+		return r;
 	ev_signal_init(&l.sigint, live_on_stop, SIGINT);
 	ev_signal_init(&l.sigterm, live_on_stop, SIGTERM);
 	ev_signal_start(l.loop, &l.sigint);
 	ev_signal_start(l.loop, &l.sigterm);
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
-		ev_timer_init(&l.watchdog, live_on_watchdog, 0.,
-			      (ev_tstamp)wd_usec / 2e6);
+		l.watchdog.repeat = (ev_tstamp)wd_usec / 2e6;
 		ev_timer_again(l.loop, &l.watchdog);
 	}
-	for (size_t i = 0; i < live_n_hooks; i++)
-		live_hooks[i].start(l.loop, live_hooks[i].ud);
 	live_try_open(&l);
 	sd_notify(0, "READY=1");
 	ev_run(l.loop, 0);
@@ -289,7 +272,6 @@ int live_run(struct pipeline *p, const struct config *cfg, bool foreground)
 	ev_timer_stop(l.loop, &l.watchdog);
 	ev_signal_stop(l.loop, &l.sigint);
 	ev_signal_stop(l.loop, &l.sigterm);
-	ev_loop_destroy(l.loop);
 	log_info("%s: %lu frames", l.ifname, l.frames);
 	return 0;
 }

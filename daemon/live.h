@@ -8,12 +8,23 @@
 
 struct ev_loop;
 
-/*
- * start(loop, ud) runs in live_run() once the loop exists, after
- * daemonizing, before the bus opens: modules with descriptors of their own
- * (control socket, MQTT) add their watchers there. -ENOSPC past 4 hooks.
- */
-int live_on_start(void (*start)(struct ev_loop *loop, void *ud), void *ud);
+struct live_options {
+	const struct config *cfg;
+	bool foreground; /* -d: no daemon(), log to stderr */
+	/*
+	 * Runs once the loop exists, after daemonizing, before the bus
+	 * opens: the caller's own watchers (control socket, MQTT) join the
+	 * loop there. A negative return stops live_run() with it.
+	 */
+	int (*start)(struct ev_loop *loop, void *ud);
+	void *ud;
+};
 
-/* Runs until SIGINT/SIGTERM. Returns 0 or -errno. */
-int live_run(struct pipeline *p, const struct config *cfg, bool foreground);
+/*
+ * Runs until SIGINT/SIGTERM, then ends the operation cycle
+ * (pipeline_finish) and stops its own watchers. The loop outlives the
+ * call: the caller frees what start() put on it (the control socket; MQTT,
+ * whose drain still runs the loop), then destroys the loop start() got.
+ * Returns 0 or -errno.
+ */
+int live_run(struct pipeline *p, const struct live_options *opts);

@@ -329,11 +329,12 @@ struct extras {
 	const struct args *a;
 	struct output mqtt; /* ops NULL: none */
 	struct control *control;
-	int err;
+	/* freed last: the control socket and MQTT's drain still use it */
+	struct ev_loop *loop;
 };
 
-/* a live_on_start() hook: after daemonizing, once the loop runs */
-static void start_extras(struct ev_loop *loop, void *ud)
+/* live_run()'s start callback: after daemonizing, once the loop exists */
+static int start_extras(struct ev_loop *loop, void *ud)
 {
 	struct extras *x = ud;
 	bool live = x->a->mode == MODE_LIVE;
@@ -347,20 +348,22 @@ static void start_extras(struct ev_loop *loop, void *ud)
 	char err[512];
 	int r;
 
+	x->loop = loop;
 	if (x->mqtt.ops)
 		output_mqtt_start(&x->mqtt, loop);
 	o.path = x->a->control ? x->a->control : x->cfg->control_socket;
 	if (!o.path && live)
 		o.path = CONTROL_DEFAULT_PATH;
 	if (!o.path)
-		return;
+		return 0;
 	r = control_new(&x->control, loop, &o, err, sizeof(err));
 	if (r < 0) {
-		/* live: the bus matters more than dtcctl; replay: asked for */
 		log_warnx("control socket: %s", err);
-		if (!live)
-			x->err = r;
+		/* live: the bus matters more than dtcctl; replay: asked for */
+		if (live)
+			r = 0;
 	}
+	return r;
 }
 
 /* what dtcctl -j list prints, from the store, without a running daemon */
@@ -425,10 +428,9 @@ int main(int argc, char **argv)
 		}
 		/* dtcctl and the broker are served while the input is open */
 		x.p = p;
-		start_extras(ev_default_loop(0), &x);
-		r = x.err;
+		r = start_extras(ev_default_loop(0), &x);
 		if (r == 0)
-			r = control_replay(ev_default_loop(0), p, a.replay);
+			r = replay_run_loop(x.loop, p, a.replay);
 		break;
 	case MODE_CLEAR:
 		if (!cfg->state_dir) {
@@ -440,8 +442,10 @@ int main(int argc, char **argv)
 		r = make_pipeline(cfg, prof, &a, &p, &x.mqtt);
 		/* the fleet hears of a clear too; freeing the output drains it
 		 */
-		if (r == 0 && x.mqtt.ops)
-			r = output_mqtt_start(&x.mqtt, ev_default_loop(0));
+		if (r == 0 && x.mqtt.ops) {
+			x.loop = ev_default_loop(0);
+			r = output_mqtt_start(&x.mqtt, x.loop);
+		}
 		if (r == 0)
 			r = pipeline_clear(p, wall_clock_ns(), a.clear_code);
 		if (r < 0 && r != -EINVAL)
@@ -465,15 +469,21 @@ int main(int argc, char **argv)
 		if (r < 0)
 			break;
 		x.p = p;
-		r = live_on_start(start_extras, &x);
-		if (r == 0)
-			r = live_run(p, cfg, a.foreground);
+		r = live_run(p, &(struct live_options){
+					.cfg = cfg,
+					.foreground = a.foreground,
+					.start = start_extras,
+					.ud = &x,
+				});
 		break;
 	}
 out:
+	/* in this order: all of them still use the loop */
 	control_free(x.control);
 	/* MQTT waits here (bounded) for the broker to acknowledge the rest */
 	pipeline_free(p);
+	if (x.loop)
+		ev_loop_destroy(x.loop);
 	profile_free(prof);
 	config_free(cfg);
 	return r < 0 ? 1 : 0;

@@ -239,20 +239,15 @@ static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
 	}
 	for (size_t i = 0; i < cfg->n_detector_keys; i++) {
 		const struct config_detector_key *k = &cfg->detector_keys[i];
+		struct conf_file f = { 0 };
 
+		/* read with dtcd.conf, applied now: the error names its line */
+		conf_file_init(&f, cfg->path);
+		f.ini.line = f.ini.section_line = (int)k->line;
 		r = detectors_configure(p->detectors, k->detector, k->key,
-					k->value);
-		if (r == -ENOENT) {
-			snprintf(errbuf, errlen,
-				 "%s:%u: unknown key '%s' of detector '%s'",
-				 cfg->path, k->line, k->key, k->detector);
-			return r;
-		}
+					k->value, &f);
 		if (r < 0) {
-			snprintf(errbuf, errlen,
-				 "%s:%u: bad value '%s' for %s of detector %s",
-				 cfg->path, k->line, k->value, k->key,
-				 k->detector);
+			snprintf(errbuf, errlen, "%s", f.err);
 			return r;
 		}
 	}

@@ -98,13 +98,12 @@ static void pl_on_answer(struct ev_loop *loop, ev_io *w, int revents)
 	if (n == 0)
 		return;
 	/* decoding is the raw socket's: this only tells the scheduler */
-	poller_answer(pl->poller, poll_live_now(), target, ecu, buf,
-		      (size_t)n);
+	poller_answer(pl->poller, poll_live_now(), target, ecu, buf, (size_t)n);
 	pl_reschedule(pl);
 }
 
-static int pl_send(void *ud, const struct poll_request *to,
-		   const uint8_t *data, size_t len)
+static int pl_send(void *ud, const struct poll_request *to, const uint8_t *data,
+		   size_t len)
 {
 	struct poll_live *pl = ud;
 	int r = pl->tester ? tester_send(pl->tester, to, data, len) : -ENOTCONN;

@@ -1,13 +1,26 @@
-/* replay.h: a candump log through the pipeline as fast as it reads */
+/* replay.h: a candump log through the pipeline, blocking or in the loop */
 #pragma once
 
 #include "pipeline.h"
+
+struct ev_loop;
 
 struct replay_stats {
 	unsigned long frames;
 	unsigned long bad_lines;
 };
 
-/* path "-" = stdin. Returns 0 or -errno (a read error, not a bad line). */
+/*
+ * As fast as it reads, blocking on the input: path "-" = stdin. Returns 0
+ * or -errno (a read error, not a bad line).
+ */
 int replay_run(struct pipeline *p, const char *path,
 	       struct replay_stats *ret_stats);
+
+/*
+ * The same in the libev loop rather than blocking on its input, so the
+ * control socket and MQTT work while it reads ("-": stdin, which may be a
+ * pipe a live bus writes into). Returns at the end of the input (or on
+ * SIGINT/SIGTERM) after pipeline_finish(); 0 or -errno.
+ */
+int replay_run_loop(struct ev_loop *loop, struct pipeline *p, const char *path);

@@ -1,13 +1,13 @@
 /* catalogue.c: the workshop-action catalogue, loaded from an INI file */
 #include <errno.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "catalogue.h"
-#include "ini_lines.h"
+#include "conf.h"
 
 enum field {
 	F_TITLE,
@@ -18,16 +18,53 @@ enum field {
 	F__MAX,
 };
 
-static const char *const field_names[F__MAX] = {
-	[F_TITLE] = "title",	   [F_DESCRIPTION] = "description",
-	[F_SEVERITY] = "severity", [F_DRIVER_ADVICE] = "driver_advice",
-	[F_ACTION] = "action",
-};
-
 struct entry {
 	struct catalogue_entry pub;
 	char *text[F__MAX];
 	int line; /* of the section header, for "missing key" messages */
+};
+
+static int append(char **dst, const char *value)
+{
+	size_t old = *dst ? strlen(*dst) : 0;
+	char *n = realloc(*dst, old + strlen(value) + 2);
+
+	if (!n)
+		return -ENOMEM;
+	if (old)
+		n[old++] = ' ';
+	strcpy(n + old, value);
+	*dst = n;
+	return 0;
+}
+
+/* a repeated key is inih's continuation of an indented line */
+static int append_text(const char *value, void *field)
+{
+	return *value ? append(field, value) : -EINVAL;
+}
+
+static int append_severity(const char *value, void *field)
+{
+	enum dtc_severity sev;
+
+	if (catalogue_parse_severity(value, &sev) < 0)
+		return -EINVAL;
+	return append(field, value);
+}
+
+#define TEXT(name, f, fn, what)                                               \
+	[f] = { name, CONF_CUSTOM, .offset = offsetof(struct entry, text[f]), \
+		.parse = fn, .expect = what }
+
+static const struct conf_key keys[F__MAX + 1] = {
+	TEXT("title", F_TITLE, append_text, "a text"),
+	TEXT("description", F_DESCRIPTION, append_text, "a text"),
+	TEXT("severity", F_SEVERITY, append_severity,
+	     "low, medium, high or critical"),
+	TEXT("driver_advice", F_DRIVER_ADVICE, append_text, "a text"),
+	TEXT("action", F_ACTION, append_text, "a text"),
+	[F__MAX] = { NULL },
 };
 
 struct catalogue {
@@ -37,12 +74,7 @@ struct catalogue {
 
 struct load_ctx {
 	struct catalogue *c;
-	struct ini_lines ini;
-	const char *path;
-	char *errbuf;
-	size_t errlen;
-	bool failed;
-	int fail_line;
+	struct conf_file f;
 };
 
 int catalogue_parse_severity(const char *s, enum dtc_severity *ret_severity)
@@ -63,23 +95,6 @@ int catalogue_parse_severity(const char *s, enum dtc_severity *ret_severity)
 	return -EINVAL;
 }
 
-static void fail(struct load_ctx *x, int line, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (x->failed)
-		return; /* keep the first message, it is the cause */
-	x->failed = true;
-	x->fail_line = line;
-	n = snprintf(x->errbuf, x->errlen, "%s:%d: ", x->path, line);
-	if (n < 0 || (size_t)n >= x->errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(x->errbuf + n, x->errlen - n, fmt, ap);
-	va_end(ap);
-}
-
 bool catalogue_code_valid(const char *s)
 {
 	/* SAE J2012: a letter of P, C, B, U and four hex digits */
@@ -96,12 +111,12 @@ static struct entry *entry_get(struct load_ctx *x, const char *section)
 	struct catalogue *c = x->c;
 	struct entry *e;
 
-	if (c->n && c->entries[c->n - 1].line == x->ini.section_line)
+	if (c->n && c->entries[c->n - 1].line == x->f.ini.section_line)
 		return &c->entries[c->n - 1];
 	for (size_t i = 0; i < c->n; i++)
 		if (strcmp(c->entries[i].pub.code, section) == 0) {
-			fail(x, x->ini.section_line,
-			     "section [%s] appears twice", section);
+			conf_fail_at(&x->f, x->f.ini.section_line,
+				     "section [%s] appears twice", section);
 			return NULL;
 		}
 	if (c->n == c->cap) {
@@ -118,23 +133,9 @@ static struct entry *entry_get(struct load_ctx *x, const char *section)
 	e->pub.code = strdup(section);
 	if (!e->pub.code)
 		return NULL;
-	e->line = x->ini.section_line;
+	e->line = x->f.ini.section_line;
 	c->n++;
 	return e;
-}
-
-static int append(char **dst, const char *value)
-{
-	size_t old = *dst ? strlen(*dst) : 0;
-	char *n = realloc(*dst, old + strlen(value) + 2);
-
-	if (!n)
-		return -ENOMEM;
-	if (old)
-		n[old++] = ' ';
-	strcpy(n + old, value);
-	*dst = n;
-	return 0;
 }
 
 static int handler(void *user, const char *section, const char *name,
@@ -142,47 +143,20 @@ static int handler(void *user, const char *section, const char *name,
 {
 	struct load_ctx *x = user;
 	struct entry *e;
-	int f;
 
-	if (!*section) {
-		fail(x, x->ini.line, "key '%s' outside a [CODE] section", name);
-		return 0;
-	}
-	if (!catalogue_code_valid(section)) {
-		fail(x, x->ini.section_line,
-		     "section [%s]: expected a DTC code such as [P0301]",
-		     section);
-		return 0;
-	}
-	for (f = 0; f < F__MAX; f++)
-		if (strcmp(name, field_names[f]) == 0)
-			break;
-	if (f == F__MAX) {
-		fail(x, x->ini.line,
-		     "unknown key '%s' (expected title, description, "
-		     "severity, driver_advice or action)",
-		     name);
-		return 0;
-	}
-	e = entry_get(x, section);
-	if (!e)
-		return 0;
-	if (!*value) {
-		fail(x, x->ini.line, "key '%s': empty value", name);
-		return 0;
-	}
-	if (f == F_SEVERITY) {
-		if (catalogue_parse_severity(value, &e->pub.severity) < 0) {
-			fail(x, x->ini.line,
-			     "severity '%s': expected low, medium, high or "
-			     "critical",
-			     value);
-			return 0;
-		}
-	}
-	/* a repeated key is inih's continuation of an indented line */
-	if (append(&e->text[f], value) < 0)
-		return 0;
+	if (conf_failed(&x->f))
+		return 1;
+	if (!*section)
+		conf_fail(&x->f, "key '%s' outside a [CODE] section", name);
+	else if (!catalogue_code_valid(section))
+		conf_fail_at(
+			&x->f, x->f.ini.section_line,
+			"section [%s]: expected a DTC code such as [P0301]",
+			section);
+	else if ((e = entry_get(x, section)))
+		conf_apply(&x->f, section, keys, e, name, value);
+	else if (!conf_failed(&x->f))
+		conf_fail(&x->f, "out of memory");
 	return 1;
 }
 
@@ -205,11 +179,17 @@ static int check_complete(struct load_ctx *x)
 		struct entry *e = &x->c->entries[i];
 
 		for (int f = 0; f < F__MAX; f++)
-			if (!e->text[f]) {
-				fail(x, e->line, "[%s]: missing key '%s'",
-				     e->pub.code, field_names[f]);
-				return -EINVAL;
-			}
+			if (!e->text[f])
+				return conf_fail_at(&x->f, e->line,
+						    "[%s]: missing key '%s'",
+						    e->pub.code, keys[f].key);
+		if (catalogue_parse_severity(e->text[F_SEVERITY],
+					     &e->pub.severity) < 0)
+			return conf_fail_at(&x->f, e->line,
+					    "[%s]: severity: expected one of "
+					    "low, medium, high or critical, "
+					    "got '%s'",
+					    e->pub.code, e->text[F_SEVERITY]);
 		e->pub.title = e->text[F_TITLE];
 		e->pub.description = e->text[F_DESCRIPTION];
 		e->pub.driver_advice = e->text[F_DRIVER_ADVICE];
@@ -221,9 +201,7 @@ static int check_complete(struct load_ctx *x)
 int catalogue_load(struct catalogue **ret, const char *path, const char *lang,
 		   char *errbuf, size_t errlen)
 {
-	struct load_ctx x = { .path = path,
-			      .errbuf = errbuf,
-			      .errlen = errlen };
+	struct load_ctx x = { 0 };
 	char file[4096];
 	struct stat st;
 	int r;
@@ -236,31 +214,18 @@ int catalogue_load(struct catalogue **ret, const char *path, const char *lang,
 			return -EINVAL;
 		}
 		snprintf(file, sizeof(file), "%s/actions.%s.ini", path, lang);
-		x.path = file;
+		path = file;
 	}
 	x.c = calloc(1, sizeof(*x.c));
 	if (!x.c)
 		return -ENOMEM;
-	r = ini_lines_parse(x.path, &x.ini, handler, &x);
-	if (r < 0) {
-		snprintf(errbuf, errlen, "%s: %s", x.path, strerror(-r));
-	} else if (r > 0) {
-		/* inih's first rejected line wins over a later message */
-		if (r == x.ini.long_line || r < x.fail_line)
-			x.failed = false;
-		fail(&x, r,
-		     r == x.ini.long_line ?
-			     "line longer than 199 characters (continue "
-			     "a value on indented lines)" :
-			     "expected [CODE] or key = value");
-		r = -EINVAL;
-	} else if (x.c->n == 0) {
-		snprintf(errbuf, errlen, "%s: no entries", x.path);
-		r = -EINVAL;
-	} else {
+	r = conf_parse(&x.f, path, handler, &x);
+	if (r == 0 && x.c->n == 0)
+		r = conf_fail_at(&x.f, 0, "no entries");
+	if (r == 0)
 		r = check_complete(&x);
-	}
 	if (r < 0) {
+		snprintf(errbuf, errlen, "%s", x.f.err);
 		catalogue_free(x.c);
 		return r;
 	}

@@ -1,11 +1,21 @@
 /* detector.c: the detector registry, the set the daemon drives, helpers */
 #include <errno.h>
-#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "detector.h"
+
+/*
+ * The registry: one line per detector here and one in the table below. The
+ * order is the order of detectors_name(), of the docs and of the sample
+ * dtcd.conf; the tests read the names from here (detectors_name()).
+ */
+extern const struct detector_ops det_misfire_ops;
+extern const struct detector_ops det_vanos_ops;
+extern const struct detector_ops det_fuel_heater_ops;
+extern const struct detector_ops det_turbo_pump_ops;
+extern const struct detector_ops det_egr_ops;
 
 static const struct detector_ops *const registry[] = {
 	&det_misfire_ops,    &det_vanos_ops, &det_fuel_heater_ops,
@@ -54,6 +64,8 @@ struct detectors {
 	struct detector_env env; /* a copy: the caller's may be temporary */
 	struct detector *det[N_DETECTORS];
 	uint64_t listens[N_DETECTORS]; /* bit per signal id */
+	/* the keys of [detector.NAME]: enabled, max_age_s, the params */
+	struct conf_key *keys[N_DETECTORS];
 };
 
 _Static_assert(SIG__MAX <= 64, "listens[] holds one bit per signal");
@@ -86,7 +98,37 @@ void detectors_free(struct detectors *d)
 			det->ops->teardown(det);
 		free(det);
 	}
+	for (size_t i = 0; i < N_DETECTORS; i++)
+		free(d->keys[i]);
 	free(d);
+}
+
+/* the key table of a detector's section, NULL-terminated */
+static struct conf_key *keys_new(const struct detector_ops *ops)
+{
+	struct conf_key *k = calloc(ops->n_params + 3, sizeof(*k));
+
+	if (!k)
+		return NULL;
+	k[0] = (struct conf_key){ "enabled", CONF_BOOL,
+				  CONF_FIELD(struct detector, enabled) };
+	k[1] = (struct conf_key){ "max_age_s", CONF_DOUBLE,
+				  CONF_FIELD(struct detector, max_age_s),
+				  .min = 0.01, .max = 3600 };
+	for (size_t i = 0; i < ops->n_params; i++) {
+		const struct detector_param *p = &ops->params[i];
+
+		k[i + 2] = (struct conf_key){
+			.key = p->key,
+			.kind = CONF_DOUBLE,
+			.offset = p->offset,
+			.size = sizeof(double),
+			.min = p->min,
+			.max = p->max,
+			.flags = p->integer ? CONF_WHOLE : 0,
+		};
+	}
+	return k;
 }
 
 int detectors_new(struct detectors **ret, const struct detector_env *env)
@@ -109,6 +151,11 @@ int detectors_new(struct detectors **ret, const struct detector_env *env)
 			return -ENOMEM;
 		}
 		d->det[i] = det;
+		d->keys[i] = keys_new(ops);
+		if (!d->keys[i]) {
+			detectors_free(d);
+			return -ENOMEM;
+		}
 		det->ops = ops;
 		det->env = &d->env;
 		det->enabled = true;
@@ -131,12 +178,27 @@ int detectors_new(struct detectors **ret, const struct detector_env *env)
 	return 0;
 }
 
-static struct detector *find(const struct detectors *d, const char *name)
+static int find_index(const char *name)
 {
 	for (size_t i = 0; i < N_DETECTORS; i++)
 		if (strcmp(registry[i]->name, name) == 0)
-			return d->det[i];
-	return NULL;
+			return (int)i;
+	return -ENOENT;
+}
+
+static struct detector *find(const struct detectors *d, const char *name)
+{
+	int i = find_index(name);
+
+	return i < 0 ? NULL : d->det[i];
+}
+
+const struct conf_key *detectors_keys(const struct detectors *d,
+				      const char *detector)
+{
+	int i = find_index(detector);
+
+	return d && i >= 0 ? d->keys[i] : NULL;
 }
 
 bool detectors_is_active(const struct detectors *d, const char *detector)
@@ -146,66 +208,35 @@ bool detectors_is_active(const struct detectors *d, const char *detector)
 	return det && det->enabled && det->active;
 }
 
-static int parse_bool(const char *v, bool *ret)
-{
-	static const char *const yes[] = { "1", "true", "yes", "on" };
-	static const char *const no[] = { "0", "false", "no", "off" };
-
-	for (size_t i = 0; i < 4; i++) {
-		if (strcasecmp(v, yes[i]) == 0) {
-			*ret = true;
-			return 0;
-		}
-		if (strcasecmp(v, no[i]) == 0) {
-			*ret = false;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-static int parse_number(const char *v, double min, double max, bool integer,
-			double *ret)
-{
-	char *end;
-	double x;
-
-	errno = 0;
-	x = strtod(v, &end);
-	if (end == v || errno || !isfinite(x))
-		return -EINVAL;
-	while (*end == ' ' || *end == '\t')
-		end++;
-	if (*end)
-		return -EINVAL;
-	if (x < min || x > max || (integer && x != floor(x)))
-		return -EINVAL;
-	*ret = x;
-	return 0;
-}
-
 int detectors_configure(struct detectors *d, const char *detector,
-			const char *key, const char *value)
+			const char *key, const char *value, struct conf_file *f)
 {
-	struct detector *det;
+	struct conf_file scratch = { 0 };
+	char section[64], names[256];
+	const char *list[N_DETECTORS + 1];
+	int i, r;
 
 	if (!d || !detector || !key || !value)
 		return -EINVAL;
-	det = find(d, detector);
-	if (!det)
-		return -ENOENT;
-	if (strcmp(key, "enabled") == 0)
-		return parse_bool(value, &det->enabled);
-	if (strcmp(key, "max_age_s") == 0)
-		return parse_number(value, 0.01, 3600, false, &det->max_age_s);
-	for (size_t k = 0; k < det->ops->n_params; k++) {
-		const struct detector_param *p = &det->ops->params[k];
-
-		if (strcmp(key, p->key) == 0)
-			return parse_number(value, p->min, p->max, p->integer,
-					    param_ptr(det, p));
+	if (!f) {
+		conf_file_init(&scratch, "(detectors)");
+		f = &scratch;
 	}
-	return -ENOENT;
+	snprintf(section, sizeof(section), "detector.%s", detector);
+	i = find_index(detector);
+	if (i < 0) {
+		for (size_t k = 0; k < N_DETECTORS; k++)
+			list[k] = registry[k]->name;
+		list[N_DETECTORS] = NULL;
+		conf_names_join(list, names, sizeof(names));
+		conf_fail(f,
+			  "unknown section [%s] (expected detector.NAME with "
+			  "NAME %s)",
+			  section, names);
+		return -ENOENT;
+	}
+	r = conf_apply(f, section, d->keys[i], d->det[i], key, value);
+	return r < 0 ? r : 0;
 }
 
 void detectors_check_profile(struct detectors *d, const bool bound[SIG__MAX],

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conf.h"
 #include "cycle.h"
 #include "report.h"
 #include "signal.h"
@@ -33,10 +34,12 @@ void detectors_free(struct detectors *d);
 /*
  * One key of a [detector.NAME] section. Unknown detector or key: -ENOENT;
  * a value that is not a number in the key's range (or not a boolean for
- * `enabled`): -EINVAL. Call before the first signal.
+ * `enabled`): -EINVAL. The error goes to f (at f->ini.line) unless f is
+ * NULL. Call before the first signal.
  */
 int detectors_configure(struct detectors *d, const char *detector,
-			const char *key, const char *value);
+			const char *key, const char *value,
+			struct conf_file *f);
 
 /*
  * bound[id]: the vehicle profile gives signal id. A detector that needs an
@@ -58,6 +61,10 @@ void detectors_on_signal(struct detectors *d, int64_t ts_ns, enum signal_id id);
 void detectors_on_tick(struct detectors *d, int64_t now_ns);
 void detectors_cycle_changed(struct detectors *d, int64_t ts_ns,
 			     enum cycle_change change);
+
+/* The keys of [detector.NAME] (NULL-terminated), NULL for no such detector */
+const struct conf_key *detectors_keys(const struct detectors *d,
+				      const char *detector);
 
 /* Number of detectors and their names, for help texts and docs. */
 size_t detectors_count(void);
@@ -116,12 +123,11 @@ struct detector {
 	double max_age_s;
 };
 
-/* The registry */
-extern const struct detector_ops det_misfire_ops;
-extern const struct detector_ops det_vanos_ops;
-extern const struct detector_ops det_fuel_heater_ops;
-extern const struct detector_ops det_turbo_pump_ops;
-extern const struct detector_ops det_egr_ops;
+/*
+ * Each det_NAME.c defines one `const struct detector_ops det_NAME_ops`;
+ * dtc/detector.c declares it and lists it in the registry (docs/detectors.md
+ * has the files a new detector touches).
+ */
 
 /* --- Helpers for detector modules ------------------------------------- */
 

@@ -1,84 +1,23 @@
 /* manager.c: the DTC manager: debounce, ISO 14229-1 status, cycles, aging */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "catalogue.h"
-#include "ini_lines.h"
 #include "manager.h"
+#include "policy.h"
 
-#define CODE_MAX 16
-#define DETECTOR_MAX 32
-#define MS 1000000LL
+#define CODE_MAX DTC_POLICY_CODE_MAX
+#define DETECTOR_MAX DTC_POLICY_DETECTOR_MAX
 /* status after a clear, and of a DTC never tested */
 #define ST_CLEARED                               \
 	(DTC_ST_TEST_NOT_COMPLETED_SINCE_CLEAR | \
 	 DTC_ST_TEST_NOT_COMPLETED_THIS_OP_CYCLE)
 
-enum confirm_mode {
-	CONFIRM_CYCLES,
-	CONFIRM_AT_ONCE,
-	CONFIRM_AT_ONCE_WHEN_CRITICAL,
-};
-
-enum debounce_kind {
-	DEBOUNCE_COUNTER,
-	DEBOUNCE_TIME,
-};
-
-/* one bit per key, so that a DTC section inherits what it does not set */
-enum policy_key {
-	K_DETECTOR,
-	K_SEVERITY,
-	K_CONFIRM,
-	K_CONFIRM_CYCLES,
-	K_AGING_CYCLES,
-	K_WARNING_INDICATOR,
-	K_WARNING_OFF_CYCLES,
-	K_DEBOUNCE,
-	K_COUNTER_FAIL,
-	K_COUNTER_PASS,
-	K_TIME_FAIL_MS,
-	K_TIME_PASS_MS,
-	K__MAX,
-};
-
-static const char *const key_names[K__MAX] = {
-	[K_DETECTOR] = "detector",
-	[K_SEVERITY] = "severity",
-	[K_CONFIRM] = "confirm",
-	[K_CONFIRM_CYCLES] = "confirm_cycles",
-	[K_AGING_CYCLES] = "aging_cycles",
-	[K_WARNING_INDICATOR] = "warning_indicator",
-	[K_WARNING_OFF_CYCLES] = "warning_off_cycles",
-	[K_DEBOUNCE] = "debounce",
-	[K_COUNTER_FAIL] = "counter_fail",
-	[K_COUNTER_PASS] = "counter_pass",
-	[K_TIME_FAIL_MS] = "time_fail_ms",
-	[K_TIME_PASS_MS] = "time_pass_ms",
-};
-
-struct policy {
-	char detector[DETECTOR_MAX];
-	enum dtc_severity severity;
-	enum confirm_mode confirm;
-	unsigned confirm_cycles; /* failing operation cycles to confirm */
-	unsigned aging_cycles;	 /* warm-up cycles without failure to heal */
-	bool warning_indicator;	 /* confirmed sets bit 7 (the MIL) */
-	unsigned warning_off_cycles; /* passing cycles to switch it off, 0 never
-				      */
-	enum debounce_kind debounce;
-	int counter_fail, counter_pass; /* steps to qualify */
-	int64_t time_fail_ns, time_pass_ns;
-	unsigned set; /* keys given in the section */
-	int line;
-};
-
 struct entry {
 	char code[CODE_MAX];
-	struct policy pol;
+	struct dtc_policy pol;
 	enum dtc_severity severity; /* now: the last failure's, or policy's */
 	uint8_t status;
 	bool stored;
@@ -115,7 +54,7 @@ struct queued {
 };
 
 struct dtc_manager {
-	struct policy defaults;
+	struct dtc_policy defaults;
 	struct entry **entries; /* sorted by code, each allocated alone */
 	size_t n, cap;
 	struct ecu *ecus;
@@ -132,64 +71,7 @@ struct dtc_manager {
 	size_t n_queue, cap_queue;
 };
 
-/* ---- policy file ---- */
-
-static void policy_default(struct policy *p)
-{
-	memset(p, 0, sizeof(*p));
-	snprintf(p->detector, sizeof(p->detector), "unknown");
-	p->severity = DTC_SEVERITY_MEDIUM;
-	p->confirm = CONFIRM_CYCLES;
-	p->confirm_cycles = 2;
-	p->aging_cycles = 40;
-	p->warning_indicator = true;
-	p->warning_off_cycles = 3;
-	p->debounce = DEBOUNCE_COUNTER;
-	p->counter_fail = 3;
-	p->counter_pass = 3;
-	p->time_fail_ns = 1000 * MS;
-	p->time_pass_ns = 1000 * MS;
-}
-
-struct parse_ctx {
-	struct dtc_manager *m;
-	struct ini_lines ini;
-	const char *path;
-	char *errbuf;
-	size_t errlen;
-	int fail_line;
-	struct policy *cur;
-	int cur_line; /* the header line of cur's section */
-};
-
-static void parse_fail(struct parse_ctx *x, int line, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (x->fail_line)
-		return; /* the first error is the one to fix */
-	x->fail_line = line;
-	n = snprintf(x->errbuf, x->errlen, "%s:%d: ", x->path, line);
-	if (n < 0 || (size_t)n >= x->errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(x->errbuf + n, x->errlen - n, fmt, ap);
-	va_end(ap);
-}
-
-static bool parse_uint(const char *s, long lo, long hi, long *ret)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return false;
-	*ret = v;
-	return true;
-}
+/* ---- the entries, sorted by code ---- */
 
 static struct entry *entry_find(const struct dtc_manager *m, const char *code)
 {
@@ -241,244 +123,29 @@ static struct entry *entry_add(struct dtc_manager *m, const char *code)
 	return e;
 }
 
-static bool parse_key(struct parse_ctx *x, struct policy *p, int k,
-		      const char *v)
-{
-	long n;
-
-	switch (k) {
-	case K_DETECTOR:
-		if (!*v || strlen(v) >= sizeof(p->detector))
-			return false;
-		snprintf(p->detector, sizeof(p->detector), "%s", v);
-		return true;
-	case K_SEVERITY:
-		return catalogue_parse_severity(v, &p->severity) == 0;
-	case K_CONFIRM:
-		if (strcmp(v, "cycles") == 0)
-			p->confirm = CONFIRM_CYCLES;
-		else if (strcmp(v, "at_once") == 0)
-			p->confirm = CONFIRM_AT_ONCE;
-		else if (strcmp(v, "at_once_when_critical") == 0)
-			p->confirm = CONFIRM_AT_ONCE_WHEN_CRITICAL;
-		else
-			return false;
-		return true;
-	case K_WARNING_INDICATOR:
-		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
-			p->warning_indicator = true;
-		else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
-			p->warning_indicator = false;
-		else
-			return false;
-		return true;
-	case K_DEBOUNCE:
-		if (strcmp(v, "counter") == 0)
-			p->debounce = DEBOUNCE_COUNTER;
-		else if (strcmp(v, "time") == 0)
-			p->debounce = DEBOUNCE_TIME;
-		else
-			return false;
-		return true;
-	case K_CONFIRM_CYCLES:
-		if (!parse_uint(v, 1, 255, &n))
-			return false;
-		p->confirm_cycles = n;
-		return true;
-	case K_AGING_CYCLES:
-		if (!parse_uint(v, 0, 65535, &n))
-			return false;
-		p->aging_cycles = n;
-		return true;
-	case K_WARNING_OFF_CYCLES:
-		if (!parse_uint(v, 0, 255, &n))
-			return false;
-		p->warning_off_cycles = n;
-		return true;
-	case K_COUNTER_FAIL:
-	case K_COUNTER_PASS:
-		if (!parse_uint(v, 1, 127, &n))
-			return false;
-		*(k == K_COUNTER_FAIL ? &p->counter_fail : &p->counter_pass) =
-			n;
-		return true;
-	case K_TIME_FAIL_MS:
-	case K_TIME_PASS_MS:
-		if (!parse_uint(v, 0, 86400000, &n))
-			return false;
-		*(k == K_TIME_FAIL_MS ? &p->time_fail_ns : &p->time_pass_ns) =
-			n * MS;
-		return true;
-	}
-	(void)x;
-	return false;
-}
-
-static const char *const key_expect[K__MAX] = {
-	[K_DETECTOR] = "a detector name",
-	[K_SEVERITY] = "low, medium, high or critical",
-	[K_CONFIRM] = "cycles, at_once or at_once_when_critical",
-	[K_CONFIRM_CYCLES] = "a number 1..255",
-	[K_AGING_CYCLES] = "a number 0..65535 (0 = never heal)",
-	[K_WARNING_INDICATOR] = "yes or no",
-	[K_WARNING_OFF_CYCLES] = "a number 0..255 (0 = until healed)",
-	[K_DEBOUNCE] = "counter or time",
-	[K_COUNTER_FAIL] = "a number 1..127",
-	[K_COUNTER_PASS] = "a number 1..127",
-	[K_TIME_FAIL_MS] = "milliseconds 0..86400000",
-	[K_TIME_PASS_MS] = "milliseconds 0..86400000",
-};
-
-static int policy_handler(void *user, const char *section, const char *name,
-			  const char *value)
-{
-	struct parse_ctx *x = user;
-	int line = x->ini.line;
-	int k;
-
-	/* a new header, even with the name of the last (a duplicate) */
-	if (x->ini.section_line != x->cur_line || !x->cur) {
-		struct entry *e;
-
-		/* section errors name the [section] line */
-		line = x->ini.section_line;
-
-		x->cur_line = x->ini.section_line;
-		x->cur = NULL;
-		if (strcmp(section, "defaults") == 0) {
-			if (x->m->n) {
-				parse_fail(x, line,
-					   "[defaults] must come before the "
-					   "DTC sections");
-				return 0;
-			}
-			x->cur = &x->m->defaults;
-		} else if (!catalogue_code_valid(section)) {
-			parse_fail(x, line,
-				   "section [%s]: expected [defaults] or a "
-				   "DTC code such as [P0301]",
-				   section);
-			return 0;
-		} else if (entry_find(x->m, section)) {
-			parse_fail(x, line, "section [%s] appears twice",
-				   section);
-			return 0;
-		} else {
-			e = entry_add(x->m, section);
-			if (!e)
-				return 0;
-			e->pol.line = x->ini.section_line;
-			x->cur = &e->pol;
-		}
-	}
-	line = x->ini.line;
-	for (k = 0; k < K__MAX; k++)
-		if (strcmp(name, key_names[k]) == 0)
-			break;
-	if (k == K__MAX) {
-		parse_fail(x, line, "unknown key '%s'", name);
-		return 0;
-	}
-	if (!parse_key(x, x->cur, k, value)) {
-		parse_fail(x, line, "%s = '%s': expected %s", name, value,
-			   key_expect[k]);
-		return 0;
-	}
-	x->cur->set |= 1u << k;
-	return 1;
-}
-
-/* a DTC section takes what it does not set from [defaults] */
-static void policy_inherit(struct policy *p, const struct policy *d)
-{
-	struct policy own = *p;
-
-	*p = *d;
-	p->set = own.set;
-	p->line = own.line;
-	for (int k = 0; k < K__MAX; k++) {
-		if (!(own.set & (1u << k)))
-			continue;
-		switch (k) {
-		case K_DETECTOR:
-			memcpy(p->detector, own.detector, sizeof(p->detector));
-			break;
-		case K_SEVERITY:
-			p->severity = own.severity;
-			break;
-		case K_CONFIRM:
-			p->confirm = own.confirm;
-			break;
-		case K_CONFIRM_CYCLES:
-			p->confirm_cycles = own.confirm_cycles;
-			break;
-		case K_AGING_CYCLES:
-			p->aging_cycles = own.aging_cycles;
-			break;
-		case K_WARNING_INDICATOR:
-			p->warning_indicator = own.warning_indicator;
-			break;
-		case K_WARNING_OFF_CYCLES:
-			p->warning_off_cycles = own.warning_off_cycles;
-			break;
-		case K_DEBOUNCE:
-			p->debounce = own.debounce;
-			break;
-		case K_COUNTER_FAIL:
-			p->counter_fail = own.counter_fail;
-			break;
-		case K_COUNTER_PASS:
-			p->counter_pass = own.counter_pass;
-			break;
-		case K_TIME_FAIL_MS:
-			p->time_fail_ns = own.time_fail_ns;
-			break;
-		case K_TIME_PASS_MS:
-			p->time_pass_ns = own.time_pass_ns;
-			break;
-		}
-	}
-}
-
+/* dtc.ini's policies become the entries the manager starts with */
 static int policy_load(struct dtc_manager *m, const char *path, char *errbuf,
 		       size_t errlen)
 {
-	struct parse_ctx x = {
-		.m = m, .path = path, .errbuf = errbuf, .errlen = errlen
-	};
-	int r;
+	struct dtc_policies p;
+	int r = dtc_policies_load(&p, path, errbuf, errlen);
 
-	policy_default(&m->defaults);
-	r = ini_lines_parse(path, &x.ini, policy_handler, &x);
-	if (r < 0) {
-		snprintf(errbuf, errlen, "%s: %s", path, strerror(-r));
+	if (r < 0)
 		return r;
-	}
-	if (r > 0) {
-		if (r == x.ini.long_line || !x.fail_line || r < x.fail_line) {
-			x.fail_line = 0;
-			parse_fail(&x, r,
-				   r == x.ini.long_line ?
-					   "line too long" :
-					   "expected [section] or key = "
-					   "value");
-		}
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < m->n; i++) {
-		struct entry *e = m->entries[i];
+	m->defaults = p.defaults;
+	for (size_t i = 0; r == 0 && i < p.n; i++) {
+		struct entry *e = entry_add(m, p.dtc[i].code);
 
-		policy_inherit(&e->pol, &m->defaults);
-		if (!(e->pol.set & (1u << K_DETECTOR))) {
-			parse_fail(&x, e->pol.line,
-				   "[%s]: missing key "
-				   "'detector'",
-				   e->code);
-			return -EINVAL;
+		if (!e) {
+			snprintf(errbuf, errlen, "%s: out of memory", path);
+			r = -ENOMEM;
+			break;
 		}
+		e->pol = p.dtc[i];
 		e->severity = e->pol.severity;
 	}
-	return 0;
+	dtc_policies_free(&p);
+	return r;
 }
 
 /* ---- the batch: state changes and events, committed together ---- */
@@ -645,13 +312,13 @@ static bool confirm_due(const struct entry *e, const struct dtc_report *r)
 	if (r && r->confirm_now)
 		return true;
 	switch (e->pol.confirm) {
-	case CONFIRM_AT_ONCE:
+	case DTC_CONFIRM_AT_ONCE:
 		return true;
-	case CONFIRM_AT_ONCE_WHEN_CRITICAL:
+	case DTC_CONFIRM_AT_ONCE_WHEN_CRITICAL:
 		if (e->severity == DTC_SEVERITY_CRITICAL)
 			return true;
 		break;
-	case CONFIRM_CYCLES:
+	case DTC_CONFIRM_CYCLES:
 		break;
 	}
 	return e->failed_cycles >= e->pol.confirm_cycles;
@@ -751,7 +418,7 @@ static void timer_check(struct dtc_manager *m, struct entry *e, int64_t now,
 static void debounce_step(struct dtc_manager *m, struct entry *e, int64_t ts,
 			  int dir, const struct dtc_report *r)
 {
-	if (e->pol.debounce == DEBOUNCE_TIME) {
+	if (e->pol.debounce == DTC_DEBOUNCE_TIME) {
 		if (e->timer_dir != dir) {
 			e->timer_dir = dir;
 			e->timer_running = true;

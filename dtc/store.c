@@ -25,7 +25,6 @@
  * The manager batches the changes of one report/cycle into one transaction,
  * so the cost is one fsync per batch, not per row.
  */
-#define STORE_FILE "dtcd.db"
 #define STORE_SCHEMA_VERSION 1
 /* the history is a ring: older rows go, the DTC rows themselves stay */
 #define STORE_EVENT_CAP 100000
@@ -240,8 +239,8 @@ int dtc_store_open(struct dtc_store **ret, const char *state_dir, char *errbuf,
 	char ver[16] = "";
 	int rc, r;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/" STORE_FILE, state_dir) >=
-	    sizeof(path)) {
+	if ((size_t)snprintf(path, sizeof(path), "%s/" DTC_STORE_FILE,
+			     state_dir) >= sizeof(path)) {
 		snprintf(errbuf, errlen, "%s: path too long", state_dir);
 		return -ENAMETOOLONG;
 	}

@@ -9,6 +9,9 @@
 
 struct dtc_store;
 
+/* the file in the state directory (docs and etc/dtcd.conf say DIR/dtcd.db) */
+#define DTC_STORE_FILE "dtcd.db"
+
 /* One DTC as the store keeps it (the manager's record, flattened). */
 struct dtc_store_dtc {
 	const char *code;
@@ -30,7 +33,7 @@ struct dtc_store_dtc {
 };
 
 /*
- * Opens (creating when missing) STATE_DIR/dtcd.db: WAL journal,
+ * Opens (creating when missing) STATE_DIR/DTC_STORE_FILE: WAL journal,
  * synchronous=FULL (see store.c for why). The directory must exist.
  */
 int dtc_store_open(struct dtc_store **ret, const char *state_dir, char *errbuf,

@@ -136,16 +136,16 @@ static int open_all(struct live *l, const char *ifname)
 					   false, 0x55);
 	if (l->fd[FD_DME] < 0)
 		return l->fd[FD_DME];
-	l->fd[FD_OBD] = tester_socket_open(ifname, 0x7E8, 0x7E0, -1, -1,
-					   false, 0x55);
+	l->fd[FD_OBD] =
+		tester_socket_open(ifname, 0x7E8, 0x7E0, -1, -1, false, 0x55);
 	if (l->fd[FD_OBD] < 0)
 		return l->fd[FD_OBD];
 	/*
 	 * Functional requests come in here; the answer leaves on the
 	 * physical socket, so its flow control is expected on 0x7E0.
 	 */
-	l->fd[FD_OBD_FUNCTIONAL] = tester_socket_open(ifname, 0x7E8, 0x7DF, -1,
-						      -1, false, 0x55);
+	l->fd[FD_OBD_FUNCTIONAL] =
+		tester_socket_open(ifname, 0x7E8, 0x7DF, -1, -1, false, 0x55);
 	return l->fd[FD_OBD_FUNCTIONAL] < 0 ? l->fd[FD_OBD_FUNCTIONAL] : 0;
 }
 
@@ -177,8 +177,8 @@ int sim_live_run(struct sim *s, const struct sim_live_options *o)
 		}
 		wait_until(&l, at);
 	}
-	fprintf(stderr, "dtcd-sim: %s: %llu frames, %lu answers\n",
-		o->ifname, (unsigned long long)sim_frames(s), l.answers);
+	fprintf(stderr, "dtcd-sim: %s: %llu frames, %lu answers\n", o->ifname,
+		(unsigned long long)sim_frames(s), l.answers);
 out:
 	for (int i = 0; i < N_FDS; i++)
 		if (l.fd[i] >= 0)

@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 				dbc_message_signal_at(m, i);
 			double v;
 
-			if (dbc_signal_decode(m, s, data, len, &v) == 0)
+			if (dbc_signal_decode(s, data, len, &v) == 0)
 				printf("%lu %s %s %.17g\n", idx,
 				       dbc_message_name(m), dbc_signal_name(s),
 				       v);

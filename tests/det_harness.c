@@ -61,8 +61,8 @@ void harness_setup(struct harness *h, const struct harness_case *c)
 			 c->config[i]);
 		snprintf(key, sizeof(key), "%.*s", (int)(eq - dot - 1),
 			 dot + 1);
-		assert_int_equal(detectors_configure(h->det, det, key, eq + 1),
-				 0);
+		assert_int_equal(
+			detectors_configure(h->det, det, key, eq + 1, NULL), 0);
 	}
 
 	for (int i = 0; i < SIG__MAX; i++)

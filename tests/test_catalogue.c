@@ -195,17 +195,19 @@ static const char long_line[] =
 static const struct bad bads[] = {
 	{ "[P0301]\n" FULL "colour = red\n", ":7: unknown key 'colour'" },
 	{ "[P0301]\ntitle = t\nseverity = severe\n",
-	  ":3: severity 'severe': expected low, medium, high or critical" },
+	  ":3: severity: expected low, medium, high or critical, got "
+	  "'severe'" },
 	{ "[P0301]\n" FULL "\n[P0302]\ntitle = t\n",
 	  ":8: [P0302]: missing key 'description'" },
-	{ "[P0301]\ntitle t\n", ":2: expected [CODE] or key = value" },
+	{ "[P0301]\ntitle t\n",
+	  ":2: expected [section], key = value or a comment, got 'title t'" },
 	{ "title = t\n", ":1: key 'title' outside a [CODE] section" },
 	{ "[misfire]\ntitle = t\n", ":1: section [misfire]: expected a DTC" },
 	{ "[P0301]\n" FULL "[P0301]\n" FULL,
 	  ":7: section [P0301] appears twice" },
-	{ long_line, ":2: line longer than 199 characters" },
+	{ long_line, ":2: expected a line of at most 199 characters" },
 	{ "# nothing\n", ": no entries" },
-	{ "[P0301]\ntitle =\n", ":2: key 'title': empty value" },
+	{ "[P0301]\ntitle =\n", ":2: title: expected a text, got ''" },
 };
 
 static void test_errors_name_file_and_line(void **state)

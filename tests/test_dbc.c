@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
-#include "dbc.h"
+/* the model's fields, read directly: the public API has no getters */
+#include "dbc_private.h"
 
 static char *path_in(const char *env, const char *fallback, const char *rel)
 {
@@ -170,7 +172,7 @@ static void test_unit_decodes(void **state)
 		s = dbc_message_find_signal(m, c->sig);
 		if (!s)
 			fail_msg("case %zu: no signal %s", i, c->sig);
-		r = dbc_signal_decode(m, s, data, len, &v);
+		r = dbc_signal_decode(s, data, len, &v);
 		if (r != c->rc)
 			fail_msg("case %zu %s %s: rc %d, want %d", i, c->sig,
 				 c->data, r, c->rc);
@@ -222,8 +224,7 @@ static void test_raw_values(void **state)
 		assert_non_null(m);
 		s = dbc_message_find_signal(m, c->sig);
 		assert_non_null(s);
-		assert_int_equal(dbc_signal_decode_raw(m, s, data, len, &raw),
-				 0);
+		assert_int_equal(dbc_signal_decode_raw(s, data, len, &raw), 0);
 		if (raw != c->raw)
 			fail_msg("%s: raw 0x%llx, want 0x%llx", c->sig,
 				 (unsigned long long)raw,
@@ -237,35 +238,33 @@ static void test_unit_metadata(void **state)
 	struct dbc *dbc = load_ok(source_path("tests/fixtures/dbc/unit.dbc"));
 	const struct dbc_message *m;
 	const struct dbc_signal *s, *top, *sub;
-	int64_t lo, hi;
 
 	(void)state;
-	assert_int_equal(dbc_n_messages(dbc), 13);
+	assert_int_equal(dbc->n_msgs, 13);
 	m = dbc_find_message_by_name(dbc, "Intel");
 	assert_non_null(m);
 	assert_ptr_equal(m, dbc_find_message(dbc, 100, false));
-	assert_string_equal(dbc_message_comment(m), "Intel byte order message");
-	assert_string_equal(dbc_message_transmitter(m), "ECU");
-	assert_int_equal(dbc_message_size(m), 8);
+	assert_string_equal(m->comment, "Intel byte order message");
+	assert_string_equal(m->transmitter, "ECU");
+	assert_int_equal(m->size, 8);
 	s = dbc_message_find_signal(m, "U8");
 	/* multi-line comment with a semicolon and escaped quotes */
-	assert_string_equal(dbc_signal_comment(s),
-			    "first line; still the comment\n"
-			    "second line with \"quotes\"");
+	assert_string_equal(s->comment, "first line; still the comment\n"
+					"second line with \"quotes\"");
 	s = dbc_message_find_signal(m, "S12");
-	assert_string_equal(dbc_signal_unit(s), "Nm");
-	assert_true(dbc_signal_signed(s));
-	assert_true(dbc_signal_little_endian(s));
-	assert_int_equal(dbc_signal_start_bit(s), 12);
-	assert_int_equal(dbc_signal_length(s), 12);
-	assert_true(dbc_signal_factor(s) == 0.5);
-	assert_true(dbc_signal_offset(s) == -10);
-	assert_true(dbc_signal_minimum(s) == -1034);
-	assert_true(dbc_signal_maximum(s) == 1013.5);
+	assert_string_equal(s->unit, "Nm");
+	assert_true(s->is_signed);
+	assert_true(s->little_endian);
+	assert_int_equal(s->start, 12);
+	assert_int_equal(s->length, 12);
+	assert_true(s->factor == 0.5);
+	assert_true(s->offset == -10);
+	assert_true(s->min == -1034);
+	assert_true(s->max == 1013.5);
 	assert_string_equal(dbc_signal_value_name(s, -1), "minus one");
 	assert_string_equal(dbc_signal_value_name(s, 0), "zero");
 	assert_null(dbc_signal_value_name(s, 1));
-	assert_null(dbc_signal_comment(s));
+	assert_null(s->comment);
 
 	/* VAL_ describing a value twice: the later text wins */
 	m = dbc_find_message(dbc, 300, false);
@@ -279,14 +278,13 @@ static void test_unit_metadata(void **state)
 
 	/* float types */
 	m = dbc_find_message(dbc, 106, false);
-	assert_int_equal(
-		dbc_signal_value_type(dbc_message_find_signal(m, "F32")),
-		DBC_VALUE_FLOAT32);
-	assert_int_equal(
-		dbc_signal_value_type(dbc_message_find_signal(m, "F64")),
-		DBC_VALUE_FLOAT64);
-	assert_false(dbc_signal_little_endian(dbc_message_find_signal(
-		dbc_find_message(dbc, 101, false), "M16")));
+	assert_int_equal(dbc_message_find_signal(m, "F32")->type,
+			 DBC_VALUE_FLOAT32);
+	assert_int_equal(dbc_message_find_signal(m, "F64")->type,
+			 DBC_VALUE_FLOAT64);
+	assert_false(dbc_message_find_signal(dbc_find_message(dbc, 101, false),
+					     "M16")
+			     ->little_endian);
 
 	/* long names (BA_ SystemMessageLongSymbol / SystemSignalLongSymbol) */
 	m = dbc_find_message(dbc, 108, false);
@@ -299,22 +297,19 @@ static void test_unit_metadata(void **state)
 	m = dbc_find_message(dbc, 301, false);
 	top = dbc_message_find_signal(m, "Top");
 	sub = dbc_message_find_signal(m, "Sub");
-	assert_true(dbc_signal_is_multiplexor(top));
-	assert_null(dbc_signal_multiplexer(top));
-	assert_true(dbc_signal_is_multiplexor(sub));
-	assert_ptr_equal(dbc_signal_multiplexer(sub), top);
+	assert_true(top->is_multiplexor);
+	assert_null(top->parent);
+	assert_true(sub->is_multiplexor);
+	assert_ptr_equal(sub->parent, top);
 	s = dbc_message_find_signal(m, "Leaf1");
-	assert_ptr_equal(dbc_signal_multiplexer(s), sub);
-	assert_int_equal(dbc_signal_n_mux_ranges(s), 2);
-	assert_int_equal(dbc_signal_mux_range_at(s, 1, &lo, &hi), 0);
-	assert_int_equal(lo, 5);
-	assert_int_equal(hi, 7);
-	assert_int_equal(dbc_signal_mux_range_at(s, 2, &lo, &hi), -ENOENT);
+	assert_ptr_equal(s->parent, sub);
+	assert_int_equal(s->n_ranges, 2);
+	assert_int_equal(s->ranges[1].lo, 5);
+	assert_int_equal(s->ranges[1].hi, 7);
 	s = dbc_message_find_signal(dbc_find_message(dbc, 300, false), "B");
-	assert_int_equal(dbc_signal_n_mux_ranges(s), 1);
-	assert_int_equal(dbc_signal_mux_range_at(s, 0, &lo, &hi), 0);
-	assert_int_equal(lo, 2);
-	assert_int_equal(hi, 2);
+	assert_int_equal(s->n_ranges, 1);
+	assert_int_equal(s->ranges[0].lo, 2);
+	assert_int_equal(s->ranges[0].hi, 2);
 	dbc_free(dbc);
 }
 
@@ -365,8 +360,8 @@ static void test_lookup(void **state)
 		size_t j;
 
 		dbc = load_ok(shared_path(big[i]));
-		for (j = 0; j < dbc_n_messages(dbc); j++) {
-			const struct dbc_message *m = dbc_message_at(dbc, j);
+		for (j = 0; j < dbc->n_msgs; j++) {
+			const struct dbc_message *m = &dbc->msgs[j];
 
 			assert_ptr_equal(
 				dbc_find_message(dbc, dbc_message_id(m),
@@ -376,7 +371,6 @@ static void test_lookup(void **state)
 						 dbc, dbc_message_name(m)),
 					 m);
 		}
-		assert_null(dbc_message_at(dbc, dbc_n_messages(dbc)));
 		dbc_free(dbc);
 	}
 }
@@ -447,7 +441,7 @@ static void test_bmw_reference(void **state)
 		assert_non_null(m);
 		s = dbc_message_find_signal(m, c->sig);
 		assert_non_null(s);
-		assert_int_equal(dbc_signal_decode(m, s, data, len, &v), 0);
+		assert_int_equal(dbc_signal_decode(s, data, len, &v), 0);
 		if (fabs(v - c->value) > 1e-9 * fabs(c->value))
 			fail_msg("0x%03X %s %s: %.17g, want %.17g", c->id,
 				 c->sig, c->data, v, c->value);
@@ -550,6 +544,88 @@ static void test_errors(void **state)
 	}
 }
 
+#define BIG_N 100000
+
+/* A generated DBC in a temp file: BIG_N 1-bit signals in one message (bit
+ * i % 512 for S<i>), BIG_N value descriptions of S0 from BIG_N - 1 down to 0
+ * and then raw 7 again, and extra appended at the end. */
+static char *write_big(const char *extra)
+{
+	char *path = strdup("/tmp/test_dbc_big.XXXXXX.dbc");
+	int fd;
+	FILE *f;
+
+	assert_non_null(path);
+	fd = mkstemps(path, 4);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fprintf(f, "VERSION \"\"\n\nBS_:\n\nBU_: ECU\n\nBO_ 256 Big: 64 ECU\n");
+	for (int i = 0; i < BIG_N; i++)
+		fprintf(f, " SG_ S%d : %d|1@1+ (1,0) [0|1] \"\" ECU\n", i,
+			i % 512);
+	fprintf(f, "\nVAL_ 256 S0");
+	for (int i = BIG_N; i-- > 0;)
+		fprintf(f, " %d \"v%d\"", i, i);
+	fprintf(f, " 7 \"seven again\" ;\nCM_ SG_ 256 S%d \"the last\";\n%s",
+		BIG_N - 1, extra);
+	assert_int_equal(fclose(f), 0);
+	return path;
+}
+
+/* issue 14: 100,000 signals in one message load (this took 46 s) */
+static void test_big_message(void **state)
+{
+	char *path = write_big(""), *dup;
+	struct dbc *dbc;
+	const struct dbc_message *m;
+	uint8_t data[64];
+	char name[16];
+	int i;
+
+	(void)state;
+	dbc = load_ok(strdup(path));
+	m = dbc_find_message(dbc, 256, false);
+	assert_int_equal(dbc_message_n_signals(m), BIG_N);
+	for (i = 0; i < 64; i++)
+		data[i] = (uint8_t)(i * 37 + 11);
+	for (i = 0; i < BIG_N; i += 997) {
+		const struct dbc_signal *s;
+		double v;
+
+		snprintf(name, sizeof(name), "S%d", i);
+		s = dbc_message_find_signal(m, name);
+		assert_ptr_equal(s, dbc_message_signal_at(m, (size_t)i));
+		assert_int_equal(dbc_signal_decode(s, data, 64, &v), 0);
+		assert_true(v == ((data[i % 512 / 8] >> (i % 8)) & 1));
+	}
+	assert_string_equal(dbc_message_signal_at(m, BIG_N - 1)->comment,
+			    "the last");
+	/* descending VAL_ pairs: every one found, the repeated raw's last */
+	for (i = 0; i < BIG_N; i++) {
+		const char *v =
+			dbc_signal_value_name(dbc_message_signal_at(m, 0), i);
+
+		snprintf(name, sizeof(name), "v%d", i);
+		assert_non_null(v);
+		assert_string_equal(v, i == 7 ? "seven again" : name);
+	}
+	dbc_free(dbc);
+	unlink(path);
+	free(path);
+
+	/* a duplicate name among them is still found, on its own line */
+	path = write_big(
+		"BO_ 257 Dup: 8 ECU\n SG_ S1 : 0|8@1+ (1,0) [0|0] \"\" ECU\n"
+		" SG_ S1 : 8|8@1+ (1,0) [0|0] \"\" ECU\n");
+	dup = strdup(path);
+	check_error(dup,
+		    &(struct error_case){ "big", BIG_N + 13,
+					  "in message Dup, got 'S1' twice" });
+	unlink(path);
+	free(path);
+}
+
 static void test_missing_file(void **state)
 {
 	char err[256];
@@ -620,25 +696,25 @@ static void test_conformance_details(void **state)
 	m = dbc_find_message(dbc, 112, false);
 	s = dbc_message_find_signal(m, "Yaw_Rate");
 	assert_non_null(s);
-	assert_string_equal(dbc_signal_unit(s), "\xB0/s");
+	assert_string_equal(s->unit, "\xB0/s");
 	dbc_free(dbc);
 
 	/* VECTOR__INDEPENDENT_SIG_MSG is a container, not a frame */
 	dbc = load_ok(shared_path("data/dbc-conformance/issue_62.dbc"));
-	assert_int_equal(dbc_n_messages(dbc), 0);
+	assert_int_equal(dbc->n_msgs, 0);
 	dbc_free(dbc);
 
 	/* CAN FD: foobar.dbc's CanFd has 64 bytes, Fas 64|64@1+ is bytes
 	 * 8..15 little endian; a 8-byte frame is too short for it */
 	dbc = load_ok(shared_path("data/dbc-conformance/foobar.dbc"));
 	m = dbc_find_message_by_name(dbc, "CanFd");
-	assert_int_equal(dbc_message_size(m), 64);
+	assert_int_equal(m->size, 64);
 	s = dbc_message_find_signal(m, "Fas");
 	data[8] = 0x34;
 	data[9] = 0x12;
-	assert_int_equal(dbc_signal_decode(m, s, data, 64, &v), 0);
+	assert_int_equal(dbc_signal_decode(s, data, 64, &v), 0);
 	assert_true(v == 0x1234);
-	assert_int_equal(dbc_signal_decode(m, s, data, 8, &v), -EMSGSIZE);
+	assert_int_equal(dbc_signal_decode(s, data, 8, &v), -EMSGSIZE);
 	memset(data, 0, sizeof(data));
 	dbc_free(dbc);
 
@@ -654,7 +730,7 @@ static void test_conformance_details(void **state)
 	/* 0-byte message, no signals */
 	dbc = load_ok(shared_path("data/dbc-conformance/message-dlc-zero.dbc"));
 	m = dbc_find_message(dbc, 1024, false);
-	assert_int_equal(dbc_message_size(m), 0);
+	assert_int_equal(m->size, 0);
 	assert_int_equal(dbc_message_n_signals(m), 0);
 	dbc_free(dbc);
 
@@ -665,7 +741,7 @@ static void test_conformance_details(void **state)
 	s = dbc_message_find_signal(m, "L");
 	for (int i = 0; i < 8; i++)
 		data[i] = (uint8_t)(i + 1);
-	assert_int_equal(dbc_signal_decode(m, s, data, 8, &v), 0);
+	assert_int_equal(dbc_signal_decode(s, data, 8, &v), 0);
 	assert_true(v == (double)0x0102030405060708ull);
 	dbc_free(dbc);
 }
@@ -709,7 +785,7 @@ static void test_encode(void **state)
 		const struct dbc_signal *s = dbc_message_find_signal(m, c->sig);
 		uint8_t data[64], before[64];
 		double v;
-		size_t j, len = dbc_message_size(m);
+		size_t j, len = m->size;
 
 		memset(data, 0xA5, sizeof(data));
 		memcpy(before, data, sizeof(data));
@@ -721,7 +797,7 @@ static void test_encode(void **state)
 		}
 		if (!strcmp(c->sig, "B"))
 			data[0] = 2; /* select B */
-		assert_int_equal(dbc_signal_decode(m, s, data, len, &v), 0);
+		assert_int_equal(dbc_signal_decode(s, data, len, &v), 0);
 		if (v != c->value)
 			fail_msg("%s: encoded %.17g, decoded %.17g", c->sig,
 				 c->value, v);
@@ -735,7 +811,7 @@ static void test_encode(void **state)
 				double ov;
 
 				assert_int_equal(
-					dbc_signal_decode(m, o, data, len, &ov),
+					dbc_signal_decode(o, data, len, &ov),
 					0);
 				/* 0x5A5 from the 0xA5 fill, signed 12 bits */
 				assert_true(ov == (double)(0x5A5));
@@ -761,6 +837,7 @@ int main(void)
 		cmocka_unit_test(test_bmw_reference),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_big_message),
 		cmocka_unit_test(test_all_shared_load),
 		cmocka_unit_test(test_conformance_details),
 		cmocka_unit_test(test_encode),

@@ -200,18 +200,22 @@ static void test_configure_errors(void **state)
 	struct harness *h = test_malloc(sizeof(*h));
 
 	harness_setup(h, NULL);
-	assert_int_equal(detectors_configure(h->det, "egr", "hot_c", "270"), 0);
-	assert_int_equal(detectors_configure(h->det, "egr", "hot_c", "hot"),
-			 -EINVAL);
-	assert_int_equal(detectors_configure(h->det, "egr", "hot_c", "5000"),
-			 -EINVAL);
 	assert_int_equal(
-		detectors_configure(h->det, "egr", "spike_samples", "1.5"),
+		detectors_configure(h->det, "egr", "hot_c", "270", NULL), 0);
+	assert_int_equal(
+		detectors_configure(h->det, "egr", "hot_c", "hot", NULL),
 		-EINVAL);
-	assert_int_equal(detectors_configure(h->det, "egr", "hot_x", "1"),
-			 -ENOENT);
-	assert_int_equal(detectors_configure(h->det, "egr", "enabled", "maybe"),
+	assert_int_equal(
+		detectors_configure(h->det, "egr", "hot_c", "5000", NULL),
+		-EINVAL);
+	assert_int_equal(detectors_configure(h->det, "egr", "spike_samples",
+					     "1.5", NULL),
 			 -EINVAL);
+	assert_int_equal(detectors_configure(h->det, "egr", "hot_x", "1", NULL),
+			 -ENOENT);
+	assert_int_equal(
+		detectors_configure(h->det, "egr", "enabled", "maybe", NULL),
+		-EINVAL);
 	harness_teardown(h);
 	test_free(h);
 }

@@ -4,31 +4,98 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "catalogue.h"
 #include "det_harness.h"
+#include "policy.h"
 
+static char *source_file(const char *rel)
+{
+	const char *root = getenv("DTCD_SOURCE_ROOT");
+	char *path;
+
+	assert_non_null(root);
+	assert_true(asprintf(&path, "%s/%s", root, rel) > 0);
+	return path;
+}
+
+static char *slurp(const char *rel)
+{
+	char *path = source_file(rel), *text = calloc(1, 1 << 20);
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	assert_non_null(f);
+	assert_non_null(text);
+	n = fread(text, 1, (1 << 20) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	free(path);
+	return text;
+}
+
+/*
+ * The names come from the registry; each detector has its codes in
+ * dtc.ini, their workshop actions in both languages and its section in
+ * docs/detectors.md (the files docs/detectors.md says a new one touches).
+ */
 static void test_registry(void **state)
 {
-	static const char *const names[] = { "misfire", "vanos", "fuel_heater",
-					     "turbo_pump", "egr" };
 	struct signal_table t;
 	struct cycle c;
 	struct detector_env env = { .signals = &t, .cycle = &c };
 	struct detectors *d = NULL;
+	struct dtc_policies pol;
+	struct catalogue *cat[2] = { NULL, NULL };
+	char *ini = source_file("etc/dtc.ini"), *etc = source_file("etc");
+	char *doc = slurp("docs/detectors.md"), err[512], heading[64];
+	size_t n = detectors_count();
 
-	assert_int_equal(detectors_count(), 5);
-	for (size_t i = 0; i < 5; i++)
-		assert_string_equal(detectors_name(i), names[i]);
-	assert_null(detectors_name(5));
+	assert_true(n >= 5);
+	assert_null(detectors_name(n));
+	assert_int_equal(dtc_policies_load(&pol, ini, err, sizeof(err)), 0);
+	assert_int_equal(catalogue_load(&cat[0], etc, "en", err, sizeof(err)),
+			 0);
+	assert_int_equal(catalogue_load(&cat[1], etc, "de", err, sizeof(err)),
+			 0);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = detectors_name(i);
+		size_t codes = 0;
+
+		assert_non_null(name);
+		for (size_t k = 0; k < i; k++)
+			assert_string_not_equal(detectors_name(k), name);
+		for (size_t k = 0; k < pol.n; k++)
+			codes += !strcmp(pol.dtc[k].detector, name);
+		if (!codes)
+			fail_msg("etc/dtc.ini: no code has detector = %s",
+				 name);
+		snprintf(heading, sizeof(heading), "\n## %s: ", name);
+		if (!strstr(doc, heading))
+			fail_msg("docs/detectors.md: no '## %s:' section",
+				 name);
+	}
+	for (size_t k = 0; k < pol.n; k++)
+		for (int l = 0; l < 2; l++)
+			if (!catalogue_find(cat[l], pol.dtc[k].code))
+				fail_msg("etc/actions.%s.ini: no [%s]",
+					 l ? "de" : "en", pol.dtc[k].code);
 
 	assert_int_equal(detectors_new(&d, NULL), -EINVAL);
 	env.cycle = NULL;
 	assert_int_equal(detectors_new(&d, &env), -EINVAL);
 	assert_null(d);
 	detectors_free(NULL);
+	dtc_policies_free(&pol);
+	catalogue_free(cat[0]);
+	catalogue_free(cat[1]);
+	free(ini);
+	free(etc);
+	free(doc);
 }
 
 static void count_report(void *ud, int64_t ts_ns, const struct dtc_report *r)
@@ -132,7 +199,7 @@ static void test_configure(void **state)
 	     i++) {
 		const struct config_case *c = &config_cases[i];
 		int r = detectors_configure(h->det, c->detector, c->key,
-					    c->value);
+					    c->value, NULL);
 
 		if (r != c->expect)
 			print_message("[%s] %s = '%s': %d, expected %d\n",
@@ -207,7 +274,8 @@ static void test_empty_profile(void **state)
 	/* a disabled detector is not mentioned */
 	memset(seen, 0, 64 * 64);
 	assert_int_equal(
-		detectors_configure(h->det, "misfire", "enabled", "off"), 0);
+		detectors_configure(h->det, "misfire", "enabled", "off", NULL),
+		0);
 	detectors_check_profile(h->det, bound, on_inactive, seen);
 	assert_int_equal(count(seen, "misfire:engine_speed_rpm"), 0);
 	assert_int_equal(count(seen, "vanos:vanos_intake_target_deg"), 1);

@@ -554,22 +554,23 @@ struct bad_ini {
 
 static const struct bad_ini bad_inis[] = {
 	{ "[P0301]\ndetector = misfire\nconfirm = sometimes\n",
-	  ":3: confirm = 'sometimes': expected cycles, at_once or "
-	  "at_once_when_critical" },
+	  ":3: confirm: expected cycles, at_once or at_once_when_critical, "
+	  "got 'sometimes'" },
 	{ "[P0301]\ndetector = misfire\n\nbogus = 1\n",
 	  ":4: unknown key 'bogus'" },
 	{ "[P0301]\nseverity = high\n", ":1: [P0301]: missing key 'detector'" },
 	{ "[P0301]\ndetector = misfire\n[defaults]\nconfirm_cycles = 2\n",
 	  ":3: [defaults] must come before the DTC sections" },
 	{ "[defaults]\nconfirm_cycles = 0\n",
-	  ":2: confirm_cycles = '0': expected a number 1..255" },
+	  ":2: confirm_cycles: expected a whole number 1..255, got '0'" },
 	{ "[P0301]\ndetector = misfire\nthis line has no equals sign\n",
-	  ":3: expected [section] or key = value" },
+	  ":3: expected [section], key = value or a comment, got 'this line "
+	  "has no equals sign'" },
 	{ "[NOT_A_CODE]\ndetector = x\n", ":1: section [NOT_A_CODE]" },
 	{ "[P0301]\ndetector = a\n[P0301]\ndetector = b\n",
 	  ":3: section [P0301] appears twice" },
 	{ "[P0301]\ndetector = a\ntime_fail_ms = -5\n",
-	  ":3: time_fail_ms = '-5': expected milliseconds" },
+	  ":3: time_fail_ms: expected a duration 0..86400000 ms" },
 };
 
 static void test_bad_ini(void **state)

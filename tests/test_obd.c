@@ -230,12 +230,22 @@ static void test_pid_fields(void **state)
 		const char *name;
 		int want;
 	} cases[] = {
-		{ 0x01, "mil_on", 0 },	      { 0x01, "dtc_count", 1 },
-		{ 0x01, "value", -1 },	      { 0x0C, "value", 0 },
-		{ 0x0C, "mil_on", -1 },	      { 0x6B, "sensors_present", 0 },
-		{ 0x6B, "egr_temp_b1s1", 1 }, { 0x6B, "egr_temp_b2s2", 4 },
-		{ 0x6B, "value", -1 },	      { 0x03, "value", -1 },
-		{ 0x9F, "value", -1 },	      { 0x05, "", -1 },
+		{ 0x01, "mil_on", 0 },
+		{ 0x01, "dtc_count", 1 },
+		{ 0x01, "value", -1 },
+		{ 0x0C, "value", 0 },
+		{ 0x0C, "mil_on", -1 },
+		{ 0x6B, "sensors_present", 0 },
+		{ 0x6B, "egr_temp_b1s1", 1 },
+		{ 0x6B, "egr_temp_b2s2", 4 },
+		{ 0x6B, "value", -1 },
+		{ 0x03, "value", -1 },
+		{ 0x9F, "value", -1 },
+		{ 0x05, "", -1 },
+		/* no name: a profile line with a PID alone (was a crash) */
+		{ 0x01, NULL, -1 },
+		{ 0x6B, NULL, -1 },
+		{ 0x0C, NULL, -1 },
 	};
 
 	(void)state;

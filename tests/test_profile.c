@@ -92,7 +92,7 @@ struct bad_case {
 };
 
 static const struct bad_case bad[] = {
-	{ "[profile]\nname = x\n[motor]\npower = 1\n", 4,
+	{ "[profile]\nname = x\n[motor]\npower = 1\n", 3,
 	  "unknown section [motor]" },
 	{ "[profile]\ncolour = red\n", 2, "unknown key 'colour'" },
 	{ "[dbc]\nfile = a.dbc\nengine_speed = AccPedal.EngineSpeed\n", 3,
@@ -104,7 +104,9 @@ static const struct bad_case bad[] = {
 	  4, "bound twice" },
 	{ "[obd]\nengine_speed_rpm = 0G\n", 2, "PID in hex" },
 	{ "[obd]\necu_mil_on = 01 lamp\n", 2, "no field 'lamp'" },
-	{ "[obd]\necus = 7E8 800\n", 2, "not an 11-bit ID" },
+	/* PID 01 has fields only: without one this was a SIGSEGV */
+	{ "[obd]\necu_mil_on = 01\n", 2, "needs a FIELD" },
+	{ "[obd]\necus = 7E8 800\n", 2, "11-bit IDs in hex, got '800'" },
 	{ "[obd_monitor]\nmisfire_count_cyl_1 = A2\n", 2, "MID TID" },
 	{ "[did]\nvin = F190 0 17 u\n", 2, "text signal needs TYPE text" },
 	{ "[did]\nbattery_current_a = 5A31 0 2 text\n", 2,
@@ -114,9 +116,11 @@ static const struct bad_case bad[] = {
 	{ "[did]\nengine_emergency_mode = 5A21 0 2 bit0\n", 2, "LENGTH 1" },
 	{ "[did]\nengine_emergency_mode = 5A21 0 1 bit8\n", 2, "TYPE" },
 	{ "[did]\nbattery_current_a = 5A31 0 2 s zero\n", 2, "SCALE" },
-	{ "[did]\necu = 1234\n", 2, "address in hex" },
-	{ "[profile]\nisotp_timeout_ms = 0\n", 2, "1..60000" },
-	{ "[profile]\nthis line has no equals sign\n", 2, "expected" },
+	{ "[did]\necu = 1234\n", 2,
+	  "ecu: expected a hex number 0..FF, got '1234'" },
+	{ "[profile]\nisotp_timeout_ms = 0\n", 2, "1..60000 ms" },
+	{ "[profile]\nthis line has no equals sign\n", 2,
+	  "expected [section], key = value or a comment, got 'this line" },
 	/* [poll]: the gate refuses anything but a read at load */
 	{ "[poll]\nclear = 7E0 04 @ 1s\n", 2, "service 04 refused" },
 	{ "[poll]\n\nok = 7E0 01 0C @ 1Hz\nwipe = bmw:12 14 FF FF FF @ cycle\n",

@@ -401,7 +401,7 @@ static const struct {
 	const char *what;
 } bad_scenarios[] = {
 	{ "[sim]\ncycles = 2\n[drive]\nidle_s = fast\n", 4, "idle_s" },
-	{ "[sim]\nseeed = 3\n", 2, "unknown key \"seeed\"" },
+	{ "[sim]\nseeed = 3\n", 2, "unknown key 'seeed' in [sim]" },
 	{ "[drive]\nprofile = rally\n", 2, "expected idle, city" },
 	{ "[sim]\ncycles = 2\n[cycle 3]\ndrive_s = 10\n", 4, "only 2 cycles" },
 	{ "[fault x]\ncylinder = 2\n", 1, "no type" },
@@ -409,11 +409,11 @@ static const struct {
 	{ "[fault x]\ntype = misfire\ncylinder = 7\n", 3, "cylinder" },
 	{ "[fault x]\ntype = warp_core\n", 2, "type" },
 	{ "[bus]\ndrop_rate = 2\n", 2, "drop_rate" },
-	{ "[tester]\nunknown_dids = 5A50, zz\n", 2, "bad item \"zz\"" },
+	{ "[tester]\nunknown_dids = 5A50, zz\n", 2, "got '5A50, zz'" },
 	{ "[tester]\necu_dtcs = P0303, X0101\n", 2, "X0101" },
 	{ "[sim]\nvin = SHORT\n", 2, "17 characters" },
 	{ "[drive]\ndrive_s = 10\nthis is not ini\n", 3, "key = value" },
-	{ "[nowhere]\na = 1\n", 2, "unknown section" },
+	{ "[nowhere]\na = 1\n", 1, "unknown section" },
 	{ "[fault x]\ntype = vanos\ncamshaft = middle\n", 3,
 	  "intake or exhaust" },
 };

@@ -4,9 +4,8 @@
 #   config_check.sh DTCD
 #
 # The sample must pass as shipped and with every commented key turned on
-# (so its defaults are values dtcd takes), must name every key of
-# daemon/config.c and every detector parameter in dtc/, and the sample with
-# one broken line added must fail with that line's FILE:LINE on stderr.
+# (so its defaults are values dtcd takes), and the sample with one broken
+# line added must fail with that line's FILE:LINE on stderr.
 set -euo pipefail
 
 dtcd=$1
@@ -28,18 +27,8 @@ else
 	fail "the sample is rejected: $(cat "$tmp/err")"
 fi
 
-# every key it should know, from the sources that accept them
-{
-	grep -o 'strcmp(name, "[a-z_]*")' "$src/daemon/config.c" |
-		cut -d'"' -f2
-	grep -ho '^	{ "[a-z_]*", CFG(' "$src"/dtc/det_*.c | cut -d'"' -f2
-	echo enabled
-	echo max_age_s
-} | sort -u >"$tmp/keys"
-[ "$(wc -l <"$tmp/keys")" -gt 20 ] || fail "found too few keys in the sources"
-while read -r k; do
-	grep -Eq "^;?$k = " "$sample" || fail "the sample lacks the key $k"
-done <"$tmp/keys"
+# that the sample names every key of the parser's tables and no other is
+# tests/test_config.c's job
 
 # every commented key on, with directories that exist here
 mkdir "$tmp/state"
@@ -53,12 +42,13 @@ sed -E -e 's/^;([a-z_]+ = )/\1/' \
 "$dtcd" -n -c "$tmp/all.conf" >/dev/null 2>"$tmp/err" ||
 	fail "the sample with every key on is rejected: $(cat "$tmp/err")"
 
-# the sample plus a broken tail: LINES added, then what stderr must say
+# the sample plus a broken tail: LINES added, what stderr must say, and
+# optionally how many lines before the last one it names
 n=$(wc -l <"$sample")
-while IFS='|' read -r add want; do
+while IFS='|' read -r add want back; do
 	printf '%s\n' "$(cat "$sample")" >"$tmp/bad.conf"
 	printf "$add\n" >>"$tmp/bad.conf"
-	line=$((n + $(printf "$add\n" | wc -l)))
+	line=$((n + $(printf "$add\n" | wc -l) - ${back:-0}))
 	if "$dtcd" -n -c "$tmp/bad.conf" >/dev/null 2>"$tmp/err"; then
 		fail "accepted: $add"
 	elif ! grep -qF "$tmp/bad.conf:$line: $want" "$tmp/err"; then
@@ -66,17 +56,17 @@ while IFS='|' read -r add want; do
 $(cat "$tmp/err")"
 	fi
 done <<'EOF'
-[dtcd]\ntick_ms = 5|tick_ms: expected 10..10000
+[dtcd]\ntick_ms = 5|tick_ms: expected a whole number 10..10000, got '5'
 [dtcd]\nbogus = 1|unknown key 'bogus' in [dtcd]
 [dtcd]\nlang = fr|lang: expected en or de
 [dtcd]\njson = maybe|json: expected yes or no
-[mqtt]\nport = 0|port: expected 1..65535
-[mqtt]\ntopic = cars/#|topic: expected a topic without wildcards
-[nonsense]\nkey = 1|unknown section [nonsense]
-just words|expected [section], key = value or a comment
-[detector.misfire]\ncylinders = 13|bad value '13' for cylinders of detector misfire
-[detector.misfire]\nrate = 2|unknown key 'rate' of detector 'misfire'
-[detector.nosuch]\nenabled = yes|unknown key 'enabled' of detector 'nosuch'
+[mqtt]\nport = 0|port: expected a whole number 1..65535
+[mqtt]\ntopic = cars/#|topic: expected a topic without the wildcards # and +
+[nonsense]\nkey = 1|unknown section [nonsense]|1
+just words|expected [section], key = value or a comment, got 'just words'
+[detector.misfire]\ncylinders = 13|cylinders: expected a whole number 1..12, got '13'
+[detector.misfire]\nrate = 2|unknown key 'rate' in [detector.misfire] (expected enabled, max_age_s, cylinders,
+[detector.nosuch]\nenabled = yes|unknown section [detector.nosuch] (expected detector.NAME with NAME misfire, vanos,
 EOF
 
 # a missing file is named too
@@ -86,5 +76,5 @@ grep -qF "$tmp/none.conf: No such file or directory" "$tmp/err" ||
 	fail "a missing file: $(cat "$tmp/err")"
 
 [ $failed -eq 0 ] || exit 1
-echo "config_check: the sample passes, $(wc -l <"$tmp/keys") keys named," \
+echo "config_check: the sample passes, every key on too," \
 	"11 broken lines rejected with FILE:LINE"

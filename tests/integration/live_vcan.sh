@@ -1,10 +1,13 @@
 #!/bin/bash
 # live_vcan.sh: dtcd live on a vcan interface inside a VM vs dtcd --replay
 #
-#   live_vcan.sh DTCD
+#   live_vcan.sh DTCD DTCCTL
 #
 # In a VM (tests/vm/run-in-vm.sh: this kernel may have no AF_CAN), dtcd -d
-# -i vcan0 --json starts before vcan0 exists, the three logs of
+# -i vcan0 --json starts before vcan0 exists, configured as dtcd.service
+# runs it: a state directory, the control socket (dtcctl must answer) and
+# MQTT to a mosquitto in the VM (every event must reach it, and dtcd's own
+# "offline" at the end), the three logs of
 # tests/fixtures/live are played into vcan0 with canplayer, with the
 # interface taken down and up between the first two and deleted and made
 # anew between the last two, then dtcd gets SIGTERM. Its DTC events must be
@@ -16,6 +19,7 @@
 set -euo pipefail
 
 dtcd=$(readlink -f "$1")
+dtcctl=$(readlink -f "${2:-$(dirname "$dtcd")/dtcctl}")
 src=${DTCD_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 logs=("$src"/tests/fixtures/live/[0-9]-*.log)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/live_vcan.XXXXXX")
@@ -38,6 +42,16 @@ $(cat "$tmp/replay.json")"
 stage=$tmp/stage
 mkdir -p "$stage"
 cp "$dtcd" "$stage/dtcd"
+cp "$dtcctl" "$stage/dtcctl"
+# the broker runs in the VM too, if this host has one to copy
+mosq=$(command -v mosquitto || ls /usr/sbin/mosquitto 2>/dev/null || true)
+msub=$(command -v mosquitto_sub || true)
+if [ -n "$mosq" ] && [ -n "$msub" ]; then
+	cp "$mosq" "$stage/mosquitto"
+	cp "$msub" "$stage/mosquitto_sub"
+elif [ "${CI:-}" = true ]; then
+	fail "mosquitto and mosquitto_sub are needed (scripts/install-deps.sh)"
+fi
 cp -r "$src/etc" "$stage/etc"
 cp "${logs[@]}" "$stage/"
 cat >"$stage/guest.sh" <<'EOF'
@@ -56,9 +70,39 @@ play() {
 	canplayer -I "$1" vcan0=can0 || echo "canplayer $1 failed"
 	sleep 0.3
 }
+# as dtcd.service and etc/dtcd.conf run it: control socket, state, MQTT
+cat >/tmp/dtcd.conf <<EOC
+[dtcd]
+control_socket = /tmp/control
+EOC
+mqtt=no
+if [ -x ./mosquitto ]; then
+	printf 'listener 1883 127.0.0.1\nallow_anonymous true\nuser root\n' \
+		>/tmp/mosquitto.conf
+	./mosquitto -c /tmp/mosquitto.conf >/tmp/mosquitto.log 2>&1 &
+	n=0
+	until ./mosquitto_sub -h 127.0.0.1 -t probe -C 1 -W 1 \
+		-E >/dev/null 2>&1; do
+		n=$((n + 1))
+		[ $n -le 50 ] || break
+		sleep 0.2
+	done
+	if [ $n -le 50 ]; then
+		mqtt=yes
+		printf '[mqtt]\nhost = 127.0.0.1\nqos = 1\n' >>/tmp/dtcd.conf
+		./mosquitto_sub -h 127.0.0.1 -q 1 -t 'dtcd/#' -F '%t %p' \
+			>/tmp/mqtt &
+		sub=$!
+	else
+		echo "mosquitto did not start:"
+		cat /tmp/mosquitto.log
+	fi
+fi
+echo "== mqtt $mqtt"
 # the interface is not there yet
 mkdir -p /tmp/st
-./dtcd -d -i vcan0 --json --state /tmp/st >/tmp/out 2>/tmp/err &
+./dtcd -d -c /tmp/dtcd.conf -i vcan0 --json --state /tmp/st >/tmp/out \
+	2>/tmp/err &
 pid=$!
 await 'cannot open' 10
 # past one more silent retry (every 5 s)
@@ -67,6 +111,8 @@ ip link add dev vcan0 type vcan
 ip link set vcan0 up
 await 'vcan0: listening' 15
 play 1-*.log
+echo "== status"
+./dtcctl -s /tmp/control -j status
 # down and up: the socket stays bound
 ip link set vcan0 down
 await 'interface down' 10
@@ -86,6 +132,13 @@ play 3-*.log
 kill -TERM $pid
 wait $pid
 echo "== exit $?"
+[ -e /tmp/control ] && echo "/tmp/control left behind"
+if [ $mqtt = yes ]; then
+	sleep 0.5
+	kill $sub
+	echo "== broker"
+	cat /tmp/mqtt
+fi
 echo "== stderr"
 cat /tmp/err
 echo "== stdout"
@@ -121,6 +174,27 @@ done <<'LIST'
 1 read; reopening every 5 s: No such device
 2 listening
 LIST
+grep -q 'left behind' "$tmp/vm.out" && fail "the control socket stayed"
+section status >"$tmp/status"
+grep -q '"mode":"live"' "$tmp/status" && grep -q '"interface":"vcan0"' \
+	"$tmp/status" || fail "dtcctl status: $(cat "$tmp/status")"
+if grep -qx '== mqtt yes' "$tmp/vm.out"; then
+	grep -q '"mqtt":"connected"' "$tmp/status" ||
+		fail "dtcctl status: MQTT not connected: $(cat "$tmp/status")"
+	section broker >"$tmp/broker"
+	# every event on TOPIC/VIN/events, as --json wrote it, in order
+	sed -n 's|^dtcd/[^/ ]*/events ||p' "$tmp/broker" >"$tmp/mqtt.json"
+	diff -u "$tmp/live.json" "$tmp/mqtt.json" ||
+		fail "the broker's events differ from dtcd's --json lines"
+	[ "$(grep '^dtcd/[^/ ]*/online ' "$tmp/broker" | tail -n1 |
+		cut -d' ' -f2)" = offline ] ||
+		fail "dtcd did not say offline itself on SIGTERM"
+	grep -q 'not acknowledged' "$tmp/err" && fail "MQTT messages lost"
+elif [ "${CI:-}" = true ]; then
+	fail "no mosquitto in the VM"
+else
+	echo "live_vcan: no MQTT in the VM (mosquitto did not start)" >&2
+fi
 grep -q '"ts":1700000' "$tmp/live.json" &&
 	fail "live events carry the log's time, not the kernel's"
 sed 's/^{"ts":[0-9.]*,/{/' "$tmp/live.json" >"$tmp/got"

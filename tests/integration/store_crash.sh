@@ -213,6 +213,11 @@ for ((i = 0; i < kills; i++)); do
 	run=$((run + 1))
 	# anywhere from startup to the end of a whole run
 	delay_us=$(( (RANDOM * 32768 + RANDOM) % (full_ns / 1000 + 1) ))
+	# emptied here, by this shell: a kill that lands after the fork but
+	# before the child's own redirections would otherwise leave the last
+	# run's events in run.out, appended to all.out a second time
+	: >"$work/run.out"
+	: >"$work/err"
 	# a simple command, not a function: $! must be the replay itself,
 	# not a subshell whose child would outlive the kill
 	"$@" --replay "$input" --json --state "$state" >"$work/run.out" \

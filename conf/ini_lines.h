@@ -1,8 +1,12 @@
 /* ini_lines.h: libinih with the line numbers its handlers need for errors */
 #pragma once
 
+#include <ini.h>
 #include <stdbool.h>
 #include <stdio.h>
+
+/* inih's line buffer: a longer line is an error (INI_MAX_LINE of <ini.h>) */
+#define INI_LINES_MAX INI_MAX_LINE
 
 /*
  * The Debian build of inih passes no line number to a handler: this reader
