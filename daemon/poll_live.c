@@ -1,5 +1,6 @@
 /* poll_live.c: the poller on libev: timer, ISO-TP sockets, vehicle state */
 #include <errno.h>
+#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,8 +21,10 @@ struct poll_live {
 	ev_io io[TESTER_MAX_SOCKETS];
 	size_t n_io;
 	bool park_known; /* ignition and engine state come from broadcasts */
-	bool suspended;
 };
+
+/* the one running (dtcd polls on one interface), for dtcctl status */
+static struct poll_live *poll_live_running;
 
 int64_t poll_live_now(void)
 {
@@ -204,6 +207,7 @@ int poll_live_start(struct poll_live **ret, struct ev_loop *loop,
 	log_info("poll: %s: asking %zu requests of profile %s (read-only)",
 		 ifname, prof->poll.n, prof->name);
 	pl_reschedule(pl);
+	poll_live_running = pl;
 	*ret = pl;
 	return 0;
 }
@@ -212,6 +216,8 @@ void poll_live_stop(struct poll_live *pl)
 {
 	if (!pl)
 		return;
+	if (poll_live_running == pl)
+		poll_live_running = NULL;
 	ev_timer_stop(pl->loop, &pl->timer);
 	pl_unwatch(pl);
 	tester_free(pl->tester);
@@ -226,7 +232,68 @@ void poll_live_frame(struct poll_live *pl, const struct frame *f)
 	poller_bus_frame(pl->poller, poll_live_now(), f->id, f->data, f->len);
 }
 
-const struct poller *poll_live_poller(const struct poll_live *pl)
+static struct json_object *request_json(const struct poller *p, size_t i,
+					int64_t now)
 {
-	return pl ? pl->poller : NULL;
+	struct poller_request_stats st;
+	struct json_object *o = json_object_new_object();
+	char d[64];
+
+	poller_get_request_stats(p, i, &st);
+	poll_request_describe(st.req, d, sizeof(d));
+	json_object_object_add(o, "name", json_object_new_string(st.req->name));
+	json_object_object_add(o, "request", json_object_new_string(d));
+	json_object_object_add(
+		o, "configured_hz",
+		st.req->period_ns ? json_object_new_double(
+					    1e9 / (double)st.req->period_ns) :
+				    json_object_new_string("once per cycle"));
+	json_object_object_add(o, "achieved_hz",
+			       json_object_new_double(st.achieved_hz));
+	json_object_object_add(o, "sent",
+			       json_object_new_int64((int64_t)st.sent));
+	json_object_object_add(o, "answered",
+			       json_object_new_int64((int64_t)st.answered));
+	json_object_object_add(o, "timeouts",
+			       json_object_new_int64((int64_t)st.timeouts));
+	json_object_object_add(
+		o, "last_answer_s_ago",
+		st.last_answer_ns ?
+			json_object_new_double(
+				(double)(now - st.last_answer_ns) / 1e9) :
+			NULL);
+	json_object_object_add(
+		o, "last_nrc",
+		st.last_nrc >= 0 ? json_object_new_int(st.last_nrc) : NULL);
+	json_object_object_add(o, "dropped",
+			       json_object_new_boolean(st.dropped));
+	return o;
+}
+
+struct json_object *poll_live_status(void)
+{
+	struct poll_live *pl = poll_live_running;
+	struct json_object *o, *a;
+	struct poller_stats st;
+	int64_t now = poll_live_now();
+
+	if (!pl)
+		return NULL;
+	poller_get_stats(pl->poller, now, &st);
+	o = json_object_new_object();
+	json_object_object_add(
+		o, "state",
+		json_object_new_string(poller_pause_name(st.pause)));
+	json_object_object_add(o, "bus_load_pct",
+			       json_object_new_double(st.load_pct));
+	json_object_object_add(
+		o, "budget_pct",
+		json_object_new_double(pl->prof->poll.budget_pct));
+	json_object_object_add(o, "frames_sent",
+			       json_object_new_int64((int64_t)st.frames_sent));
+	a = json_object_new_array();
+	for (size_t i = 0; i < pl->prof->poll.n; i++)
+		json_object_array_add(a, request_json(pl->poller, i, now));
+	json_object_object_add(o, "requests", a);
+	return o;
 }

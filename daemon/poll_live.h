@@ -22,7 +22,11 @@ void poll_live_stop(struct poll_live *pl);
 /* Every frame the raw socket read: other testers, answers' progress. */
 void poll_live_frame(struct poll_live *pl, const struct frame *f);
 
-/* the poller, for dtcctl status (NULL: not polling) */
-struct poller;
-const struct poller *poll_live_poller(const struct poll_live *pl);
+/*
+ * dtcctl status: state (polling, another tester, engine and ignition off),
+ * bus load, and per request its configured and achieved rate, last answer,
+ * last NRC, dropped; NULL when not polling.
+ */
+struct json_object;
+struct json_object *poll_live_status(void);
 int64_t poll_live_now(void);
