@@ -116,9 +116,10 @@ static int pl_send(void *ud, const struct poll_request *to, const uint8_t *data,
 	return r;
 }
 
+/* news said once per episode (a refusal, a silent ECU, another tester) */
 static void pl_say(void *ud, const char *msg)
 {
-	log_info("%s", msg);
+	log_warnx("%s", msg);
 }
 
 /*
