@@ -25,13 +25,14 @@ enum section {
 	SEC_OBD,
 	SEC_MONITOR,
 	SEC_DID,
+	SEC_POLL,
 	SEC_UNKNOWN
 };
 
 static enum section section_of(const char *s)
 {
-	static const char *const names[] = { "profile", "dbc", "obd",
-					     "obd_monitor", "did" };
+	static const char *const names[] = { "profile",	    "dbc", "obd",
+					     "obd_monitor", "did", "poll" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (strcmp(s, names[i]) == 0)
@@ -340,13 +341,21 @@ static int on_key(void *user, const char *section, const char *name,
 {
 	struct parse_ctx *c = user;
 	enum section sec = section_of(section);
+	char err[300];
 
 	if (conf_failed(&c->f))
 		return 1;
 	if (sec == SEC_UNKNOWN)
 		conf_unknown_section(&c->f, section,
-				     "profile, dbc, obd, obd_monitor, did");
-	else if (sec == SEC_PROFILE)
+				     "profile, dbc, obd, obd_monitor, did, "
+				     "poll");
+	else if (sec == SEC_POLL) {
+		/* poll_profile.c; each request passes the gate there */
+		if (poll_plan_key(&c->p->poll, name, value,
+				  (unsigned)c->f.ini.line, err,
+				  sizeof(err)) < 0)
+			conf_fail(&c->f, "%s", err);
+	} else if (sec == SEC_PROFILE)
 		conf_apply(&c->f, section, profile_keys, c->p, name, value);
 	else
 		on_signal_key(c, sec, section, name, value);
@@ -369,6 +378,7 @@ int profile_load(struct profile **ret, const char *path, char *errbuf,
 		return -ENOMEM;
 	}
 	p->did_ecu = 0x12;
+	poll_plan_init(&p->poll);
 	p->isotp_timeout_ns = 1000000000LL;
 	c->p = p;
 	r = conf_parse(&c->f, path, on_key, c);
@@ -407,6 +417,7 @@ void profile_free(struct profile *p)
 	free(p->obd);
 	free(p->monitor);
 	free(p->did);
+	poll_plan_done(&p->poll);
 	free(p->dbc_path);
 	free(p->path);
 	free(p);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "poll_profile.h"
 #include "signal.h"
 
 #define PROFILE_NAME_MAX 64
@@ -62,7 +63,8 @@ struct profile {
 	size_t n_obd_ecus;
 	uint8_t did_ecu; /* BMW address of the ECU the DIDs are read from */
 	int64_t isotp_timeout_ns;
-	bool bound[SIG__MAX]; /* the signal has at least one source */
+	bool bound[SIG__MAX];  /* the signal has at least one source */
+	struct poll_plan poll; /* [poll]: what dtcd asks when it polls */
 };
 
 /*

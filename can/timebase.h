@@ -26,26 +26,26 @@
  * - times are held within +-TIMEBASE_LIMIT_NS (146 years around 1970), so
  *   a duration added to any of them never overflows.
  */
-#define TIMEBASE_FORWARD_NS INT64_C(5000000000)		     /* 5 s */
-#define TIMEBASE_BACK_NS INT64_C(1000000000)		     /* 1 s */
+#define TIMEBASE_FORWARD_NS INT64_C(5000000000)			/* 5 s */
+#define TIMEBASE_BACK_NS INT64_C(1000000000)			/* 1 s */
 #define TIMEBASE_MAX_GAP_NS (INT64_C(400) * 86400 * 1000000000) /* 400 d */
 #define TIMEBASE_LIMIT_NS (INT64_C(1) << 62)
 
 enum timebase_event {
 	TIMEBASE_NONE,
-	TIMEBASE_HELD,	  /* a candidate jump, stamped with the clock's time */
-	TIMEBASE_OUTLIER, /* the previous frame was an outlier */
-	TIMEBASE_GAP,	  /* a real forward gap: the clock moved with it */
+	TIMEBASE_HELD,	   /* a candidate jump, stamped with the clock's time */
+	TIMEBASE_OUTLIER,  /* the previous frame was an outlier */
+	TIMEBASE_GAP,	   /* a real forward gap: the clock moved with it */
 	TIMEBASE_NEW_BASE, /* a real jump: new time base, clock continues */
 };
 
 struct timebase {
 	bool started;
 	bool pending;
-	int64_t offset;	  /* clock = frame time + offset */
-	int64_t last;	  /* the clock at the last frame */
-	int64_t cand;	  /* frame time of the candidate */
-	int64_t jump_ns;  /* of the last real jump, frame time (signed) */
+	int64_t offset;	 /* clock = frame time + offset */
+	int64_t last;	 /* the clock at the last frame */
+	int64_t cand;	 /* frame time of the candidate */
+	int64_t jump_ns; /* of the last real jump, frame time (signed) */
 	unsigned long outliers;
 	unsigned long jumps;
 };

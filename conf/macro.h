@@ -7,4 +7,4 @@
 
 /* the struct that holds member ptr, wherever in it the member is */
 #define container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+	((type *)(void *)((char *)(ptr)-offsetof(type, member)))

@@ -54,6 +54,7 @@ static const struct conf_key dtcd_keys[] = {
 	KEY("lang", CONF_STRING, lang, .names = lang_names),
 	KEY("tick_ms", CONF_UNSIGNED, tick_ms, .min = 10, .max = 10000),
 	KEY("json", CONF_BOOL, json),
+	KEY("poll", CONF_BOOL, poll),
 	KEY("control_socket", CONF_PATH, control_socket),
 	{ NULL },
 };

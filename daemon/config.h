@@ -22,6 +22,7 @@ struct config {
 	char *etc_dir; /* where profiles/, dtc.ini and actions live */
 	unsigned tick_ms;
 	bool json;
+	bool poll;	 /* live: ask the car ([poll] of the profile) */
 	char *mqtt_host; /* NULL: no MQTT */
 	int mqtt_port;
 	char *mqtt_topic;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "poll_live.h"
 #include "log.h"
 #include "manager.h"
 
@@ -196,6 +197,7 @@ static struct json_object *answer_status(struct control *c)
 			       output_json_ts(pipeline_now(c->o.p)));
 	json_object_object_add(o, "uptime", output_json_number(up));
 	json_object_object_add(o, "dtcs", json_object_new_int((int)current));
+	json_object_object_add(o, "poll", poll_live_status());
 	if (c->o.mqtt)
 		json_object_object_add(
 			o, "mqtt",

@@ -13,6 +13,7 @@
 #include "live.h"
 #include "timebase.h"
 #include "log.h"
+#include "poll_live.h"
 #include "socketcan.h"
 
 #define REOPEN_SECONDS 5.0
@@ -40,6 +41,8 @@ struct live {
 	int64_t last_frame_mono_ns;
 	uint32_t dropped;
 	unsigned long frames;
+	bool poll; /* ask the car: --poll / poll = yes, not --listen-only */
+	struct poll_live *poller;
 };
 
 static void live_try_open(struct live *l);
@@ -56,6 +59,8 @@ static void live_close(struct live *l)
 {
 	if (l->fd < 0)
 		return;
+	poll_live_stop(l->poller);
+	l->poller = NULL;
 	ev_io_stop(l->loop, &l->io);
 	close(l->fd);
 	l->fd = -1;
@@ -113,6 +118,7 @@ static void live_on_can(struct ev_loop *loop, ev_io *w, int revents)
 		l->have_frame = true;
 		l->last_frame_ns = f.ts_ns;
 		pipeline_feed(l->p, &f);
+		poll_live_frame(l->poller, &f);
 		n++;
 	}
 	if (n == 0)
@@ -200,6 +206,9 @@ static void live_try_open(struct live *l)
 		log_info("%s: listening", l->ifname);
 	l->warned_open = false;
 	sd_notifyf(0, "STATUS=listening on %s", l->ifname);
+	if (l->poll)
+		(void)poll_live_start(&l->poller, l->loop, l->p,
+				      pipeline_profile(l->p), l->ifname);
 }
 
 static int live_detach(void)
@@ -222,6 +231,7 @@ int live_run(struct pipeline *p, const struct live_options *opts)
 		.ifname = cfg->interface,
 		.tick_s = cfg->tick_ms / 1000.0,
 		.fd = -1,
+		.poll = cfg->poll,
 	};
 	uint64_t wd_usec = 0;
 	int r;

@@ -47,6 +47,7 @@ struct args {
 	bool signals;
 	bool json;
 	bool foreground;
+	bool poll, listen_only;
 	int verbose;
 };
 
@@ -55,6 +56,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: dtcd [-dnv] [-c FILE] [-i IFACE] [--profile "
 		"NAME|PATH]\n"
+		"            [--poll | --listen-only]\n"
 		"            [--state DIR] [--lang en|de] [--json]\n"
 		"       dtcd --replay FILE [--signals | --json] [--profile "
 		"NAME|PATH]\n"
@@ -96,6 +98,11 @@ static void usage(FILE *out)
 		"default\n"
 		"                       " CONTROL_DEFAULT_PATH
 		"; replay: none)\n"
+		"  --poll               live: ask the car what the profile's "
+		"[poll] lists\n"
+		"                       (read-only services only)\n"
+		"  --listen-only        never send a frame (wins over --poll "
+		"and poll = yes)\n"
 		"  --version            print the version\n");
 }
 
@@ -113,7 +120,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		OPT_VERSION,
 		OPT_CONTROL,
 		OPT_REPORT,
-		OPT_COMPARE
+		OPT_COMPARE,
+		OPT_POLL,
+		OPT_LISTEN_ONLY
 	};
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -130,6 +139,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "report", required_argument, NULL, OPT_REPORT },
 		{ "compare-config", required_argument, NULL, OPT_COMPARE },
+		{ "poll", no_argument, NULL, OPT_POLL },
+		{ "listen-only", no_argument, NULL, OPT_LISTEN_ONLY },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -211,6 +222,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 		}
 		case 'q':
 			a->quiet = true;
+			break;
+		case OPT_POLL:
+			a->poll = true;
+			break;
+		case OPT_LISTEN_ONLY:
+			a->listen_only = true;
 			break;
 		case OPT_VERSION:
 			printf("dtcd %s\n", DTCD_VERSION);
@@ -300,6 +317,11 @@ static int apply_args(struct config *cfg, const struct args *a)
 	}
 	if (a->json)
 		cfg->json = true;
+	/* listen-only wins over everything; a replay never sends */
+	if (a->poll)
+		cfg->poll = true;
+	if (a->listen_only || a->mode != MODE_LIVE)
+		cfg->poll = false;
 	if (!cfg->etc_dir &&
 	    config_set(&cfg->etc_dir, env && *env ? env : default_etc_dir()) <
 		    0)

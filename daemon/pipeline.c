@@ -515,3 +515,13 @@ const char *pipeline_profile_name(const struct pipeline *p)
 {
 	return p->profile->name;
 }
+
+bool pipeline_engine_running(const struct pipeline *p)
+{
+	return cycle_engine_running(&p->cycle);
+}
+
+const struct profile *pipeline_profile(const struct pipeline *p)
+{
+	return p->profile;
+}

@@ -64,3 +64,6 @@ unsigned long pipeline_frames(const struct pipeline *p);
 /* a detector enabled with all its signals bound (false: none, unknown) */
 bool pipeline_detector_active(const struct pipeline *p, const char *name);
 const char *pipeline_profile_name(const struct pipeline *p);
+const struct profile *pipeline_profile(const struct pipeline *p);
+/* inside an operation cycle (spec 2) */
+bool pipeline_engine_running(const struct pipeline *p);

@@ -686,3 +686,94 @@ int bus_step(struct bus *b, const struct model *m, int64_t t_us)
 	b->step++;
 	return r < 0 ? -ENOMEM : 0;
 }
+
+/* ---- live mode: the ECUs answer a real tester's requests ---- */
+
+/* the PIDs and MIDs the reference DME lists (J1979 bitmaps) */
+static bool obd_lists(uint8_t mode, uint8_t pid)
+{
+	if (mode == 0x06)
+		return pid >= 0xA2 && pid < 0xA2 + MODEL_CYLINDERS;
+	for (size_t i = 0; i < OBD_ROUND; i++)
+		if (obd_round[i][0] == 0x01 && obd_round[i][1] == pid)
+			return true;
+	return false;
+}
+
+static size_t obd_bitmap(uint8_t mode, uint8_t base, uint8_t *p)
+{
+	uint32_t m = 0;
+
+	for (unsigned k = 1; k <= 32; k++) {
+		bool on = obd_lists(mode, (uint8_t)(base + k));
+
+		/* bit 0: a later bitmap has something */
+		for (unsigned q = base + 33u; k == 32 && q < 256; q++)
+			on |= obd_lists(mode, (uint8_t)q);
+		if (on)
+			m |= 1u << (32 - k);
+	}
+	p[0] = (uint8_t)(0x40 + mode);
+	p[1] = base;
+	be16(p + 2, (long)(m >> 16));
+	be16(p + 4, (long)(m & 0xFFFF));
+	return 6;
+}
+
+static size_t negative(uint8_t sid, uint8_t nrc, uint8_t *out)
+{
+	out[0] = 0x7F;
+	out[1] = sid;
+	out[2] = nrc;
+	return 3;
+}
+
+size_t bus_answer(const struct bus *b, const struct model *m, bool uds,
+		  const uint8_t *req, size_t len, uint8_t *out)
+{
+	struct tx tx;
+
+	memset(&tx, 0, sizeof(tx));
+	if (len < 1)
+		return 0;
+	if (uds) {
+		if (req[0] != 0x22)
+			return negative(req[0], 0x11, out);
+		if (len != 3)
+			return negative(0x22, 0x13, out);
+		for (int i = 0; i < DID__MAX; i++) {
+			if (dids[i].did != (req[1] << 8 | req[2]))
+				continue;
+			if (did_unknown(b->sc, dids[i].did))
+				break;
+			did_answer(m, (enum did_index)i, &tx);
+			memcpy(out, tx.payload, tx.len);
+			return tx.len;
+		}
+		return negative(0x22, 0x31, out);
+	}
+	switch (req[0]) {
+	case 0x01:
+	case 0x06:
+		if (len != 2)
+			return negative(req[0], 0x13, out);
+		if (req[1] % 32 == 0)
+			return obd_bitmap(req[0], req[1], out);
+		if (!obd_lists(req[0], req[1]))
+			return 0; /* J1979: an unsupported PID gets no answer */
+		break;
+	case 0x03:
+		break;
+	case 0x07:
+	case 0x0A:
+		/* no pending or permanent codes in the model */
+		out[0] = (uint8_t)(0x40 + req[0]);
+		out[1] = 0;
+		return 2;
+	default:
+		return negative(req[0], 0x11, out);
+	}
+	obd_answer(b, m, req[0], len > 1 ? req[1] : 0, &tx);
+	memcpy(out, tx.payload, tx.len);
+	return tx.len;
+}

@@ -1,6 +1,8 @@
 /* bus.h: the reference vehicle's frames: broadcasts, OBD-II and UDS testers */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model.h"
@@ -22,6 +24,14 @@ void bus_free(struct bus *b);
 int bus_step(struct bus *b, const struct model *m, int64_t t_us);
 /* The bus fell asleep: schedules start over at the next wake-up. */
 void bus_sleep(struct bus *b);
+
+/*
+ * Live mode: the answer of the DME (uds: 22 DID on 0x6F1) or of its OBD-II
+ * side (01/03/06/07/0A, with the supported-PID bitmaps) to req, from the
+ * model now. Returns its length in out (room for 32), 0 for no answer.
+ */
+size_t bus_answer(const struct bus *b, const struct model *m, bool uds,
+		  const uint8_t *req, size_t len, uint8_t *out);
 
 /* BMW PT-CAN checksums (opendbc dzid26 fork, bmwcan.py) */
 uint8_t bus_checksum8(uint32_t id, const uint8_t *data, unsigned len);

@@ -27,6 +27,16 @@ static void usage(FILE *f)
 	      "repeats)\n"
 	      "      --duration S     stop after S seconds of log time "
 	      "(likewise)\n"
+	      "      --live IFACE     play it on a CAN interface in real "
+	      "time, the DME\n"
+	      "                       and its OBD-II side answering a "
+	      "tester (ISO-TP)\n"
+	      "      --nrc DID=NRC    live: the DME answers 22 DID with 7F 22 "
+	      "NRC (hex;\n"
+	      "                       78: then the answer, 21: every other "
+	      "time)\n"
+	      "      --mute-after S   live: the DME stops answering after S "
+	      "seconds\n"
 	      "  -h, --help           this text\n"
 	      "  -V, --version        the version\n"
 	      "See docs/sim.md for scenario keys and faults.\n",
@@ -69,12 +79,17 @@ int main(int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "live", required_argument, NULL, 'L' },
+		{ "nrc", required_argument, NULL, 'N' },
+		{ "mute-after", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sim_options opt = { .out = stdout };
 	const char *scenario_path = NULL, *out_path = NULL, *truth_path = NULL;
 	struct scenario *sc = NULL;
 	struct sim *s = NULL;
+	struct sim_live_options live = { 0 };
+	unsigned did, nrc;
 	char *end;
 	int c, r;
 
@@ -116,6 +131,33 @@ int main(int argc, char **argv)
 			    !(opt.max_duration > 0)) {
 				fprintf(stderr,
 					"dtcd-sim: --duration: expected "
+					"seconds above 0, not \"%s\"\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'L':
+			live.ifname = optarg;
+			break;
+		case 'N':
+			if (live.n_nrc == SIM_LIVE_MAX_NRC ||
+			    sscanf(optarg, "%4x=%2x%n", &did, &nrc,
+				   &(int){ 0 }) != 2) {
+				fprintf(stderr,
+					"dtcd-sim: --nrc: expected DID=NRC in "
+					"hex (e.g. 5A30=31), at most %d\n",
+					SIM_LIVE_MAX_NRC);
+				return 2;
+			}
+			live.nrc[live.n_nrc].did = (uint16_t)did;
+			live.nrc[live.n_nrc++].nrc = (uint8_t)nrc;
+			break;
+		case 'M':
+			errno = 0;
+			live.mute_after_s = strtod(optarg, &end);
+			if (errno || *end || !(live.mute_after_s > 0)) {
+				fprintf(stderr,
+					"dtcd-sim: --mute-after: expected "
 					"seconds above 0, not \"%s\"\n",
 					optarg);
 				return 2;
@@ -167,9 +209,15 @@ int main(int argc, char **argv)
 		}
 		fputs("ts,id,signal,value\n", opt.truth);
 	}
+	if (live.ifname) {
+		/* the tester is the one on the bus (dtcd), not the scenario's
+		 */
+		sc->uds = false;
+		sc->obd = false;
+	}
 	r = sim_new(&s, sc, &opt);
 	if (!r)
-		r = sim_run(s);
+		r = live.ifname ? sim_live_run(s, &live) : sim_run(s);
 	if (r)
 		fprintf(stderr, "dtcd-sim: %s\n", strerror(-r));
 out:

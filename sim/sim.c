@@ -110,3 +110,13 @@ uint64_t sim_frames(const struct sim *s)
 {
 	return writer_frames(s->writer);
 }
+
+struct bus *sim_bus(struct sim *s)
+{
+	return s->bus;
+}
+
+struct writer *sim_writer(struct sim *s)
+{
+	return s->writer;
+}

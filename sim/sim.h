@@ -38,3 +38,32 @@ int sim_step(struct sim *s);
 
 const struct model *sim_model(const struct sim *s);
 uint64_t sim_frames(const struct sim *s);
+
+/* for live mode (sim_live.c) */
+struct bus;
+struct writer;
+struct bus *sim_bus(struct sim *s);
+struct writer *sim_writer(struct sim *s);
+
+#define SIM_LIVE_MAX_NRC 8
+struct sim_live_options {
+	const char *ifname;
+	/*
+	 * The DME answers 22 DID with 7F 22 NRC: 0x78 is followed by the
+	 * real answer 300 ms later, 0x21 alternates with real answers.
+	 */
+	struct {
+		uint16_t did;
+		uint8_t nrc;
+	} nrc[SIM_LIVE_MAX_NRC];
+	size_t n_nrc;
+	double mute_after_s; /* the DME stops answering then (0: never) */
+};
+
+/*
+ * Plays the scenario on a CAN interface in real time: the broadcasts on a
+ * raw socket, and the DME (0x6F1 -> 0x612) and its OBD-II side (0x7DF and
+ * 0x7E0 -> 0x7E8) answering a tester's requests over CAN_ISOTP from the
+ * model, faults included. The scenario's own testers stay silent.
+ */
+int sim_live_run(struct sim *s, const struct sim_live_options *o);

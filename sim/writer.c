@@ -34,6 +34,8 @@ struct writer {
 
 	char *buf;
 	size_t len;
+	int (*sink)(void *ud, const struct writer_frame *f);
+	void *sink_ud;
 };
 
 static const char hex[] = "0123456789ABCDEF";
@@ -256,6 +258,14 @@ int writer_flush(struct writer *w, int64_t before_us)
 		pop(w, &p);
 		if (writer_full(w))
 			continue;
+		if (w->sink) {
+			int r = w->sink(w->sink_ud, &p.f);
+
+			w->frames++;
+			if (r < 0)
+				return w->error = r;
+			continue;
+		}
 		if (w->len > OUT_BUF - 2 * LINE_MAX_LEN && drain(w))
 			return w->error;
 		put_frame(w, &p.f);
@@ -282,4 +292,12 @@ uint64_t writer_frames(const struct writer *w)
 uint64_t writer_malformed(const struct writer *w)
 {
 	return w->malformed;
+}
+
+void writer_set_sink(struct writer *w,
+		     int (*sink)(void *ud, const struct writer_frame *f),
+		     void *ud)
+{
+	w->sink = sink;
+	w->sink_ud = ud;
 }

@@ -43,6 +43,14 @@ int writer_flush(struct writer *w, int64_t before_us);
 /* Writes all queued frames and flushes the streams. 0 or -errno. */
 int writer_finish(struct writer *w);
 
+/*
+ * Live mode: frames go to sink (in time order, as flushed) instead of the
+ * log; a sink error stops the writer.
+ */
+void writer_set_sink(struct writer *w,
+		     int (*sink)(void *ud, const struct writer_frame *f),
+		     void *ud);
+
 uint64_t writer_frames(const struct writer *w);
 uint64_t writer_malformed(const struct writer *w);
 bool writer_full(const struct writer *w);

@@ -122,7 +122,92 @@ static const struct bad_case bad[] = {
 	{ "[profile]\nisotp_timeout_ms = 0\n", 2, "1..60000 ms" },
 	{ "[profile]\nthis line has no equals sign\n", 2,
 	  "expected [section], key = value or a comment, got 'this line" },
+	/* [poll]: the gate refuses anything but a read at load */
+	{ "[poll]\nclear = 7E0 04 @ 1s\n", 2, "service 04 refused" },
+	{ "[poll]\n\nok = 7E0 01 0C @ 1Hz\nwipe = bmw:12 14 FF FF FF @ cycle\n",
+	  4, "service 14 refused" },
+	{ "[poll]\nw = bmw:12 2E F1 90 00 @ 1s\n", 2, "writes" },
+	{ "[poll]\nr = bmw:12 31 01 02 03 @ 1s\n", 2, "service 31 refused" },
+	{ "[poll]\ns = bmw:12 27 01 @ 1s\n", 2, "SecurityAccess" },
+	{ "[poll]\ns = bmw:12 10 03 @ 1s\n", 2, "session" },
+	{ "[poll]\ns = bmw:12 11 01 @ 1s\n", 2, "ECUReset" },
+	{ "[poll]\ns = bmw:12 28 01 @ 1s\n", 2, "service 28" },
+	{ "[poll]\ns = bmw:12 85 02 @ 1s\n", 2, "service 85" },
+	{ "[poll]\ns = bmw:12 19 14 @ 1s\n", 2, "sub-function 14" },
+	{ "[poll]\na = 7E0 01 0C @ fast\n", 2, "rate 'fast'" },
+	{ "[poll]\na = 7E9 01 0C @ 1Hz\n", 2, "target '7E9'" },
+	{ "[poll]\na = bmw:F1 22 5A20 @ 1Hz\n", 2, "target 'bmw:F1'" },
+	{ "[poll]\na = 7E0 01 0C 1Hz\n", 2, "expected TARGET BYTES" },
+	{ "[poll]\na = 7E0 1 0C @ 1Hz\n", 2, "whole bytes" },
+	{ "[poll]\na = bmw:12 22 5A20 5A21 5A30 @ 1Hz\n", 2, "one frame" },
+	{ "[poll]\na = 7E0 22 5A @ 1Hz\n", 2, "2-byte DIDs" },
+	{ "[poll]\na = 7E0 01 0C @ 1Hz\na = 7E0 01 05 @ 1Hz\n", 3,
+	  "listed twice (first at line 2)" },
+	{ "[poll]\np2_ms = 0\n", 2, "p2_ms: expected 1..5000" },
+	{ "[poll]\nbudget_pct = 90\n", 2, "budget_pct" },
+	{ "[poll]\na = 7E0 01 0C @ 1000Hz\n", 2, "rate '1000Hz'" },
 };
+
+static const struct poll_request *find(const struct profile *p,
+				       const char *hex_req, int target)
+{
+	for (size_t i = 0; i < p->poll.n; i++) {
+		char got[64] = "";
+		size_t o = 0;
+
+		for (unsigned k = 0; k < p->poll.req[i].len; k++)
+			o += (size_t)snprintf(got + o, sizeof(got) - o, "%02X",
+					      p->poll.req[i].data[k]);
+		if (strcmp(got, hex_req) == 0 &&
+		    (int)p->poll.req[i].target == target)
+			return &p->poll.req[i];
+	}
+	fail_msg("no request %s", hex_req);
+	return NULL;
+}
+
+/* spec 1 C rates in bmw-reference, 1 B in obd2-generic */
+static void test_shipped_rates(void **state)
+{
+	static const char *const one_hz[] = { "225A10", "225A21", "225A30",
+					      "225A31", "225A40", "225A50" };
+	struct profile *p;
+	const struct poll_request *r;
+
+	load_shipped("bmw-reference", &p);
+	r = find(p, "225A20", POLL_BMW);
+	assert_int_equal(r->ecu, 0x12);
+	assert_int_equal(r->period_ns, 200000000LL);
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(find(p, one_hz[i], POLL_BMW)->period_ns,
+				 1000000000LL);
+	assert_int_equal(find(p, "22F190", POLL_BMW)->period_ns, 0);
+	assert_int_equal(find(p, "0101", POLL_OBD_PHYSICAL)->period_ns,
+			 10000000000LL);
+	assert_int_equal(find(p, "03", POLL_OBD_PHYSICAL)->period_ns,
+			 30000000000LL);
+	assert_int_equal(find(p, "07", POLL_OBD_PHYSICAL)->period_ns,
+			 30000000000LL);
+	assert_int_equal(p->poll.p2_ns, 50000000LL);
+	assert_int_equal(p->poll.p2_star_ns, 5000000000LL);
+	profile_free(p);
+
+	load_shipped("obd2-generic", &p);
+	assert_int_equal(find(p, "010C", POLL_OBD_FUNCTIONAL)->period_ns,
+			 200000000LL);
+	assert_int_equal(find(p, "0105", POLL_OBD_FUNCTIONAL)->period_ns,
+			 1000000000LL);
+	assert_int_equal(find(p, "015C", POLL_OBD_FUNCTIONAL)->period_ns,
+			 1000000000LL);
+	for (unsigned mid = 0xA2; mid <= 0xAD; mid++) {
+		char hex[8];
+
+		snprintf(hex, sizeof(hex), "06%02X", mid);
+		assert_int_equal(find(p, hex, POLL_OBD_FUNCTIONAL)->period_ns,
+				 2000000000LL);
+	}
+	profile_free(p);
+}
 
 static void test_bad_profiles(void **state)
 {
@@ -183,6 +268,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bmw_reference),
 		cmocka_unit_test(test_obd2_generic),
+		cmocka_unit_test(test_shipped_rates),
 		cmocka_unit_test(test_bad_profiles),
 		cmocka_unit_test(test_dbc_without_file),
 		cmocka_unit_test(test_find),
