@@ -187,6 +187,8 @@ static void values_finish(struct dbc_value_list *l)
 {
 	size_t i, n = 0;
 
+	if (!l->n)
+		return; /* l->v is NULL: qsort must not see it */
 	qsort(l->v, l->n, sizeof(*l->v), value_cmp);
 	for (i = 0; i < l->n; i++) {
 		if (i + 1 < l->n && l->v[i + 1].raw == l->v[i].raw) {
