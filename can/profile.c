@@ -114,12 +114,12 @@ static const struct conf_key profile_keys[] = {
 	{ "isotp_timeout_ms", CONF_DURATION,
 	  CONF_FIELD(struct profile, isotp_timeout_ns), .min = 1, .max = 60000,
 	  .unit_ns = CONF_NS_PER_MS },
-	{ NULL },
+	{},
 };
 
 static const struct conf_key did_keys[] = {
 	{ "ecu", CONF_HEX, CONF_FIELD(struct profile, did_ecu) },
-	{ NULL },
+	{},
 };
 
 static int on_dbc_key(struct parse_ctx *c, enum signal_id sig, const char *name,

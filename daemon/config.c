@@ -56,7 +56,7 @@ static const struct conf_key dtcd_keys[] = {
 	KEY("json", CONF_BOOL, json),
 	KEY("poll", CONF_BOOL, poll),
 	KEY("control_socket", CONF_PATH, control_socket),
-	{ NULL },
+	{},
 };
 
 static const struct conf_key mqtt_keys[] = {
@@ -86,13 +86,13 @@ static const struct conf_key mqtt_keys[] = {
 	KEY("heartbeat_s", CONF_UNSIGNED, mqtt_heartbeat_s, .min = 0,
 	    .max = 86400),
 	KEY("homeassistant", CONF_BOOL, mqtt_homeassistant),
-	{ NULL },
+	{},
 };
 
 static const struct conf_section sections[] = {
 	{ "dtcd", dtcd_keys },
 	{ "mqtt", mqtt_keys },
-	{ NULL },
+	{},
 };
 
 const struct conf_key *config_keys(const char *section)

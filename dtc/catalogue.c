@@ -64,7 +64,7 @@ static const struct conf_key keys[F__MAX + 1] = {
 	     "low, medium, high or critical"),
 	TEXT("driver_advice", F_DRIVER_ADVICE, append_text, "a text"),
 	TEXT("action", F_ACTION, append_text, "a text"),
-	[F__MAX] = { NULL },
+	[F__MAX] = {},
 };
 
 struct catalogue {

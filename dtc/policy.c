@@ -51,7 +51,7 @@ const struct conf_key dtc_policy_keys[] = {
 	KEY(counter_pass, CONF_SIGNED, .min = 1, .max = 127),
 	MS(time_fail),
 	MS(time_pass),
-	{ NULL },
+	{},
 };
 
 enum { KEY_DETECTOR = 0 };

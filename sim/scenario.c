@@ -128,7 +128,7 @@ static const struct conf_key cycle_keys[] = {
 	CYC(awake_s, 0, 86400),
 	CYC(park_s, 0, 86400 * 365),
 	CYC(ambient_c, -40, 50),
-	{ NULL },
+	{},
 };
 
 enum { FAULT_KEY_TYPE };
@@ -159,7 +159,7 @@ static const struct conf_key fault_keys[] = {
 	FLT(peak_c, 100, 1000),
 	FLT(rise_s, 0.1, 10),
 	FLT(repeat_s, 0, 1e9),
-	{ NULL },
+	{},
 };
 
 static const struct conf_key sim_keys[] = {
@@ -169,7 +169,7 @@ static const struct conf_key sim_keys[] = {
 	{ "interface", CONF_CUSTOM, CONF_FIELD(struct scenario, iface),
 	  .parse = parse_iface, .expect = "an interface name like can0" },
 	SIM(cycles, CONF_UNSIGNED, .min = 1, .max = 1000000),
-	{ NULL },
+	{},
 };
 
 static const struct conf_key bus_keys[] = {
@@ -179,7 +179,7 @@ static const struct conf_key bus_keys[] = {
 	SIM(other_ecus, CONF_BOOL),
 	SIM(malformed_lines, CONF_UNSIGNED, .min = 0, .max = 1000000),
 	SIM(malformed_every, CONF_UNSIGNED, .min = 1, .max = 100000000),
-	{ NULL },
+	{},
 };
 
 static const struct conf_key tester_keys[] = {
@@ -193,7 +193,7 @@ static const struct conf_key tester_keys[] = {
 	SIM(ecu_mil, CONF_BOOL),
 	{ "ecu_dtcs", CONF_CUSTOM, .parse = parse_dtcs,
 	  .expect = "DTC codes, e.g. P0303, U0100" },
-	{ NULL },
+	{},
 };
 
 static const struct conf_section sections[] = {
@@ -201,7 +201,7 @@ static const struct conf_section sections[] = {
 	{ "bus", bus_keys },
 	{ "tester", tester_keys },
 	{ "drive", cycle_keys },
-	{ NULL },
+	{},
 };
 
 /* A [cycle N] key, applied once the number of cycles and [drive] are known */
