@@ -239,7 +239,7 @@ static const struct conf_key thing_keys[] = {
 	  .unit_ns = CONF_NS_PER_MS),
 	K("topic", CONF_CUSTOM, topic, .parse = parse_topic,
 	  .expect = "a topic without #"),
-	{ NULL },
+	{},
 };
 
 struct ctx {
