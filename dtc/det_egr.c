@@ -1,4 +1,7 @@
 /* det_egr.c: EGR cooler performance and EGR module temperature spikes */
+#include <math.h>
+#include <string.h>
+
 #include "detector.h"
 #include "macro.h"
 
@@ -143,23 +146,48 @@ static void check_hot(struct det_egr *e, int64_t now_ns)
 		detector_pass(&e->base, &e->hot, now_ns);
 }
 
-/* lowest temperature of the window before this sample */
-static bool window_min(struct det_egr *e, int64_t now_ns, double *ret_min)
+/*
+ * Lowest temperature of the rise window before the sample t at now_ns.
+ * Spec 3 asks for a rise "within 2 s", a property of the temperature, not
+ * of which samples happen to be 2 s apart: the samples are read as a line
+ * through them, so at the window's edge the value is interpolated between
+ * the sample before the edge and the one after it. Without that, a 1 Hz
+ * answer 1 ms late pushes the sample from before the rise out of the
+ * window and the rise is never seen (issue 9: polled and recorded answers
+ * jitter by milliseconds).
+ */
+static bool window_min(struct det_egr *e, int64_t now_ns, double t,
+		       double *ret_min)
 {
 	int64_t from = now_ns - detector_s_to_ns(e->cfg.rise_window_s);
-	unsigned keep = 0;
-	bool any = false;
+	unsigned first = 0;
+	struct sample a, b;
+	double min;
 
-	for (unsigned i = 0; i < e->n_hist; i++) {
-		if (e->hist[i].ts_ns < from || e->hist[i].ts_ns > now_ns)
-			continue;
-		e->hist[keep++] = e->hist[i];
-		if (!any || e->hist[keep - 1].value < *ret_min)
-			*ret_min = e->hist[keep - 1].value;
-		any = true;
+	/* keep the newest sample before the edge: the interpolation needs it */
+	while (first + 1 < e->n_hist && e->hist[first + 1].ts_ns <= from)
+		first++;
+	memmove(e->hist, e->hist + first,
+		(e->n_hist - first) * sizeof(*e->hist));
+	e->n_hist -= first;
+	if (!e->n_hist)
+		return false;
+	min = t;
+	for (unsigned i = 0; i < e->n_hist; i++)
+		if (e->hist[i].ts_ns >= from && e->hist[i].value < min)
+			min = e->hist[i].value;
+	a = e->hist[0];
+	if (a.ts_ns < from) {
+		b = e->n_hist > 1 ? e->hist[1] : (struct sample){ now_ns, t };
+		if (b.ts_ns > a.ts_ns)
+			min = fmin(min,
+				   a.value +
+					   (b.value - a.value) *
+						   (double)(from - a.ts_ns) /
+						   (double)(b.ts_ns - a.ts_ns));
 	}
-	e->n_hist = keep;
-	return any;
+	*ret_min = min;
+	return true;
 }
 
 static void push(struct det_egr *e, int64_t ts_ns, double v)
@@ -184,7 +212,7 @@ static void on_egr_temp(struct det_egr *e, int64_t ts_ns)
 		e->calm_since = DETECTOR_NEVER;
 		return;
 	}
-	have_base = window_min(e, ts_ns, &base);
+	have_base = window_min(e, ts_ns, t, &base);
 	if (e->candidates)
 		/* following samples must stay up against the first base */
 		spike = t >= e->cfg.spike_c ||

@@ -16,6 +16,7 @@
 #define OBD_FUNCTIONAL 0x7DF
 #define OBD_DME_REQ 0x7E0
 #define OBD_DME 0x7E8
+#define STEP_NS INT64_C(10000000) /* one model step */
 
 enum did_index {
 	DID_VIN,
@@ -53,13 +54,16 @@ struct bus {
 	const struct scenario *sc;
 	struct writer *w;
 	struct rng rng;
-	uint64_t step; /* since the bus woke up */
+	struct rng jitter_rng; /* sample_jitter_us: its own stream */
+	uint64_t step;	       /* since the bus woke up */
 	uint8_t ctr_0aa, ctr_0a9, ctr_1d0, ctr_130, ctr_other;
 	int64_t uds_busy_until, obd_busy_until;
 	uint64_t did_due[DID__MAX]; /* step; UINT64_MAX = done */
 	unsigned obd_next;
 	uint64_t obd_due;
 	double steer_deg;
+	const struct poll_plan *plan;
+	uint64_t *plan_due; /* step, as did_due */
 };
 
 /* A message that may need ISO-TP segmentation, and what it means */
@@ -93,15 +97,24 @@ uint8_t bus_checksum4(uint32_t id, const uint8_t *data, unsigned len)
 }
 
 int bus_new(struct bus **ret, const struct scenario *sc, uint64_t seed,
-	    struct writer *w)
+	    struct writer *w, const struct poll_plan *plan)
 {
 	struct bus *b = calloc(1, sizeof(*b));
 
 	if (!b)
 		return -ENOMEM;
+	if (plan && plan->n) {
+		b->plan = plan;
+		b->plan_due = calloc(plan->n, sizeof(*b->plan_due));
+		if (!b->plan_due) {
+			free(b);
+			return -ENOMEM;
+		}
+	}
 	b->sc = sc;
 	b->w = w;
 	rng_seed(&b->rng, seed, 2);
+	rng_seed(&b->jitter_rng, sc->jitter_seed, 4);
 	bus_sleep(b);
 	*ret = b;
 	return 0;
@@ -109,6 +122,8 @@ int bus_new(struct bus **ret, const struct scenario *sc, uint64_t seed,
 
 void bus_free(struct bus *b)
 {
+	if (b)
+		free(b->plan_due);
 	free(b);
 }
 
@@ -119,6 +134,8 @@ void bus_sleep(struct bus *b)
 	/* the tester connects 0.3 s after wake-up, asks the VIN first */
 	for (int i = 0; i < DID__MAX; i++)
 		b->did_due[i] = 30 + (unsigned)i;
+	for (size_t i = 0; b->plan && i < b->plan->n; i++)
+		b->plan_due[i] = 30 + i;
 	b->obd_next = 0;
 	b->obd_due = 0;
 }
@@ -126,6 +143,27 @@ void bus_sleep(struct bus *b)
 static int64_t rnd_us(struct bus *b, unsigned lo, unsigned hi)
 {
 	return lo + (int64_t)(rng_next(&b->rng) % (hi - lo + 1));
+}
+
+/* a message's shift of [bus] sample_jitter_us, uniform in ± that */
+static int64_t sample_jitter(struct bus *b)
+{
+	unsigned j = b->sc->sample_jitter_us;
+
+	if (!j)
+		return 0;
+	return (int64_t)(rng_next(&b->jitter_rng) % (2 * j + 1)) - j;
+}
+
+/*
+ * An exchange on a tester's channel may move earlier by the jitter, but
+ * never before the previous one ended (busy_until is its end + 1 ms): one
+ * request outstanding, as a tester does.
+ */
+static int64_t request_time(struct bus *b, int64_t t, int64_t busy_until)
+{
+	t += sample_jitter(b);
+	return t < busy_until - 900 ? busy_until - 900 : t;
 }
 
 static void truth(struct writer_frame *f, enum signal_id sig, double v)
@@ -471,11 +509,14 @@ static void did_answer(const struct model *m, enum did_index i, struct tx *tx)
 	}
 }
 
+static int64_t exchange(struct bus *b, const struct model *m, uint32_t req_id,
+			const uint8_t *req, size_t len, int64_t t,
+			int *ret_err);
+
 static int uds_poll(struct bus *b, const struct model *m, int64_t t_us)
 {
-	struct writer_frame f;
-	struct tx tx;
 	int best = -1, err = 0;
+	uint8_t req[3] = { 0x22 };
 	int64_t t;
 
 	if (t_us < b->uds_busy_until)
@@ -492,31 +533,9 @@ static int uds_poll(struct bus *b, const struct model *m, int64_t t_us)
 	if (b->did_due[best] <= b->step) /* fell behind: do not catch up */
 		b->did_due[best] = b->step + dids[best].period_steps;
 
-	t = t_us + rnd_us(b, 300, 2000);
-	frame_init(&f, t, UDS_TESTER, 8);
-	memset(f.data, b->sc->uds_padding, 8);
-	f.data[0] = UDS_DME_ADDR;
-	f.data[1] = 0x03;
-	f.data[2] = 0x22;
-	be16(f.data + 3, dids[best].did);
-	err |= writer_push(b->w, &f);
-
-	memset(&tx, 0, sizeof(tx));
-	tx.id = UDS_DME;
-	tx.ext = UDS_TESTER_ADDR;
-	tx.fc_id = UDS_TESTER;
-	tx.fc_ext = UDS_DME_ADDR;
-	tx.pad = tx.fc_pad = b->sc->uds_padding;
-	if (did_unknown(b->sc, dids[best].did)) {
-		/* 7F 22 31: requestOutOfRange, "no value" */
-		tx.payload[0] = 0x7F;
-		tx.payload[1] = 0x22;
-		tx.payload[2] = 0x31;
-		tx.len = 3;
-	} else {
-		did_answer(m, (enum did_index)best, &tx);
-	}
-	t = send_isotp(b, &tx, t + rnd_us(b, 3000, 8000), &err);
+	be16(req + 1, dids[best].did);
+	t = request_time(b, t_us + rnd_us(b, 300, 2000), b->uds_busy_until);
+	t = exchange(b, m, UDS_TESTER, req, sizeof(req), t, &err);
 	b->uds_busy_until = t + 1000;
 	return err;
 }
@@ -548,16 +567,18 @@ static void obd_answer(const struct bus *b, const struct model *m, uint8_t mode,
 		const long vals[2] = { lround(m->misfire_ewma[c]),
 				       (long)m->misfires[c] };
 
+		/* J1979 on CAN: each record is MID TID UASID value min max */
 		for (int k = 0; k < 2; k++) {
-			uint8_t *r = p + 2 + 8 * k;
+			uint8_t *r = p + 1 + 9 * k;
 
-			r[0] = tids[k];
-			r[1] = 0x24;
-			be16(r + 2, vals[k] > 0xFFFF ? 0xFFFF : vals[k]);
-			be16(r + 4, 0);
-			be16(r + 6, 0xFFFF);
+			r[0] = pid;
+			r[1] = tids[k];
+			r[2] = 0x24;
+			be16(r + 3, vals[k] > 0xFFFF ? 0xFFFF : vals[k]);
+			be16(r + 5, 0);
+			be16(r + 7, 0xFFFF);
 		}
-		tx->len = 18;
+		tx->len = 19;
 		truth(t, (enum signal_id)(SIG_MISFIRE_COUNT_CYL_1 + c),
 		      m->misfires[c]);
 		return;
@@ -629,37 +650,83 @@ static void obd_answer(const struct bus *b, const struct model *m, uint8_t mode,
 
 static int obd_poll(struct bus *b, const struct model *m, int64_t t_us)
 {
-	struct writer_frame f;
-	struct tx tx;
-	uint8_t mode, pid;
+	uint8_t req[2];
 	int err = 0;
 	int64_t t;
 
 	if (b->step < b->obd_due || t_us < b->obd_busy_until)
 		return 0;
 	b->obd_due = b->step + (b->sc->obd_interval_ms + 9) / 10;
-	mode = obd_round[b->obd_next][0];
-	pid = obd_round[b->obd_next][1];
+	req[0] = obd_round[b->obd_next][0];
+	req[1] = obd_round[b->obd_next][1];
 	b->obd_next = (b->obd_next + 1) % OBD_ROUND;
 
-	/* a dongle pads its requests with zeros, as in real E90 traffic */
-	t = t_us + rnd_us(b, 100, 3000);
-	frame_init(&f, t, OBD_FUNCTIONAL, 8);
-	f.data[0] = mode == 0x03 ? 1 : 2;
-	f.data[1] = mode;
-	f.data[2] = mode == 0x03 ? 0 : pid;
-	err |= writer_push(b->w, &f);
-
-	memset(&tx, 0, sizeof(tx));
-	tx.id = OBD_DME;
-	tx.ext = -1;
-	tx.fc_id = OBD_DME_REQ;
-	tx.fc_ext = -1;
-	tx.pad = b->sc->obd_padding;
-	tx.fc_pad = 0x00;
-	obd_answer(b, m, mode, pid, &tx);
-	t = send_isotp(b, &tx, t + rnd_us(b, 8000, 14000), &err);
+	t = request_time(b, t_us + rnd_us(b, 100, 3000), b->obd_busy_until);
+	t = exchange(b, m, OBD_FUNCTIONAL, req, req[0] == 0x03 ? 1 : 2, t,
+		     &err);
 	b->obd_busy_until = t + 1000;
+	return err;
+}
+
+static bool obd_lists(uint8_t mode, uint8_t pid);
+
+/*
+ * Which tester channel asks a request of the plan: 0 the UDS one, 1 the
+ * OBD-II one, -1 none (another ECU, or a PID or MID the DME does not list:
+ * dtcd's poller drops those after reading the supported-PID bitmaps).
+ */
+static int plan_channel(const struct poll_request *r)
+{
+	if (r->target == POLL_BMW)
+		return r->ecu == UDS_DME_ADDR ? 0 : -1;
+	if (r->target == POLL_OBD_PHYSICAL && r->ecu != 0)
+		return -1;
+	if ((r->data[0] == 0x01 || r->data[0] == 0x06) && r->len == 2 &&
+	    r->data[1] % 32 && !obd_lists(r->data[0], r->data[1]))
+		return -1;
+	return 1;
+}
+
+/* the plan's most overdue request on each free channel */
+static int plan_poll(struct bus *b, const struct model *m, int64_t t_us)
+{
+	int err = 0;
+
+	for (int ch = 0; ch < 2; ch++) {
+		int64_t *busy = ch ? &b->obd_busy_until : &b->uds_busy_until;
+		const struct poll_request *r;
+		uint64_t period;
+		uint32_t id;
+		int64_t t;
+		int best = -1;
+
+		if (t_us < *busy || (ch && !m->ignition && !m->run_state))
+			continue;
+		for (size_t i = 0; i < b->plan->n; i++)
+			if (plan_channel(&b->plan->req[i]) == ch &&
+			    b->plan_due[i] <= b->step &&
+			    (best < 0 || b->plan_due[i] < b->plan_due[best]))
+				best = (int)i;
+		if (best < 0)
+			continue;
+		r = &b->plan->req[best];
+		period = (uint64_t)(r->period_ns / (STEP_NS));
+		if (r->period_ns && !period)
+			period = 1;
+		b->plan_due[best] =
+			period ? b->plan_due[best] + period : UINT64_MAX;
+		if (b->plan_due[best] <= b->step)
+			b->plan_due[best] = b->step + period;
+		id = ch == 0			      ? UDS_TESTER :
+		     r->target == POLL_OBD_FUNCTIONAL ? OBD_FUNCTIONAL :
+							OBD_DME_REQ;
+		t = request_time(b,
+				 t_us + (ch ? rnd_us(b, 100, 3000) :
+					      rnd_us(b, 300, 2000)),
+				 *busy);
+		t = exchange(b, m, id, r->data, r->len, t, &err);
+		*busy = t + 1000;
+	}
 	return err;
 }
 
@@ -669,19 +736,21 @@ int bus_step(struct bus *b, const struct model *m, int64_t t_us)
 	/* the ECUs' own clocks wander by a few tens of microseconds */
 	int64_t j = rnd_us(b, 0, 40);
 
-	r |= push_0a9(b, m, t_us + 2560 + j);
-	r |= push_0aa(b, m, t_us + 2810 + j);
+	r |= push_0a9(b, m, t_us + 2560 + j + sample_jitter(b));
+	r |= push_0aa(b, m, t_us + 2810 + j + sample_jitter(b));
 	if (b->step % 10 == 3)
-		r |= push_1d0(b, m, t_us + 3050 + j);
+		r |= push_1d0(b, m, t_us + 3050 + j + sample_jitter(b));
 	if (b->step % 10 == 7)
-		r |= push_130(b, m, t_us + 800 + j);
+		r |= push_130(b, m, t_us + 800 + j + sample_jitter(b));
 	if (b->step % 100 == 50)
-		r |= push_3b4(b, m, t_us + 5100 + j);
+		r |= push_3b4(b, m, t_us + 5100 + j + sample_jitter(b));
 	if (b->sc->other_ecus)
-		r |= push_others(b, m, t_us + j);
-	if (b->sc->uds)
+		r |= push_others(b, m, t_us + j + sample_jitter(b));
+	if (b->plan)
+		r |= plan_poll(b, m, t_us);
+	if (!b->plan && b->sc->uds)
 		r |= uds_poll(b, m, t_us);
-	if (b->sc->obd && (m->ignition || m->run_state))
+	if (!b->plan && b->sc->obd && (m->ignition || m->run_state))
 		r |= obd_poll(b, m, t_us);
 	b->step++;
 	return r < 0 ? -ENOMEM : 0;
@@ -728,39 +797,47 @@ static size_t negative(uint8_t sid, uint8_t nrc, uint8_t *out)
 	return 3;
 }
 
-size_t bus_answer(const struct bus *b, const struct model *m, bool uds,
-		  const uint8_t *req, size_t len, uint8_t *out)
+/* What the DME (uds) or its OBD-II side answers to req: tx->len 0 for none */
+static void answer_tx(const struct bus *b, const struct model *m, bool uds,
+		      const uint8_t *req, size_t len, struct tx *tx)
 {
-	struct tx tx;
+	uint8_t *out = tx->payload;
 
-	memset(&tx, 0, sizeof(tx));
+	memset(tx, 0, sizeof(*tx));
 	if (len < 1)
-		return 0;
+		return;
 	if (uds) {
-		if (req[0] != 0x22)
-			return negative(req[0], 0x11, out);
-		if (len != 3)
-			return negative(0x22, 0x13, out);
+		if (req[0] != 0x22 || len != 3) {
+			tx->len = negative(0x22, req[0] != 0x22 ? 0x11 : 0x13,
+					   out);
+			out[1] = req[0];
+			return;
+		}
 		for (int i = 0; i < DID__MAX; i++) {
 			if (dids[i].did != (req[1] << 8 | req[2]))
 				continue;
 			if (did_unknown(b->sc, dids[i].did))
 				break;
-			did_answer(m, (enum did_index)i, &tx);
-			memcpy(out, tx.payload, tx.len);
-			return tx.len;
+			did_answer(m, (enum did_index)i, tx);
+			return;
 		}
-		return negative(0x22, 0x31, out);
+		/* 7F 22 31: requestOutOfRange, "no value" */
+		tx->len = negative(0x22, 0x31, out);
+		return;
 	}
 	switch (req[0]) {
 	case 0x01:
 	case 0x06:
-		if (len != 2)
-			return negative(req[0], 0x13, out);
-		if (req[1] % 32 == 0)
-			return obd_bitmap(req[0], req[1], out);
+		if (len != 2) {
+			tx->len = negative(req[0], 0x13, out);
+			return;
+		}
+		if (req[1] % 32 == 0) {
+			tx->len = obd_bitmap(req[0], req[1], out);
+			return;
+		}
 		if (!obd_lists(req[0], req[1]))
-			return 0; /* J1979: an unsupported PID gets no answer */
+			return; /* J1979: an unsupported PID gets no answer */
 		break;
 	case 0x03:
 		break;
@@ -769,11 +846,58 @@ size_t bus_answer(const struct bus *b, const struct model *m, bool uds,
 		/* no pending or permanent codes in the model */
 		out[0] = (uint8_t)(0x40 + req[0]);
 		out[1] = 0;
-		return 2;
+		tx->len = 2;
+		return;
 	default:
-		return negative(req[0], 0x11, out);
+		tx->len = negative(req[0], 0x11, out);
+		return;
 	}
-	obd_answer(b, m, req[0], len > 1 ? req[1] : 0, &tx);
+	obd_answer(b, m, req[0], len > 1 ? req[1] : 0, tx);
+}
+
+size_t bus_answer(const struct bus *b, const struct model *m, bool uds,
+		  const uint8_t *req, size_t len, uint8_t *out)
+{
+	struct tx tx;
+
+	answer_tx(b, m, uds, req, len, &tx);
 	memcpy(out, tx.payload, tx.len);
 	return tx.len;
+}
+
+/*
+ * A recorded tester's request on req_id (UDS_TESTER: to the DME, BMW
+ * addressing; else OBD-II) at t and the answer, a few ms later, in ISO-TP.
+ * Returns the time of the last frame.
+ */
+static int64_t exchange(struct bus *b, const struct model *m, uint32_t req_id,
+			const uint8_t *req, size_t len, int64_t t, int *ret_err)
+{
+	bool uds = req_id == UDS_TESTER;
+	unsigned off = uds ? 1 : 0;
+	struct writer_frame f;
+	struct tx tx;
+
+	/* a dongle pads its requests with zeros, as in real E90 traffic */
+	frame_init(&f, t, req_id, 8);
+	memset(f.data, uds ? b->sc->uds_padding : 0x00, 8);
+	if (uds)
+		f.data[0] = UDS_DME_ADDR;
+	f.data[off] = (uint8_t)len;
+	memcpy(f.data + off + 1, req, len);
+	*ret_err |= writer_push(b->w, &f);
+
+	answer_tx(b, m, uds, req, len, &tx);
+	if (!tx.len)
+		return t;
+	tx.id = uds ? UDS_DME : OBD_DME;
+	tx.ext = uds ? UDS_TESTER_ADDR : -1;
+	tx.fc_id = uds ? UDS_TESTER : OBD_DME_REQ;
+	tx.fc_ext = uds ? UDS_DME_ADDR : -1;
+	tx.pad = uds ? b->sc->uds_padding : b->sc->obd_padding;
+	tx.fc_pad = uds ? b->sc->uds_padding : 0x00;
+	return send_isotp(
+		b, &tx,
+		t + (uds ? rnd_us(b, 3000, 8000) : rnd_us(b, 8000, 14000)),
+		ret_err);
 }

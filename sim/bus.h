@@ -6,13 +6,19 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "poll_profile.h"
 #include "scenario.h"
 #include "writer.h"
 
 struct bus;
 
+/*
+ * plan (may be NULL; must outlive the bus): the testers ask its requests
+ * to the DME (BMW address 0x12, OBD-II 0x7DF / 0x7E0) at its rates instead
+ * of the built-in rounds, as dtcd --poll with that profile would.
+ */
 int bus_new(struct bus **ret, const struct scenario *sc, uint64_t seed,
-	    struct writer *w);
+	    struct writer *w, const struct poll_plan *plan);
 /* Takes NULL. */
 void bus_free(struct bus *b);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dtcd-build.h"
+#include "profile.h"
 #include "sim.h"
 
 static void usage(FILE *f)
@@ -53,6 +54,28 @@ static void on_error(void *userdata, const char *path, unsigned line,
 		fprintf(stderr, "%s: %s\n", path, what);
 }
 
+/* [tester] poll_profile: looked up as dtcd looks up --profile */
+static int load_poll_profile(const struct scenario *sc, struct profile **ret)
+{
+	const char *dirs[] = { DTCD_SYSCONFDIR "/profiles",
+			       DTCD_SOURCE_ETC "/profiles",
+			       DTCD_DATADIR "/profiles", NULL };
+	char err[512], *path;
+	int r;
+
+	r = profile_find(sc->poll_profile, dirs, &path);
+	if (r < 0) {
+		fprintf(stderr, "dtcd-sim: %s: poll_profile: no profile '%s'\n",
+			sc->path ? sc->path : "scenario", sc->poll_profile);
+		return r;
+	}
+	r = profile_load(ret, path, err, sizeof(err));
+	free(path);
+	if (r < 0)
+		fprintf(stderr, "dtcd-sim: %s\n", err);
+	return r;
+}
+
 static int parse_u64(const char *s, uint64_t *ret)
 {
 	char *end;
@@ -87,6 +110,7 @@ int main(int argc, char **argv)
 	struct sim_options opt = { .out = stdout };
 	const char *scenario_path = NULL, *out_path = NULL, *truth_path = NULL;
 	struct scenario *sc = NULL;
+	struct profile *poll = NULL;
 	struct sim *s = NULL;
 	struct sim_live_options live = { 0 };
 	unsigned did, nrc;
@@ -214,6 +238,11 @@ int main(int argc, char **argv)
 		 */
 		sc->uds = false;
 		sc->obd = false;
+	} else if (sc->poll_profile[0]) {
+		r = load_poll_profile(sc, &poll);
+		if (r)
+			goto out;
+		opt.poll = &poll->poll;
 	}
 	r = sim_new(&s, sc, &opt);
 	if (!r)
@@ -222,6 +251,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dtcd-sim: %s\n", strerror(-r));
 out:
 	sim_free(s);
+	profile_free(poll);
 	if (opt.truth && fclose(opt.truth) && !r)
 		r = -errno;
 	if (opt.out != stdout && fclose(opt.out) && !r) {

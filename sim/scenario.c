@@ -175,6 +175,12 @@ static const struct conf_key sim_keys[] = {
 static const struct conf_key bus_keys[] = {
 	/* more jitter would reorder the frames of one ISO-TP transfer */
 	SIM(jitter_us, CONF_UNSIGNED, .min = 0, .max = 400),
+	/*
+	 * Whole messages move, so ISO-TP stays whole; half the 100 Hz period
+	 * at most, so no two frames of one ID swap
+	 */
+	SIM(sample_jitter_us, CONF_UNSIGNED, .min = 0, .max = 5000),
+	SIM(jitter_seed, CONF_UNSIGNED),
 	SIM(drop_rate, CONF_DOUBLE, .min = 0, .max = 0.5),
 	SIM(other_ecus, CONF_BOOL),
 	SIM(malformed_lines, CONF_UNSIGNED, .min = 0, .max = 1000000),
@@ -186,6 +192,7 @@ static const struct conf_key tester_keys[] = {
 	SIM(obd, CONF_BOOL),
 	SIM(uds, CONF_BOOL),
 	SIM(obd_interval_ms, CONF_UNSIGNED, .min = 20, .max = 60000),
+	SIM(poll_profile, CONF_CHARS, .min = 1, .max = 255),
 	{ "unknown_dids", CONF_CUSTOM, .parse = parse_dids,
 	  .expect = "DIDs in hex, e.g. 5A50, F190" },
 	SIM(uds_padding, CONF_UNSIGNED),
@@ -417,6 +424,7 @@ static struct scenario *scenario_alloc(void)
 	sc->malformed_every = 5000;
 	sc->obd = true;
 	sc->uds = true;
+	sc->jitter_seed = 1;
 	sc->obd_interval_ms = 100;
 	sc->uds_padding = 0x55;
 	sc->obd_padding = 0xAA;

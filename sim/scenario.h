@@ -89,6 +89,9 @@ struct scenario {
 
 	/* bus realism */
 	unsigned jitter_us;
+	/* every message (a broadcast frame, a whole ISO-TP exchange) ± this */
+	unsigned sample_jitter_us;
+	uint64_t jitter_seed; /* the PRNG stream of sample_jitter_us */
 	double drop_rate;
 	bool other_ecus;
 	unsigned malformed_lines;
@@ -98,6 +101,8 @@ struct scenario {
 	bool obd;
 	bool uds;
 	unsigned obd_interval_ms;
+	/* a profile (name or path): the testers ask what its [poll] lists */
+	char poll_profile[256];
 	uint16_t unknown_did[SCENARIO_MAX_DIDS];
 	unsigned n_unknown_dids;
 	uint8_t uds_padding;

@@ -36,7 +36,7 @@ int sim_new(struct sim **ret, const struct scenario *sc,
 	s->t0_us = llround(sc->start_time * 1e6);
 	r = writer_new(&s->writer, opt->out, opt->truth, sc, seed);
 	if (!r)
-		r = bus_new(&s->bus, sc, seed, s->writer);
+		r = bus_new(&s->bus, sc, seed, s->writer, opt->poll);
 	if (r) {
 		sim_free(s);
 		return r;
@@ -86,7 +86,9 @@ int sim_step(struct sim *s)
 	if (r)
 		return r;
 	model_step(m);
-	r = writer_flush(s->writer, t + STEP_US);
+	/* a frame may come sample_jitter_us before its step's time */
+	r = writer_flush(s->writer,
+			 t + STEP_US - (int64_t)s->sc->sample_jitter_us);
 	return r ? r : 1;
 }
 

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "poll_profile.h"
+
 #include "model.h"
 #include "scenario.h"
 
@@ -15,6 +17,8 @@ struct sim_options {
 	double max_duration; /* seconds of log time, 0 = no limit */
 	FILE *out;	     /* the candump -l log */
 	FILE *truth;	     /* "ts,id,signal,value" lines, or NULL */
+	/* the testers ask this instead of their own rounds (NULL: those) */
+	const struct poll_plan *poll;
 };
 
 struct sim;

@@ -133,9 +133,9 @@ static double noise(struct harness *h, double amplitude)
 }
 
 static void emit(struct harness *h, const struct harness_track *t,
-		 int64_t ts_ns)
+		 int64_t nominal_ns, int64_t ts_ns)
 {
-	double v = track_value(t, harness_s(ts_ns));
+	double v = track_value(t, harness_s(nominal_ns));
 
 	if (isnan(v))
 		return;
@@ -152,15 +152,39 @@ static void emit(struct harness *h, const struct harness_track *t,
 	harness_send(h, ts_ns, t->id, v, true);
 }
 
+void harness_seed(struct harness *h, uint32_t seed)
+{
+	h->rng = seed;
+}
+
+/* the nominal time of a track's k-th sample, INT64_MAX after the last */
+static int64_t track_at(const struct harness_track *t, size_t k)
+{
+	int64_t period = (int64_t)llround(t->period_s * 1e9);
+
+	if (t->n_at)
+		return k < t->n_at ? harness_ns(t->at_s[k]) : INT64_MAX;
+	return period > 0 ? harness_ns(0) + (int64_t)k * period : INT64_MAX;
+}
+
+static int64_t jittered(struct harness *h, const struct harness_track *t,
+			int64_t nominal_ns)
+{
+	if (t->jitter_s <= 0 || nominal_ns == INT64_MAX)
+		return nominal_ns;
+	return nominal_ns + (int64_t)llround(noise(h, t->jitter_s) * 1e9);
+}
+
 void harness_play(struct harness *h, const struct harness_case *c)
 {
 	const int64_t tick_ns = 100000000;
-	int64_t next[HARNESS_MAX_TRACKS], period[HARNESS_MAX_TRACKS];
+	int64_t next[HARNESS_MAX_TRACKS], nominal[HARNESS_MAX_TRACKS];
+	size_t k[HARNESS_MAX_TRACKS] = { 0 };
 	int64_t end = harness_ns(c->end_s), next_tick = harness_ns(0);
 
 	for (int i = 0; i < HARNESS_MAX_TRACKS; i++) {
-		period[i] = (int64_t)llround(c->tracks[i].period_s * 1e9);
-		next[i] = period[i] > 0 ? harness_ns(0) : INT64_MAX;
+		nominal[i] = track_at(&c->tracks[i], 0);
+		next[i] = jittered(h, &c->tracks[i], nominal[i]);
 	}
 	for (;;) {
 		int64_t now = next_tick;
@@ -173,8 +197,9 @@ void harness_play(struct harness *h, const struct harness_case *c)
 		for (int i = 0; i < HARNESS_MAX_TRACKS; i++) {
 			if (next[i] != now)
 				continue;
-			emit(h, &c->tracks[i], now);
-			next[i] += period[i];
+			emit(h, &c->tracks[i], nominal[i], now);
+			nominal[i] = track_at(&c->tracks[i], ++k[i]);
+			next[i] = jittered(h, &c->tracks[i], nominal[i]);
 		}
 		if (next_tick == now) {
 			harness_tick(h, now);

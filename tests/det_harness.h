@@ -34,6 +34,14 @@ struct harness_track {
 	double noise;  /* uniform ± noise, deterministic */
 	bool integer;  /* counters: floor() */
 	double modulo; /* counters that wrap: value mod this (0: none) */
+	/*
+	 * Each sample arrives up to ± jitter_s off its period (deterministic,
+	 * the value is the one of its nominal time): polled answers do.
+	 */
+	double jitter_s;
+	/* if n_at: samples only at these times (period_s is then ignored) */
+	size_t n_at;
+	double at_s[HARNESS_MAX_POINTS];
 	size_t n;
 	struct harness_point pts[HARNESS_MAX_POINTS];
 };
@@ -114,6 +122,9 @@ struct harness {
 	unsigned cycles_started;
 	uint32_t rng;
 };
+
+/* Set after harness_setup: another seed of the noise and jitter. */
+void harness_seed(struct harness *h, uint32_t seed);
 
 /* Scenario time 0 is this frame time: nothing may assume small times. */
 #define HARNESS_T0_NS INT64_C(1700000000000000000)

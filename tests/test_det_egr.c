@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -20,6 +21,24 @@
 
 /* hot_s + one poll (1 s) + one tick */
 #define HOT_LATENCY (30 + 1.1)
+/*
+ * Issue 9's deposit burn, 123 -> 206 -> 280 -> 326 °C, then falling: the
+ * first four answers at the times given, then 1 Hz
+ */
+#define BURN(t0, t1, t2, t3)                                        \
+	{                                                           \
+		.id = SIG_EGR_TEMP_C, .n_at = 16,                   \
+		.at_s = { t0,  t1,  t2,	 t3,  104, 105, 106, 107,   \
+			  108, 109, 110, 111, 112, 113, 114, 115 }, \
+		.n = 6,                                             \
+		.pts = { { 100, 123 },                              \
+			 { 101, 206 },                              \
+			 { 102, 280 },                              \
+			 { 103, 326 },                              \
+			 { 104, 300 },                              \
+			 { 110, 180 } }                             \
+	}
+
 /* the spike needs a second sample (1 s) to confirm it, + one tick */
 #define SPIKE_LATENCY (1 + 1.1)
 /* cycle start (1 s) + hot_s + poll */
@@ -194,7 +213,118 @@ static const struct harness_case cases[] = {
 		},
 		.expect = { FAILED_NOW("P1D05", 50, 0.1) },
 	},
+	{
+		/*
+		 * Issue 9: a deposit burn sampled at 1 Hz, the answer at
+		 * 102 s 1 ms late: the sample from before the rise (100 s)
+		 * is then 2.001 s old, yet the rise is 157 °C within 2 s.
+		 */
+		.name = "deposit burn 123 -> 206 -> 280 -> 326, one answer 1 ms "
+			"late: P1D05",
+		.end_s = 130,
+		.tracks = {
+			DRIVE, WARM, VALVE(30), LEVEL_OK,
+			EGR({ 0, 123 }, { 99.5, HARNESS_SILENT }),
+			BURN(100, 101, 102.001, 103),
+		},
+		.expect = { FAILED_NOW("P1D05", 102, SPIKE_LATENCY) },
+	},
+	{
+		.name = "deposit burn, the answer after the rise 1 ms early: "
+			"P1D05",
+		.end_s = 130,
+		.tracks = {
+			DRIVE, WARM, VALVE(30), LEVEL_OK,
+			EGR({ 0, 123 }, { 99.5, HARNESS_SILENT }),
+			BURN(100, 101, 102, 102.999),
+		},
+		.expect = { FAILED_NOW("P1D05", 102, SPIKE_LATENCY) },
+	},
+	{
+		/* 100 °C in 2.5 s is no rise of 100 °C within 2 s */
+		.name = "rise of 100 °C in 2.5 s, interpolated: 80 °C in 2 s, "
+			"no fault",
+		.end_s = 120,
+		.tracks = {
+			DRIVE, WARM, VALVE(30), LEVEL_OK,
+			TRACK(SIG_EGR_TEMP_C, 0.5, { 0, 140 }, { 50, 140 },
+			      { 52.5, 240 }, { 80, 240 }),
+		},
+	},
 };
+
+/* the burn of issue 9, and what must not alarm, under sample jitter */
+static const struct harness_case jitter_burn = {
+	.name = "deposit burn at 1 Hz, ±5 ms jitter",
+	.end_s = 130,
+	.tracks = {
+		DRIVE, WARM, VALVE(30), LEVEL_OK,
+		{ .id = SIG_EGR_TEMP_C, .period_s = 1, .jitter_s = 0.005,
+		  .n = 7,
+		  .pts = { { 0, 123 }, { 100, 123 }, { 101, 206 }, { 102, 280 },
+			   { 103, 326 }, { 104, 300 }, { 110, 180 } } },
+	},
+};
+
+static const struct harness_case jitter_glitch = {
+	.name = "a single 450 °C glitch, ±5 ms jitter",
+	.end_s = 120,
+	.tracks = {
+		DRIVE, WARM, VALVE(30), LEVEL_OK,
+		{ .id = SIG_EGR_TEMP_C, .period_s = 1, .jitter_s = 0.005,
+		  .n = 5,
+		  .pts = { { 0, 200 }, { 50, 200 }, { 50, 450 }, { 50.5, 450 },
+			   { 50.5, 200 } } },
+	},
+};
+
+static const struct harness_case jitter_slow = {
+	.name = "warm-up by 100 °C in 20 s, ±5 ms jitter",
+	.end_s = 120,
+	.tracks = {
+		DRIVE, WARM, VALVE(30), LEVEL_OK,
+		{ .id = SIG_EGR_TEMP_C, .period_s = 1, .jitter_s = 0.005,
+		  .n = 3,
+		  .pts = { { 0, 140 }, { 30, 140 }, { 50, 240 } } },
+	},
+};
+
+/* P1D05 failures of a case played with one jitter seed; the first one */
+static size_t play_seed(const struct harness_case *c, uint32_t seed,
+			double *ret_first_s)
+{
+	struct harness *h = test_malloc(sizeof(*h));
+	const struct harness_report *r;
+	size_t n = 0;
+
+	harness_setup(h, c);
+	harness_seed(h, seed);
+	harness_play(h, c);
+	for (size_t i = 0; i < h->n_rep; i++)
+		n += h->rep[i].result == DTC_RESULT_FAILED &&
+		     strcmp(h->rep[i].code, "P1D05") == 0;
+	r = harness_find(h, "P1D05", DTC_RESULT_FAILED);
+	*ret_first_s = r ? harness_s(r->ts_ns) : -1;
+	harness_teardown(h);
+	test_free(h);
+	return n;
+}
+
+static void test_jitter(void **state)
+{
+	double first;
+
+	(void)state;
+	for (uint32_t seed = 1; seed <= 20; seed++) {
+		assert_int_equal(play_seed(&jitter_burn, seed, &first), 1);
+		if (first < 102 || first > 102 + SPIKE_LATENCY)
+			print_message("seed %u: P1D05 at %.3f s\n", seed,
+				      first);
+		assert_true(first >= 102 && first <= 102 + SPIKE_LATENCY);
+		assert_int_equal(play_seed(&jitter_glitch, seed, &first), 0);
+		assert_int_equal(play_seed(&jitter_slow, seed, &first), 0);
+	}
+}
 
 static void test_configure_errors(void **state)
 {
@@ -224,12 +354,16 @@ static void test_configure_errors(void **state)
 int main(void)
 {
 	enum { N = ARRAY_SIZE(cases) };
-	struct CMUnitTest tests[N + 1];
+	struct CMUnitTest tests[N + 2];
 
 	harness_tests(tests, cases, N);
 	tests[N] = (struct CMUnitTest){
 		.name = "configuration errors",
 		.test_func = test_configure_errors,
+	};
+	tests[N + 1] = (struct CMUnitTest){
+		.name = "±5 ms jitter, 20 seeds: the burn found, no glitch",
+		.test_func = test_jitter,
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
