@@ -52,7 +52,6 @@ struct decoder {
 	int64_t ts_ns;
 	uint32_t src;
 	int mil_on, dtc_count;
-	struct decoder_stats stats;
 };
 
 static void emit(struct decoder *d, enum signal_id sig, bool valid,
@@ -64,7 +63,6 @@ static void emit(struct decoder *d, enum signal_id sig, bool valid,
 	s->valid = valid;
 	s->value = valid ? value : 0;
 	s->src = d->src;
-	d->stats.values++;
 	if (d->ops->signal)
 		d->ops->signal(d->userdata, d->ts_ns, sig, s);
 }
@@ -88,7 +86,6 @@ static void emit_text(struct decoder *d, enum signal_id sig, const uint8_t *b,
 	s->valid = n > 0;
 	s->value = 0;
 	s->src = d->src;
-	d->stats.values++;
 	if (d->ops->signal)
 		d->ops->signal(d->userdata, d->ts_ns, sig, s);
 }
@@ -182,7 +179,6 @@ static void feed_dbc(struct decoder *d, const struct frame *f)
 	}
 	if (!mb)
 		return;
-	d->stats.dbc_frames++;
 	d->ts_ns = f->ts_ns;
 	d->src = f->id;
 	for (size_t i = 0; i < mb->n; i++) {
@@ -378,7 +374,6 @@ static void on_isotp(void *userdata, const struct isotp_message *m)
 {
 	struct decoder *d = userdata;
 
-	d->stats.isotp_messages++;
 	d->ts_ns = m->ts_ns;
 	d->src = m->can_id;
 	if (m->extended_addr)
@@ -431,14 +426,8 @@ void decoder_free(struct decoder *d)
 
 void decoder_feed(struct decoder *d, const struct frame *f)
 {
-	d->stats.frames++;
 	if (d->tp && isotp_feed(d->tp, f))
 		return;
 	if (d->n_msgs)
 		feed_dbc(d, f);
-}
-
-void decoder_get_stats(const struct decoder *d, struct decoder_stats *ret)
-{
-	*ret = d->stats;
 }

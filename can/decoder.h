@@ -36,11 +36,3 @@ int decoder_new(struct decoder **ret, const struct profile *profile,
 void decoder_free(struct decoder *d);
 
 void decoder_feed(struct decoder *d, const struct frame *f);
-
-struct decoder_stats {
-	unsigned long frames;
-	unsigned long dbc_frames;
-	unsigned long isotp_messages;
-	unsigned long values;
-};
-void decoder_get_stats(const struct decoder *d, struct decoder_stats *ret);

@@ -7,12 +7,20 @@
 	{                                                  \
 		.name = n, .unit = u, .min = lo, .max = hi \
 	}
+/* a sensor that reports the range end r (RAIL_MIN, _MAX, _BOTH) when broken */
+#define RAILED(n, u, lo, hi, r)                             \
+	{                                                   \
+		.name = n, .unit = u, .min = lo, .max = hi, \
+		.rails = SIGNAL_##r                         \
+	}
 
 /* Ranges are the sensors' physical ones, wide enough for any healthy car. */
 static const struct signal_info signals[SIG__MAX] = {
-	[SIG_ENGINE_SPEED_RPM] = NUM("engine_speed_rpm", "rpm", 0, 12000),
-	[SIG_COOLANT_TEMP_C] = NUM("coolant_temp_c", "°C", -40, 215),
-	[SIG_OIL_TEMP_C] = NUM("oil_temp_c", "°C", -40, 215),
+	[SIG_ENGINE_SPEED_RPM] =
+		RAILED("engine_speed_rpm", "rpm", 0, 12000, RAIL_MAX),
+	[SIG_COOLANT_TEMP_C] =
+		RAILED("coolant_temp_c", "°C", -40, 215, RAIL_BOTH),
+	[SIG_OIL_TEMP_C] = RAILED("oil_temp_c", "°C", -40, 215, RAIL_BOTH),
 	[SIG_ENGINE_RUN_STATE] = NUM("engine_run_state", "", 0, 3),
 	[SIG_IGNITION_ON] = NUM("ignition_on", "", 0, 1),
 	[SIG_BATTERY_VOLTAGE_V] = NUM("battery_voltage_v", "V", 0, 32),
@@ -23,40 +31,55 @@ static const struct signal_info signals[SIG__MAX] = {
 	[SIG_VEHICLE_SPEED_KMH] = NUM("vehicle_speed_kmh", "km/h", 0, 255),
 	[SIG_ENGINE_RUN_TIME_S] = NUM("engine_run_time_s", "s", 0, 65535),
 	[SIG_EGR_COMMANDED_PCT] = NUM("egr_commanded_pct", "%", 0, 100),
-	[SIG_AMBIENT_TEMP_C] = NUM("ambient_temp_c", "°C", -40, 215),
-	[SIG_EGR_TEMP_C] = NUM("egr_temp_c", "°C", -40, 1000),
-	[SIG_MISFIRE_COUNT_CYL_1] = NUM("misfire_count_cyl_1", "", 0, 65535),
-	[SIG_MISFIRE_COUNT_CYL_2] = NUM("misfire_count_cyl_2", "", 0, 65535),
-	[SIG_MISFIRE_COUNT_CYL_3] = NUM("misfire_count_cyl_3", "", 0, 65535),
-	[SIG_MISFIRE_COUNT_CYL_4] = NUM("misfire_count_cyl_4", "", 0, 65535),
-	[SIG_MISFIRE_COUNT_CYL_5] = NUM("misfire_count_cyl_5", "", 0, 65535),
-	[SIG_MISFIRE_COUNT_CYL_6] = NUM("misfire_count_cyl_6", "", 0, 65535),
-	[SIG_MISFIRE_COUNT_CYL_7] = NUM("misfire_count_cyl_7", "", 0, 65535),
-	[SIG_MISFIRE_COUNT_CYL_8] = NUM("misfire_count_cyl_8", "", 0, 65535),
-	[SIG_MISFIRE_COUNT_CYL_9] = NUM("misfire_count_cyl_9", "", 0, 65535),
-	[SIG_MISFIRE_COUNT_CYL_10] = NUM("misfire_count_cyl_10", "", 0, 65535),
-	[SIG_MISFIRE_COUNT_CYL_11] = NUM("misfire_count_cyl_11", "", 0, 65535),
-	[SIG_MISFIRE_COUNT_CYL_12] = NUM("misfire_count_cyl_12", "", 0, 65535),
+	[SIG_AMBIENT_TEMP_C] =
+		RAILED("ambient_temp_c", "°C", -40, 215, RAIL_BOTH),
+	[SIG_EGR_TEMP_C] = RAILED("egr_temp_c", "°C", -40, 1000, RAIL_BOTH),
+	[SIG_MISFIRE_COUNT_CYL_1] =
+		RAILED("misfire_count_cyl_1", "", 0, 65535, RAIL_MAX),
+	[SIG_MISFIRE_COUNT_CYL_2] =
+		RAILED("misfire_count_cyl_2", "", 0, 65535, RAIL_MAX),
+	[SIG_MISFIRE_COUNT_CYL_3] =
+		RAILED("misfire_count_cyl_3", "", 0, 65535, RAIL_MAX),
+	[SIG_MISFIRE_COUNT_CYL_4] =
+		RAILED("misfire_count_cyl_4", "", 0, 65535, RAIL_MAX),
+	[SIG_MISFIRE_COUNT_CYL_5] =
+		RAILED("misfire_count_cyl_5", "", 0, 65535, RAIL_MAX),
+	[SIG_MISFIRE_COUNT_CYL_6] =
+		RAILED("misfire_count_cyl_6", "", 0, 65535, RAIL_MAX),
+	[SIG_MISFIRE_COUNT_CYL_7] =
+		RAILED("misfire_count_cyl_7", "", 0, 65535, RAIL_MAX),
+	[SIG_MISFIRE_COUNT_CYL_8] =
+		RAILED("misfire_count_cyl_8", "", 0, 65535, RAIL_MAX),
+	[SIG_MISFIRE_COUNT_CYL_9] =
+		RAILED("misfire_count_cyl_9", "", 0, 65535, RAIL_MAX),
+	[SIG_MISFIRE_COUNT_CYL_10] =
+		RAILED("misfire_count_cyl_10", "", 0, 65535, RAIL_MAX),
+	[SIG_MISFIRE_COUNT_CYL_11] =
+		RAILED("misfire_count_cyl_11", "", 0, 65535, RAIL_MAX),
+	[SIG_MISFIRE_COUNT_CYL_12] =
+		RAILED("misfire_count_cyl_12", "", 0, 65535, RAIL_MAX),
 	[SIG_VIN] = { .name = "vin", .unit = "", .is_text = true },
 	[SIG_ODOMETER_KM] = NUM("odometer_km", "km", 0, 5e6),
 	[SIG_VANOS_INTAKE_TARGET_DEG] =
-		NUM("vanos_intake_target_deg", "°CRK", -200, 200),
+		RAILED("vanos_intake_target_deg", "°CRK", -200, 200, RAIL_BOTH),
 	[SIG_VANOS_INTAKE_ACTUAL_DEG] =
-		NUM("vanos_intake_actual_deg", "°CRK", -200, 200),
-	[SIG_VANOS_EXHAUST_TARGET_DEG] =
-		NUM("vanos_exhaust_target_deg", "°CRK", -200, 200),
-	[SIG_VANOS_EXHAUST_ACTUAL_DEG] =
-		NUM("vanos_exhaust_actual_deg", "°CRK", -200, 200),
+		RAILED("vanos_intake_actual_deg", "°CRK", -200, 200, RAIL_BOTH),
+	[SIG_VANOS_EXHAUST_TARGET_DEG] = RAILED("vanos_exhaust_target_deg",
+						"°CRK", -200, 200, RAIL_BOTH),
+	[SIG_VANOS_EXHAUST_ACTUAL_DEG] = RAILED("vanos_exhaust_actual_deg",
+						"°CRK", -200, 200, RAIL_BOTH),
 	[SIG_ENGINE_EMERGENCY_MODE] = NUM("engine_emergency_mode", "", 0, 1),
 	[SIG_ENGINE_POWER_REDUCED] = NUM("engine_power_reduced", "", 0, 1),
 	[SIG_FUEL_HEATER_ON] = NUM("fuel_heater_on", "", 0, 1),
-	[SIG_FUEL_HEATER_CURRENT_A] = NUM("fuel_heater_current_a", "A", 0, 60),
-	[SIG_BATTERY_CURRENT_A] = NUM("battery_current_a", "A", -1000, 1000),
+	[SIG_FUEL_HEATER_CURRENT_A] =
+		RAILED("fuel_heater_current_a", "A", 0, 60, RAIL_MAX),
+	[SIG_BATTERY_CURRENT_A] =
+		RAILED("battery_current_a", "A", -1000, 1000, RAIL_BOTH),
 	[SIG_TURBO_PUMP_DUTY_PCT] = NUM("turbo_pump_duty_pct", "%", 0, 100),
 	[SIG_TURBO_PUMP_SPEED_RPM] =
-		NUM("turbo_pump_speed_rpm", "rpm", 0, 10000),
+		RAILED("turbo_pump_speed_rpm", "rpm", 0, 10000, RAIL_MAX),
 	[SIG_TURBO_COOLANT_TEMP_C] =
-		NUM("turbo_coolant_temp_c", "°C", -40, 250),
+		RAILED("turbo_coolant_temp_c", "°C", -40, 250, RAIL_BOTH),
 	[SIG_EGR_VALVE_PCT] = NUM("egr_valve_pct", "%", 0, 100),
 	[SIG_COOLANT_LEVEL_LOW] = NUM("coolant_level_low", "", 0, 1),
 };
@@ -91,6 +114,16 @@ bool signal_plausible(enum signal_id id, double value)
 		return false;
 	/* NaN fails both comparisons and so is implausible too */
 	return value >= i->min && value <= i->max;
+}
+
+bool signal_at_rail(enum signal_id id, double value)
+{
+	const struct signal_info *i = signal_info(id);
+
+	if (!i)
+		return false;
+	return ((i->rails & SIGNAL_RAIL_MIN) && value == i->min) ||
+	       ((i->rails & SIGNAL_RAIL_MAX) && value == i->max);
 }
 
 void signal_table_init(struct signal_table *t)

@@ -58,12 +58,26 @@ enum signal_id {
 #define SIG_MISFIRE_MAX_CYL 12
 #define SIG_VIN_LEN 17
 
+/*
+ * Range ends that are no measurement: a sensor that is open or shorted
+ * reports one (the OBD encodings 0x00 and 0xFF of a temperature are -40
+ * and 215 °C). Signals whose range ends are normal readings (a stopped
+ * pump at 0 rpm, 0 A, 0 % duty, the booleans) have none.
+ */
+enum signal_rail {
+	SIGNAL_RAIL_NONE = 0,
+	SIGNAL_RAIL_MIN = 1,
+	SIGNAL_RAIL_MAX = 2,
+	SIGNAL_RAIL_BOTH = 3,
+};
+
 struct signal_info {
 	const char *name; /* as in the spec and the JSON output */
 	const char *unit;
 	bool is_text; /* vin: a string, never a number */
 	/* the sensor's physical range: outside it a value is implausible */
 	double min, max;
+	enum signal_rail rails;
 };
 
 const struct signal_info *signal_info(enum signal_id id);
@@ -71,6 +85,8 @@ const char *signal_name(enum signal_id id);
 /* SIG_INVALID when unknown */
 enum signal_id signal_from_name(const char *name);
 bool signal_plausible(enum signal_id id, double value);
+/* value is exactly at one of the signal's rails: no measurement */
+bool signal_at_rail(enum signal_id id, double value);
 
 /* The last value of each canonical signal, with the frame time it came at. */
 struct signal_slot {

@@ -159,7 +159,6 @@ static void on_signal(void *userdata, int64_t ts_ns, enum signal_id id,
 		cycle_changed(
 			p, ts_ns,
 			cycle_on_signal(&p->cycle, ts_ns, id, slot->value));
-	dtc_manager_on_signal(p->manager, ts_ns, id, slot);
 	/*
 	 * The detectors see a frame's values once all of it is decoded: one
 	 * UDS answer carries a VANOS target and its actual angle, a pump's
@@ -205,14 +204,6 @@ static const struct decoder_ops decoder_ops = {
 	.warning = on_warning,
 };
 
-static void sink_report(void *userdata, int64_t ts_ns,
-			const struct dtc_report *r)
-{
-	struct pipeline *p = userdata;
-
-	dtc_manager_report(p->manager, ts_ns, r);
-}
-
 static void detector_inactive(void *userdata, const char *detector,
 			      const char *signal)
 {
@@ -233,7 +224,7 @@ static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
 	struct detector_env env = {
 		.signals = &p->table,
 		.cycle = &p->cycle,
-		.sink = { .report = sink_report, .userdata = p },
+		.sink = { .report = dtc_manager_sink_report },
 	};
 	struct dtc_store_limits lim = {
 		.max_events = cfg->mqtt_outbox_max_events,
@@ -272,6 +263,7 @@ static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
 	if (r < 0)
 		return r;
 	dtc_manager_set_error_handler(p->manager, on_store_error, p);
+	dtc_manager_set_signals(p->manager, &p->table);
 	/* a store without event ids yet: they start at the wall clock's
 	 * microseconds, above any id an earlier store or run gave */
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -282,6 +274,7 @@ static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
 		dtc_manager_set_outbox(p->manager, encode, p, &lim);
 		p->outbox->ops->outbox_attach(p->outbox->state, p->store);
 	}
+	env.sink.userdata = p->manager;
 	r = detectors_new(&p->detectors, &env);
 	if (r < 0) {
 		snprintf(errbuf, errlen, "detectors: %s", strerror(-r));

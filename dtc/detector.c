@@ -25,42 +25,6 @@ static const struct detector_ops *const registry[] = {
 
 #define N_DETECTORS ARRAY_SIZE(registry)
 
-/*
- * Sensors that report a range end when open or shorted (the OBD encodings
- * 0x00 and 0xFF of a temperature are -40 and 215 °C): a value exactly at
- * that end is no measurement. Signals whose range ends are normal readings
- * (a stopped pump at 0 rpm, 0 A, 0 % duty, the booleans) are not listed.
- */
-enum { RAIL_MIN = 1, RAIL_MAX = 2 };
-
-static const unsigned char rail_checks[SIG__MAX] = {
-	[SIG_ENGINE_SPEED_RPM] = RAIL_MAX,
-	[SIG_COOLANT_TEMP_C] = RAIL_MIN | RAIL_MAX,
-	[SIG_OIL_TEMP_C] = RAIL_MIN | RAIL_MAX,
-	[SIG_AMBIENT_TEMP_C] = RAIL_MIN | RAIL_MAX,
-	[SIG_EGR_TEMP_C] = RAIL_MIN | RAIL_MAX,
-	[SIG_MISFIRE_COUNT_CYL_1] = RAIL_MAX,
-	[SIG_MISFIRE_COUNT_CYL_2] = RAIL_MAX,
-	[SIG_MISFIRE_COUNT_CYL_3] = RAIL_MAX,
-	[SIG_MISFIRE_COUNT_CYL_4] = RAIL_MAX,
-	[SIG_MISFIRE_COUNT_CYL_5] = RAIL_MAX,
-	[SIG_MISFIRE_COUNT_CYL_6] = RAIL_MAX,
-	[SIG_MISFIRE_COUNT_CYL_7] = RAIL_MAX,
-	[SIG_MISFIRE_COUNT_CYL_8] = RAIL_MAX,
-	[SIG_MISFIRE_COUNT_CYL_9] = RAIL_MAX,
-	[SIG_MISFIRE_COUNT_CYL_10] = RAIL_MAX,
-	[SIG_MISFIRE_COUNT_CYL_11] = RAIL_MAX,
-	[SIG_MISFIRE_COUNT_CYL_12] = RAIL_MAX,
-	[SIG_VANOS_INTAKE_TARGET_DEG] = RAIL_MIN | RAIL_MAX,
-	[SIG_VANOS_INTAKE_ACTUAL_DEG] = RAIL_MIN | RAIL_MAX,
-	[SIG_VANOS_EXHAUST_TARGET_DEG] = RAIL_MIN | RAIL_MAX,
-	[SIG_VANOS_EXHAUST_ACTUAL_DEG] = RAIL_MIN | RAIL_MAX,
-	[SIG_FUEL_HEATER_CURRENT_A] = RAIL_MAX,
-	[SIG_BATTERY_CURRENT_A] = RAIL_MIN | RAIL_MAX,
-	[SIG_TURBO_PUMP_SPEED_RPM] = RAIL_MAX,
-	[SIG_TURBO_COOLANT_TEMP_C] = RAIL_MIN | RAIL_MAX,
-};
-
 struct detectors {
 	struct detector_env env; /* a copy: the caller's may be temporary */
 	struct detector *det[N_DETECTORS];
@@ -310,7 +274,6 @@ void detectors_cycle_changed(struct detectors *d, int64_t ts_ns,
 bool detector_get(const struct detector *d, enum signal_id id, int64_t now_ns,
 		  double *ret_value)
 {
-	const struct signal_info *info;
 	double v;
 
 	if (!signal_table_get(d->env->signals, id, now_ns,
@@ -319,10 +282,8 @@ bool detector_get(const struct detector *d, enum signal_id id, int64_t now_ns,
 	/* a value from the future (out-of-order frames) is not "fresh" */
 	if (d->env->signals->slot[id].ts_ns > now_ns)
 		return false;
-	info = signal_info(id);
-	if ((rail_checks[id] & RAIL_MIN) && v == info->min)
-		return false;
-	if ((rail_checks[id] & RAIL_MAX) && v == info->max)
+	/* an open or shorted sensor: no measurement (signal.c says which) */
+	if (signal_at_rail(id, v))
 		return false;
 	*ret_value = v;
 	return true;

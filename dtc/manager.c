@@ -222,8 +222,8 @@ static void capture_freeze_frame(struct dtc_manager *m, struct entry *e)
 	struct dtc_freeze_frame *ff = &e->ff;
 
 	memset(ff, 0, sizeof(*ff));
-	for (int i = 0; i < SIG__MAX; i++) {
-		const struct signal_slot *s = &m->sig.slot[i];
+	for (int i = 0; m->signals && i < SIG__MAX; i++) {
+		const struct signal_slot *s = &m->signals->slot[i];
 
 		if (!s->valid)
 			continue;
@@ -440,6 +440,12 @@ void dtc_manager_sink_report(void *userdata, int64_t ts_ns,
 	dtc_manager_report(userdata, ts_ns, r);
 }
 
+void dtc_manager_set_signals(struct dtc_manager *m,
+			     const struct signal_table *signals)
+{
+	m->signals = signals;
+}
+
 void dtc_manager_on_tick(struct dtc_manager *m, int64_t now_ns)
 {
 	if (!m)
@@ -447,16 +453,6 @@ void dtc_manager_on_tick(struct dtc_manager *m, int64_t now_ns)
 	for (size_t i = 0; i < m->n; i++)
 		timer_check(m, m->entries[i], now_ns, NULL);
 	flush(m);
-}
-
-void dtc_manager_on_signal(struct dtc_manager *m, int64_t ts_ns,
-			   enum signal_id id, const struct signal_slot *slot)
-{
-	if (!m || !slot || id < 0 || id >= SIG__MAX)
-		return;
-	m->sig.slot[id] = *slot;
-	if (!m->sig.slot[id].ts_ns)
-		m->sig.slot[id].ts_ns = ts_ns;
 }
 
 void dtc_manager_cycle_started(struct dtc_manager *m, int64_t ts_ns)
@@ -746,7 +742,6 @@ int dtc_manager_new(struct dtc_manager **ret, const char *dtc_ini_path,
 	m->store = store;
 	m->on_event = on_event;
 	m->ud = ud;
-	signal_table_init(&m->sig);
 	r = policy_load(m, dtc_ini_path, errbuf, errlen);
 	if (r == 0 && store)
 		r = manager_store_restore(m, errbuf, errlen);

@@ -65,9 +65,13 @@ void dtc_manager_report(struct dtc_manager *m, int64_t ts_ns,
 void dtc_manager_sink_report(void *userdata, int64_t ts_ns,
 			     const struct dtc_report *r);
 
-/* last value of each canonical signal, for freeze frames */
-void dtc_manager_on_signal(struct dtc_manager *m, int64_t ts_ns,
-			   enum signal_id id, const struct signal_slot *slot);
+/*
+ * The table of last values a freeze frame is taken from: the daemon's own
+ * (the pipeline's, as the detectors read it), not a copy; it must outlive
+ * the manager. Without one, freeze frames are empty.
+ */
+void dtc_manager_set_signals(struct dtc_manager *m,
+			     const struct signal_table *signals);
 
 /* operation cycle boundaries from the daemon's struct cycle (spec 2) */
 void dtc_manager_cycle_started(struct dtc_manager *m, int64_t ts_ns);

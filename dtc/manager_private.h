@@ -64,7 +64,8 @@ struct dtc_manager {
 	void *ud;
 	void (*on_error)(void *ud, const char *msg);
 	void *err_ud;
-	struct signal_table sig;
+	/* the daemon's last values, for freeze frames (NULL: none) */
+	const struct signal_table *signals;
 	uint64_t operation_cycles, warmup_cycles;
 	bool counters_dirty;
 	struct queued *queue;

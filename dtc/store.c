@@ -91,7 +91,6 @@ enum stmt {
 	ST_GET_COUNTER,
 	ST_LOAD_DTC,
 	ST_LOAD_FF,
-	ST_COUNT_EVENTS,
 	ST_OB_PUT,
 	ST_OB_VICTIM,
 	ST_OB_DELETE,
@@ -131,7 +130,6 @@ static const char *const stmt_sql[ST__MAX] = {
 		" first_failure_ns, last_failure_ns FROM dtc ORDER BY code",
 	[ST_LOAD_FF] = "SELECT signal, value, text FROM freeze_frame"
 		       " WHERE code = ?1",
-	[ST_COUNT_EVENTS] = "SELECT count(*) FROM event",
 	[ST_OB_PUT] = "INSERT INTO outbox (event_id, rank, payload)"
 		      " VALUES (?1, ?2, ?3)",
 	/* the oldest of the lowest severity; never a critical one */
@@ -573,17 +571,6 @@ int dtc_store_load(struct dtc_store *s,
 		r = errno_of(rc);
 	sqlite3_reset(st);
 	return r;
-}
-
-int dtc_store_count_events(struct dtc_store *s, int64_t *ret_n)
-{
-	sqlite3_stmt *st = s->st[ST_COUNT_EVENTS];
-	int rc = sqlite3_step(st);
-
-	if (rc == SQLITE_ROW)
-		*ret_n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : errno_of(rc);
 }
 
 /* ---- the outbox ---- */

@@ -69,8 +69,6 @@ int dtc_store_get_counter(struct dtc_store *s, const char *name,
 int dtc_store_load(struct dtc_store *s,
 		   int (*cb)(void *ud, const struct dtc_store_dtc *d),
 		   void *ud);
-/* number of rows in the event history (tests, dtcctl) */
-int dtc_store_count_events(struct dtc_store *s, int64_t *ret_n);
 
 /*
  * The outbox: payloads an output has to deliver, keyed by event_id, put in

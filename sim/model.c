@@ -668,13 +668,3 @@ double model_sleep(struct model *m)
 	begin_cycle(m);
 	return dt;
 }
-
-const char *model_phase_name(enum model_phase p)
-{
-	static const char *const names[] = {
-		"asleep",  "key",     "ignition", "cranking",
-		"running", "stopped", "after",	  "done",
-	};
-
-	return p <= MODEL_DONE ? names[p] : "?";
-}

@@ -112,4 +112,3 @@ void model_step(struct model *m);
 double model_sleep(struct model *m);
 
 bool model_fault_active(const struct model *m, const struct scenario_fault *f);
-const char *model_phase_name(enum model_phase p);

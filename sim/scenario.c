@@ -539,8 +539,3 @@ const struct scenario_cycle *scenario_cycle(const struct scenario *sc,
 		n = sc->cycles;
 	return &sc->cycle[n - 1];
 }
-
-const char *scenario_fault_type_name(enum scenario_fault_type t)
-{
-	return t < SCENARIO_FAULT__MAX ? fault_names[t] : "?";
-}

@@ -133,5 +133,3 @@ void scenario_free(struct scenario *sc);
 /* Cycle n (1-based); past the last one the last repeats. */
 const struct scenario_cycle *scenario_cycle(const struct scenario *sc,
 					    unsigned n);
-
-const char *scenario_fault_type_name(enum scenario_fault_type t);

@@ -289,11 +289,6 @@ uint64_t writer_frames(const struct writer *w)
 	return w->frames;
 }
 
-uint64_t writer_malformed(const struct writer *w)
-{
-	return w->malformed;
-}
-
 void writer_set_sink(struct writer *w,
 		     int (*sink)(void *ud, const struct writer_frame *f),
 		     void *ud)

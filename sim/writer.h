@@ -52,5 +52,4 @@ void writer_set_sink(struct writer *w,
 		     void *ud);
 
 uint64_t writer_frames(const struct writer *w);
-uint64_t writer_malformed(const struct writer *w);
 bool writer_full(const struct writer *w);

@@ -120,6 +120,9 @@ static int cmd_report(struct dtc_manager *m, int64_t ts, char **tok, int n)
 	return 0;
 }
 
+/* the last values freeze frames are taken from, as the daemon's table */
+static struct signal_table signals;
+
 static int cmd_signal(struct dtc_manager *m, int64_t ts, char **tok, int n)
 {
 	struct signal_slot slot = { .ts_ns = ts, .valid = true };
@@ -135,7 +138,7 @@ static int cmd_signal(struct dtc_manager *m, int64_t ts, char **tok, int n)
 		if (*end || end == tok[3])
 			return -EINVAL;
 	}
-	dtc_manager_on_signal(m, ts, id, &slot);
+	signals.slot[id] = slot;
 	return 0;
 }
 
@@ -236,6 +239,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	dtc_manager_set_error_handler(m, print_error, NULL);
+	dtc_manager_set_signals(m, &signals);
 	f = strcmp(script, "-") == 0 ? stdin : fopen(script, "re");
 	if (!f) {
 		fprintf(stderr, "store_driver: %s: %s\n", script,

@@ -375,17 +375,21 @@ static void test_freeze_frame(void **state)
 				   .valid = true,
 				   .text = "WBAPH5C55BA123456" };
 	struct signal_slot v = { .ts_ns = 1, .valid = true };
+	struct signal_table t;
 	struct dtc_info info;
 
-	dtc_manager_on_signal(m, 1, SIG_VIN, &vin);
+	signal_table_init(&t);
+	dtc_manager_set_signals(m, &t);
+	t.slot[SIG_VIN] = vin;
 	v.value = 812.5;
-	dtc_manager_on_signal(m, 1, SIG_ENGINE_SPEED_RPM, &v);
+	t.slot[SIG_ENGINE_SPEED_RPM] = v;
 	v.value = 123456;
-	dtc_manager_on_signal(m, 1, SIG_ODOMETER_KM, &v);
+	t.slot[SIG_ODOMETER_KM] = v;
 	dtc_manager_cycle_started(m, S(1));
 	report(m, 2, "P0301", DTC_RESULT_FAILED, false, 0);
 	v.value = 3000;
-	dtc_manager_on_signal(m, S(3), SIG_ENGINE_SPEED_RPM, &v);
+	v.ts_ns = S(3);
+	t.slot[SIG_ENGINE_SPEED_RPM] = v;
 	report(m, 4, "P0301", DTC_RESULT_PASSED, false, 0);
 	report(m, 5, "P0301", DTC_RESULT_FAILED, false, 0);
 	assert_int_equal(dtc_manager_find(m, "P0301", &info), 0);

@@ -72,6 +72,16 @@ struct range_case {
 	bool plausible;
 };
 
+/* each case's answer of check (.plausible: what check must say) */
+static void check_cases(const struct range_case *cases, size_t n,
+			bool (*check)(enum signal_id id, double value))
+{
+	for (size_t i = 0; i < n; i++)
+		if (check(cases[i].id, cases[i].value) != cases[i].plausible)
+			fail_msg("%s = %g", signal_name(cases[i].id),
+				 cases[i].value);
+}
+
 static void test_plausible(void **state)
 {
 	static const struct range_case cases[] = {
@@ -86,12 +96,32 @@ static void test_plausible(void **state)
 		{ SIG_VIN, 0, false },
 	};
 
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
-		if (signal_plausible(cases[i].id, cases[i].value) !=
-		    cases[i].plausible)
-			fail_msg("%s = %g", signal_name(cases[i].id),
-				 cases[i].value);
+	check_cases(cases, ARRAY_SIZE(cases), signal_plausible);
 	assert_false(signal_plausible(SIG_ENGINE_SPEED_RPM, NAN));
+}
+
+/* the range ends a broken sensor reports are listed with the signal */
+static void test_rails(void **state)
+{
+	static const struct range_case cases[] = {
+		/* .plausible here: "at a rail" */
+		{ SIG_COOLANT_TEMP_C, -40, true },
+		{ SIG_COOLANT_TEMP_C, 215, true },
+		{ SIG_COOLANT_TEMP_C, 214.5, false },
+		{ SIG_EGR_TEMP_C, 1000, true },
+		{ SIG_ENGINE_SPEED_RPM, 12000, true },
+		{ SIG_ENGINE_SPEED_RPM, 0, false }, /* a stopped engine */
+		{ SIG_TURBO_PUMP_SPEED_RPM, 0, false },
+		{ SIG_FUEL_HEATER_CURRENT_A, 0, false },
+		{ SIG_FUEL_HEATER_CURRENT_A, 60, true },
+		{ SIG_MISFIRE_COUNT_CYL_12, 65535, true },
+		{ SIG_MISFIRE_COUNT_CYL_1, 0, false },
+		{ SIG_IGNITION_ON, 1, false },
+		{ SIG_BATTERY_VOLTAGE_V, 0, false },
+		{ SIG__MAX, 0, false },
+	};
+
+	check_cases(cases, ARRAY_SIZE(cases), signal_at_rail);
 }
 
 static void test_table(void **state)
@@ -125,6 +155,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_plausible),
+		cmocka_unit_test(test_rails),
 		cmocka_unit_test(test_table),
 	};
 

@@ -22,6 +22,7 @@ struct ctx {
 	char ini[512];
 	struct dtc_store *store;
 	struct dtc_manager *m;
+	struct signal_table sig; /* the freeze frames' values */
 	char events[8192];
 	int checked; /* events seen committed by a second connection */
 };
@@ -141,17 +142,18 @@ static void report(struct dtc_manager *m, double t, const char *code,
 	dtc_manager_report(m, S(t), &r);
 }
 
-static void set_signals(struct dtc_manager *m)
+static void set_signals(struct ctx *c)
 {
 	struct signal_slot vin = { .ts_ns = 1,
 				   .valid = true,
 				   .text = "WBAPH5C55BA123456" };
 	struct signal_slot v = { .ts_ns = 1, .valid = true, .value = 87.5 };
 
-	dtc_manager_on_signal(m, 1, SIG_VIN, &vin);
-	dtc_manager_on_signal(m, 1, SIG_COOLANT_TEMP_C, &v);
+	c->sig.slot[SIG_VIN] = vin;
+	c->sig.slot[SIG_COOLANT_TEMP_C] = v;
 	v.value = 201234;
-	dtc_manager_on_signal(m, 1, SIG_ODOMETER_KM, &v);
+	c->sig.slot[SIG_ODOMETER_KM] = v;
+	dtc_manager_set_signals(c->m, &c->sig);
 }
 
 /* a pending DTC survives a restart and confirms in the next cycle */
@@ -161,7 +163,7 @@ static void test_restore_pending(void **state)
 	struct dtc_info info;
 
 	open_all(c);
-	set_signals(c->m);
+	set_signals(c);
 	dtc_manager_cycle_started(c->m, S(1));
 	report(c->m, 2, "P0303", DTC_RESULT_FAILED, false);
 	dtc_manager_cycle_ended(c->m, S(3), true);
@@ -237,7 +239,7 @@ static void test_clear_persists(void **state)
 	struct dtc_info info;
 
 	open_all(c);
-	set_signals(c->m);
+	set_signals(c);
 	report(c->m, 1, "P0301", DTC_RESULT_FAILED, true);
 	report(c->m, 1, "P2600", DTC_RESULT_FAILED, false);
 	assert_true(query_int(c->db, "SELECT count(*) FROM freeze_frame",
