@@ -142,3 +142,61 @@ def payload_lines(payloads, vehicle):
 def skip_or_fail(why):
     print(why)
     raise SystemExit(1 if os.environ.get("CI") == "true" else 77)
+
+
+def two_cars(tmp, collect_bin, dtcd_bin, sim_bin, scen_dir, broker,
+             db=None, client_id="collect-test"):
+    """CARA drives the multi-fault scenario, CARB the VANOS one, both
+    through dtcd to the broker, a collector storing them in db (default
+    tmp/fleet.db). Returns (collector, db, {vehicle: --json events}); the
+    collector is still running."""
+    db = db or os.path.join(tmp, "fleet.db")
+    conf = write_collect_conf(os.path.join(tmp, client_id + ".conf"),
+                              broker.port, db, client_id)
+    col = Collector(collect_bin, conf, os.path.join(tmp, client_id + ".log"))
+    col.start()
+    events = {}
+    for vehicle, ini in (("CARA", "multi-fault.ini"), ("CARB", "vanos.ini")):
+        log = drive(dtcd_bin, sim_bin, os.path.join(scen_dir, ini),
+                    os.path.join(tmp, ini + ".log"))
+        events[vehicle] = publish_drive(dtcd_bin, log, broker.port, vehicle,
+                                        tmp)
+    for vehicle, evs in events.items():
+        n = wait_rows(lambda: sqlite_count(db, vehicle), len(evs))
+        if n != len(evs):
+            raise RuntimeError("%s: %d of %d events stored: %s" %
+                               (vehicle, n, len(evs), col.text()[-1500:]))
+    # the retained offline of each clean stop
+    wait_rows(lambda: rows(db, "SELECT COUNT(*) FROM vehicles WHERE "
+                           "online = 0")[0][0], 2, 20)
+    return col, db, events
+
+
+def catalogue(path):
+    """etc/actions.LANG.ini read with configparser: {code: (title, action)}
+    with white space folded, for comparing with what a page or report says"""
+    import configparser
+    cp = configparser.ConfigParser(interpolation=None, comment_prefixes=("#",))
+    cp.read(path, encoding="utf-8")
+    return {s: (" ".join(cp[s].get("title", "").split()),
+                " ".join(cp[s].get("action", "").split()))
+            for s in cp.sections()}
+
+
+class Checks:
+    """failures collected, printed as they come, exit status at the end"""
+
+    def __init__(self):
+        self.failures = []
+
+    def __call__(self, cond, what):
+        if not cond:
+            self.failures.append(what)
+            print("FAIL:", what)
+        return cond
+
+    def exit(self, name, ok_text):
+        if self.failures:
+            print("%d failed" % len(self.failures))
+            raise SystemExit(1)
+        print("%s: %s" % (name, ok_text))
