@@ -330,7 +330,7 @@ static int dtcs(struct db *db, const struct store_filter *f,
 /* the open counts, then each vehicle's DTC list under "dtcs" */
 static void nest(struct json_object *vs, struct json_object *ds)
 {
-	size_t j = 0, nd = json_object_array_length(ds);
+	size_t j = 0, nd = ds ? json_object_array_length(ds) : 0;
 
 	for (size_t i = 0; i < json_object_array_length(vs); i++) {
 		struct json_object *v = json_object_array_get_idx(vs, i);

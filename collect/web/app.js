@@ -233,8 +233,9 @@
 		for (var k = 0; k <= 4; k++) {
 			var ts = t0 + (t1 - t0) * k / 4;
 			var label = new Date(ts * 1000).toISOString().slice(11, 19);
-			s.appendChild(svg("text", { x: x(ts) - 24, y: base + 16 },
-					  label));
+			s.appendChild(svg("text", { x: x(ts), y: base + 16,
+					  "text-anchor": k === 0 ? "start" :
+					  k === 4 ? "end" : "middle" }, label));
 		}
 		s.appendChild(svg("text", { x: left, y: base + 32 },
 				  new Date(t0 * 1000).toISOString().slice(0, 10) +
