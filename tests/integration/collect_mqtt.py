@@ -28,7 +28,7 @@ def check(cond, what):
     return cond
 
 
-def check_vehicle(db, vehicle, events):
+def check_vehicle(db, vehicle, events, broker):
     stored = fleet.rows(db, "SELECT event_id, event, code, status, severity, "
                         "payload FROM events WHERE vehicle = ? "
                         "ORDER BY event_id", (vehicle,))
@@ -50,8 +50,11 @@ def check_vehicle(db, vehicle, events):
     have = {r[0]: (r[1], r[2], r[3]) for r in fleet.rows(
         db, "SELECT code, status, occurrences, severity FROM dtcs "
         "WHERE vehicle = ?", (vehicle,))}
-    want = fleet.expected_dtcs(events)
-    check(have == want, "%s: DTC list %s, the events say %s"
+    want = fleet.retained_dtcs(broker, vehicle)
+    check(want and set(want) == set(fleet.expected_dtcs(events)),
+          "%s: the car's status lists %s, its events %s" % (
+              vehicle, want, fleet.expected_dtcs(events)))
+    check(have == want, "%s: DTC list %s, the car's retained status %s"
           % (vehicle, have, want))
     ff = fleet.rows(db, "SELECT freeze_frame, action, first_failure, "
                     "last_failure FROM dtcs WHERE vehicle = ?", (vehicle,))
@@ -81,7 +84,7 @@ with tempfile.TemporaryDirectory() as tmp:
                             len(ev_a))
         check(n == len(ev_a), "CARA: %d of %d events stored in 60 s; log: %s"
               % (n, len(ev_a), col.text()[-1500:]))
-        check_vehicle(db, "CARA", ev_a)
+        check_vehicle(db, "CARA", ev_a, broker)
         # dtcd's clean stop leaves "offline" retained
         fleet.wait_rows(lambda: fleet.rows(
             db, "SELECT COUNT(*) FROM vehicles WHERE vehicle = 'CARA' AND "
@@ -119,7 +122,7 @@ with tempfile.TemporaryDirectory() as tmp:
                             len(ev_b))
         check(n == len(ev_b), "CARB: %d of %d events stored after the "
               "restart" % (n, len(ev_b)))
-        check_vehicle(db, "CARB", ev_b)
+        check_vehicle(db, "CARB", ev_b, broker)
         check(fleet.sqlite_count(db) == len(ev_a) + len(ev_b),
               "events of both cars: %d, expected %d"
               % (fleet.sqlite_count(db), len(ev_a) + len(ev_b)))

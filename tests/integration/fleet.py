@@ -122,6 +122,24 @@ def sqlite_count(db, vehicle=None):
         return 0  # not created yet
 
 
+def retained_dtcs(broker, vehicle):
+    """the car's own current DTC list, its retained TOPIC/VEHICLE/status
+    read from the broker by mosquitto_sub: {code: (status, occurrences,
+    severity)}"""
+    got = broker.retained("%s/%s/status" % (TOPIC, vehicle), 1)
+    st = json.loads(got.get("%s/%s/status" % (TOPIC, vehicle), "null"))
+    if st is None:
+        raise RuntimeError("no retained status of %s" % vehicle)
+    return {d["code"]: (d["status"], d["occurrences"], d["severity"])
+            for d in st["dtcs"]}
+
+
+def stored_events(text):
+    """how many events a collector's -v -v log says it stored"""
+    import re
+    return len(re.findall(r": event \d+ \S+ \S+: stored", text))
+
+
 def expected_dtcs(events):
     """what the events say the current DTC list is: the last event per code,
     pending or confirmed -> (status, occurrences, severity)"""
@@ -169,7 +187,7 @@ def two_cars(tmp, collect_bin, dtcd_bin, sim_bin, scen_dir, broker,
     # the retained offline of each clean stop
     wait_rows(lambda: rows(db, "SELECT COUNT(*) FROM vehicles WHERE "
                            "online = 0")[0][0], 2, 20)
-    return col, db, events
+    return col, db, events, {v: retained_dtcs(broker, v) for v in events}
 
 
 def catalogue(path):
