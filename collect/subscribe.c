@@ -248,7 +248,7 @@ static void on_subscribe(struct mosquitto *mosq, void *ud, int mid,
 			log_warnx("mqtt: the broker refused a subscription "
 				  "(reason %d)",
 				  granted[i]);
-	log_debug("mqtt: subscribed (mid %d)", mid);
+	log_info("mqtt: subscribed (mid %d)", mid);
 }
 
 static void on_disconnect(struct mosquitto *mosq, void *ud, int rc)

@@ -26,16 +26,16 @@ class Collector:
     """dtc-collect -v -v (every message received in its log), stopped
     with SIGTERM or killed"""
 
-    def __init__(self, binary, conf, logpath, args=()):
+    def __init__(self, binary, conf, logpath, args=(), verbose=2):
         self.binary, self.conf, self.logpath = binary, conf, logpath
-        self.args = list(args)
+        self.args = ["-v"] * verbose + list(args)
         self.proc = None
 
     def start(self, timeout=30):
         self.log = open(self.logpath, "a")
         start = os.path.getsize(self.logpath)
-        self.proc = subprocess.Popen([self.binary, "-c", self.conf, "-v",
-                                      "-v"] + self.args,
+        self.proc = subprocess.Popen([self.binary, "-c", self.conf] +
+                                     self.args,
                                      stdout=self.log, stderr=self.log)
         # subscribed before any car publishes: SUBACK in the log
         deadline = time.monotonic() + timeout
