@@ -109,10 +109,11 @@ def run(engine, n, ncol):
                  if lat else float("nan"))
             print("%-6s N=%-6d collectors=%d published=%d (%.0f/s) "
                   "stored=%d (%.0f/s) lost=%d p50=%.3fs p99=%.3fs "
-                  "max=%.3fs collector_cpu=%.1fs"
+                  "max=%.3fs collector_cpu=%.1fs (%.2f ms/event)"
                   % (engine, n, ncol, published, published / a.seconds,
                      stored, stored / max(t1 - t0, 1e-9), published - stored,
-                     p(0.5), p(0.99), lat[-1] if lat else float("nan"), cpu),
+                     p(0.5), p(0.99), lat[-1] if lat else float("nan"), cpu,
+                     1000 * cpu / max(stored, 1)),
                   flush=True)
         finally:
             for c in cols:

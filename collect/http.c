@@ -266,6 +266,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return send_text(c, MHD_HTTP_OK,
 				 "text/javascript; charset=utf-8", web_app_js,
 				 false);
+	if (!strcmp(url, "/dom.js"))
+		return send_text(c, MHD_HTTP_OK,
+				 "text/javascript; charset=utf-8", web_dom_js,
+				 false);
 	if (!strcmp(url, "/app.css"))
 		return send_text(c, MHD_HTTP_OK, "text/css; charset=utf-8",
 				 web_app_css, false);

@@ -2,7 +2,6 @@
 (function () {
 	"use strict";
 	var REFRESH_MS = 5000;
-	var SVG = "http://www.w3.org/2000/svg";
 	var SEVERITIES = ["critical", "high", "medium", "low"];
 	var T = {
 		en: {
@@ -36,14 +35,7 @@
 			severity: "Schwere", events: "Ereignisse"
 		}
 	};
-	/* the status byte's bits, ISO 14229-1 names */
-	var BITS = [
-		"testFailed", "testFailedThisOperationCycle", "pendingDTC",
-		"confirmedDTC", "testNotCompletedSinceLastClear",
-		"testFailedSinceLastClear",
-		"testNotCompletedThisOperationCycle",
-		"warningIndicatorRequested"
-	];
+	var BITS = dtcdDom.BITS, el = dtcdDom.el, svg = dtcdDom.svg;
 	var lang = localStorage.getItem("dtc-collect-lang") || "en";
 	var params = new URLSearchParams(location.search);
 	if (params.get("lang") === "de" || params.get("lang") === "en")
@@ -57,24 +49,6 @@
 	});
 
 	function t(k) { return T[lang][k]; }
-
-	function el(tag, attrs, text) {
-		var e = document.createElement(tag);
-		for (var k in attrs || {})
-			e.setAttribute(k, attrs[k]);
-		if (text !== undefined && text !== null)
-			e.textContent = String(text);
-		return e;
-	}
-
-	function svg(tag, attrs, text) {
-		var e = document.createElementNS(SVG, tag);
-		for (var k in attrs || {})
-			e.setAttribute(k, attrs[k]);
-		if (text !== undefined)
-			e.textContent = String(text);
-		return e;
-	}
 
 	function when(ts) {
 		if (ts === null || ts === undefined)

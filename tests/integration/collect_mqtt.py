@@ -18,14 +18,7 @@ import fleet  # noqa: E402
 import mqtt_broker  # noqa: E402
 
 COLLECT, DTCD, SIM, SCEN = sys.argv[1:5]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-    return cond
+check = fleet.Checks()
 
 
 def check_vehicle(db, vehicle, events, broker):
@@ -151,7 +144,4 @@ with tempfile.TemporaryDirectory() as tmp:
         col.stop()
         broker.stop()
 
-if failures:
-    print("%d failed" % len(failures))
-    sys.exit(1)
-print("collect_mqtt: every event once, DTC lists, online, restart")
+check.exit("collect_mqtt", "every event once, DTC lists, online, restart")
