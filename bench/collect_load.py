@@ -4,8 +4,9 @@
 # shared subscription, storing in SQLite or PostgreSQL. Prints per run:
 # events published and stored per second, end-to-end latency p50/p99 (the
 # collector's received time minus the event's ts, both this machine's
-# clock), losses, the collector's CPU. A benchmark, not a test: run it under
-# nice -n 19 and say the load (uptime) with the figures.
+# clock), losses, the collector's CPU. SQLite with synchronous = FULL,
+# PostgreSQL with fsync on, as they run in production. A benchmark, not a
+# test: run it under nice -n 19 and say the load (uptime) with the figures.
 #
 #   bench/collect_load.py BUILD_DIR [--n 1000,2000] [--rate 1] [--seconds 30]
 #                         [--db sqlite,pg] [--collectors 1,2]
@@ -69,7 +70,7 @@ def run(engine, n, ncol):
         pg = None
         target = os.path.join(tmp, "fleet.db")
         if engine == "pg":
-            pg = pg_server.PgServer(tmp)
+            pg = pg_server.PgServer(tmp, fsync=True)
             pg.start()
             target = pg.uri()
         broker = mqtt_broker.Broker(tmp, extra=BROKER_CONF)

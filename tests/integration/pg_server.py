@@ -12,7 +12,7 @@ import mqtt_broker
 
 
 class PgServer:
-    def __init__(self, tmp):
+    def __init__(self, tmp, fsync=False):
         self.bin = next(iter(sorted(glob.glob(
             "/usr/lib/postgresql/*/bin"), reverse=True)), None)
         self.dir = os.path.join(tmp, "pg")
@@ -20,6 +20,8 @@ class PgServer:
         self.port = mqtt_broker.free_port()
         self.user = "nobody" if os.getuid() == 0 else None
         self.started = False
+        # tests: no fsync (speed); a benchmark: as a server runs
+        self.fsync = fsync
 
     def _run(self, args, **kw):
         if self.user:
@@ -39,13 +41,16 @@ class PgServer:
             pw = pwd.getpwnam(self.user)
             os.chown(self.dir, pw.pw_uid, pw.pw_gid)
         r = self._run([self.bin + "/initdb", "-D", self.data, "-A", "trust",
-                       "-U", "fleet", "-E", "UTF8", "--no-sync"], timeout=120)
+                       "-U", "fleet", "-E", "UTF8"] +
+                      ([] if self.fsync else ["--no-sync"]), timeout=120)
         if r.returncode != 0:
             raise RuntimeError("initdb: %s" % (r.stderr or r.stdout)[-500:])
         r = self._run([self.bin + "/pg_ctl", "-D", self.data, "-l",
                        os.path.join(self.dir, "log"), "-w", "-t", "60",
                        "-o", "-p %d -k %s -c listen_addresses=127.0.0.1 "
-                       "-c fsync=off" % (self.port, self.dir), "start"],
+                       "-c fsync=%s" % (self.port, self.dir,
+                                        "on" if self.fsync else "off"),
+                       "start"],
                       timeout=120)
         if r.returncode != 0:
             raise RuntimeError("pg_ctl start: %s %s" % (
