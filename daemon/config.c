@@ -1,10 +1,13 @@
 /* config.c: dtcd.conf: its keys in one table per section (conf/) */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "dtcd-build.h"
 #include "conf.h"
 
 struct parse_ctx {
@@ -155,7 +158,7 @@ static bool host_is_loopback(const char *h)
  * may not. Any TLS file turns TLS on, as for mosquitto_pub. The line is
  * the host's.
  */
-static int check_mqtt(struct config *c, const char *path, char *errbuf,
+int config_check_mqtt(struct config *c, const char *path, char *errbuf,
 		      size_t errlen)
 {
 	const char *why = NULL;
@@ -219,7 +222,7 @@ int config_load(struct config **ret, const char *path, char *errbuf,
 			return -ENOMEM;
 		}
 	}
-	r = check_mqtt(c, path, errbuf, errlen);
+	r = config_check_mqtt(c, path, errbuf, errlen);
 	if (r < 0) {
 		config_free(c);
 		return r;
@@ -257,4 +260,20 @@ void config_free(struct config *c)
 	free(c->mqtt_password_file);
 	free(c->control_socket);
 	free(c);
+}
+
+/* A binary in the build tree uses the source tree's etc/, else the installed
+ * one. */
+const char *config_default_etc_dir(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0) {
+		exe[n] = '\0';
+		if (strncmp(exe, DTCD_BUILD_ROOT "/",
+			    strlen(DTCD_BUILD_ROOT) + 1) == 0)
+			return DTCD_SOURCE_ETC;
+	}
+	return DTCD_DATADIR;
 }

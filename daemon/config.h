@@ -58,3 +58,14 @@ void config_free(struct config *c);
 const struct conf_key *config_keys(const char *section);
 /* Replace a string setting (from the command line). */
 int config_set(char **field, const char *value);
+/*
+ * The [mqtt] rules once all keys are read: any TLS file turns TLS on, the
+ * port defaults by it (8883, 1883), a broker off this machine needs TLS
+ * unless insecure = yes, certfile and keyfile, username and password_file
+ * go together. path and c->mqtt_line name the host's line in errbuf.
+ */
+int config_check_mqtt(struct config *c, const char *path, char *errbuf,
+		      size_t errlen);
+/* where profiles/, dtc.ini and the actions are: the source tree's etc/ for
+ * a binary in the build tree, else the installed data directory */
+const char *config_default_etc_dir(void);

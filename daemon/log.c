@@ -10,6 +10,12 @@
 
 static enum log_target target = LOG_TARGET_STDERR;
 static int verbosity;
+static const char *ident = "dtcd";
+
+void log_set_ident(const char *name)
+{
+	ident = name;
+}
 
 void log_init(enum log_target t, int v)
 {
@@ -30,9 +36,9 @@ static void vlog(int prio, const char *fmt, va_list ap, const char *suffix)
 		return;
 	}
 	if (suffix)
-		fprintf(stderr, "dtcd: %s: %s\n", buf, suffix);
+		fprintf(stderr, "%s: %s: %s\n", ident, buf, suffix);
 	else
-		fprintf(stderr, "dtcd: %s\n", buf);
+		fprintf(stderr, "%s: %s\n", ident, buf);
 }
 
 void log_warn(const char *fmt, ...)

@@ -278,22 +278,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-/* A binary in the build tree uses the source tree's etc/, else the installed
- * one. */
-static const char *default_etc_dir(void)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n > 0) {
-		exe[n] = '\0';
-		if (strncmp(exe, DTCD_BUILD_ROOT "/",
-			    strlen(DTCD_BUILD_ROOT) + 1) == 0)
-			return DTCD_SOURCE_ETC;
-	}
-	return DTCD_DATADIR;
-}
-
 static int apply_args(struct config *cfg, const struct args *a)
 {
 	const char *env = getenv("DTCD_ETC_DIR");
@@ -323,8 +307,8 @@ static int apply_args(struct config *cfg, const struct args *a)
 	if (a->listen_only || a->mode != MODE_LIVE)
 		cfg->poll = false;
 	if (!cfg->etc_dir &&
-	    config_set(&cfg->etc_dir, env && *env ? env : default_etc_dir()) <
-		    0)
+	    config_set(&cfg->etc_dir,
+		       env && *env ? env : config_default_etc_dir()) < 0)
 		return -ENOMEM;
 	return 0;
 }

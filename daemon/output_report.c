@@ -314,8 +314,9 @@ static int write_page(struct report_out *r)
 	fputs(json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN), f);
 	fprintf(f,
 		"</script>\n<main id=\"app\"></main>\n<script>\n%s</script>\n"
+		"<script>\n%s</script>\n"
 		"</body>\n</html>\n",
-		report_js);
+		dom_js, report_js);
 	json_object_put(d);
 	if (ferror(f))
 		ret = -EIO;

@@ -9,6 +9,7 @@ pkgs=(
 	qemu-system-x86 busybox-static cpio kmod iproute2 xz-utils
 	mosquitto mosquitto-clients time openssl
 	zlib1g-dev chromium
+	libpq-dev libmicrohttpd-dev libcrypt-dev postgresql
 	clang-14 libclang-rt-14-dev valgrind
 )
 missing=()

@@ -42,33 +42,11 @@
 		"testFailedSinceLastClear",
 		"testNotCompletedThisOperationCycle",
 		"warningIndicatorRequested (Warnlampe)"
-	] : [
-		"testFailed", "testFailedThisOperationCycle", "pendingDTC",
-		"confirmedDTC", "testNotCompletedSinceLastClear",
-		"testFailedSinceLastClear",
-		"testNotCompletedThisOperationCycle",
-		"warningIndicatorRequested"
-	];
-	var SVG = "http://www.w3.org/2000/svg";
+	] : dtcdDom.BITS;
 	var COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
 		      "#8c564b", "#17becf", "#7f7f7f"];
 
-	function el(tag, attrs, text) {
-		var e = document.createElement(tag);
-		for (var k in attrs || {})
-			e.setAttribute(k, attrs[k]);
-		if (text !== undefined)
-			e.textContent = text;
-		return e;
-	}
-	function svg(tag, attrs, text) {
-		var e = document.createElementNS(SVG, tag);
-		for (var k in attrs || {})
-			e.setAttribute(k, attrs[k]);
-		if (text !== undefined)
-			e.textContent = text;
-		return e;
-	}
+	var el = dtcdDom.el, svg = dtcdDom.svg;
 	function fmt(v) {
 		if (Math.abs(v) >= 100 || v === Math.round(v))
 			return String(Math.round(v * 10) / 10);

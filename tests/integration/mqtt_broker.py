@@ -21,7 +21,7 @@ class Broker:
     """mosquitto with persistence in a temporary directory, so a persistent
     subscriber session outlives a broker restart."""
 
-    def __init__(self, tmpdir, port=None):
+    def __init__(self, tmpdir, port=None, extra=""):
         self.dir = tmpdir
         self.port = port or free_port()
         self.proc = None
@@ -33,6 +33,7 @@ class Broker:
             f.write("persistence_location %s/\n" % tmpdir)
             # as root mosquitto would drop to the user "mosquitto"
             f.write("user %s\n" % pwd.getpwuid(os.getuid()).pw_name)
+            f.write(extra)
 
     def start(self):
         self.log = open(os.path.join(self.dir, "mosquitto.log"), "a")
