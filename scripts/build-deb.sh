@@ -33,6 +33,8 @@ mkdir "$tmp/dtcd-$version"
 git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do
 	[ -e "$f" ] && printf '%s\0' "$f"
 done | xargs -0 cp -P --parents -t "$tmp/dtcd-$version"
+# the unit tests read the shared DBC files at SOURCE/../shared
+[ ! -d ../shared ] || ln -s "$(cd ../shared && pwd)" "$tmp/shared"
 (cd "$tmp/dtcd-$version" &&
  nice -n 10 dpkg-buildpackage "${args[@]}" >"$tmp/build.log" 2>&1) || {
 	tail -n 60 "$tmp/build.log" >&2
