@@ -147,6 +147,9 @@ echo "deb_install: dtcd -n accepts the installed dtcd.conf; the demo drive gives
 	"$(grep -o '"code":"[A-Z0-9]*"' "$tmp/demo.json" | sort -u | cut -d'"' -f4 | tr '\n' ' ')"
 
 # --- the unit ---------------------------------------------------------------
+# the root has no systemd: the units the service depends on (sysinit.target,
+# network.target ...) come from this machine's systemd, as on any Debian
+cp -rn /lib/systemd/system/. "$root/lib/systemd/system/"
 set +e
 systemd-analyze verify --root="$root" dtcd.service >"$tmp/verify" 2>&1
 rc=$?
@@ -176,6 +179,7 @@ score "with no-network.conf" 1.0
 rm -r "$dropin"
 
 # --- conffile kept, purge -----------------------------------------------------
+find "$root/lib/systemd/system" -mindepth 1 ! -name dtcd.service -delete
 echo '; changed by the user' >>"$root/etc/dtcd/dtcd.conf"
 inst -i "$deb"
 grep -qx '; changed by the user' "$root/etc/dtcd/dtcd.conf" ||
