@@ -11,7 +11,7 @@ pkgs=(
 	zlib1g-dev chromium
 	clang-14 libclang-rt-14-dev valgrind
 	# the Debian package (scripts/build-deb.sh, the package test)
-	debhelper dpkg-dev fakeroot lintian systemd man-db
+	debhelper dpkg-dev fakeroot lintian systemd
 	# arm64: the cross toolchain, qemu-user for its tests (cross/), the
 	# arm64 VM (tests/vm/run-in-vm.sh with DTCD_VM_ARCH=arm64)
 	crossbuild-essential-arm64 qemu-user-static qemu-system-arm binutils
