@@ -14,7 +14,7 @@
 # also builds the arm64 package (scripts/build-deb.sh -a arm64). Each step
 # says how long it took and the load.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 vm=${DTCD_ARM64_VM:-} deb=
 for a in "$@"; do
 	case $a in

@@ -262,7 +262,7 @@ amd64)
 	;;
 arm64)
 	# pauth-impdef: TCG's architected pointer authentication is slow
-	[ $accel = kvm ] || accel_args+=(-cpu max,pauth-impdef=on)
+	[ $accel = kvm ] || accel_args+=(-cpu "max,pauth-impdef=on")
 	machine=(-M virt -m 256)
 	serials=(-serial "file:$tmp/console")
 	append="console=ttyAMA0 quiet panic=-1 oops=panic dtcd_vm_console=ttyAMA0"
