@@ -53,7 +53,8 @@ same() {
 	cmp -s "$a" "$b" && return 0
 	echo "arch_compare: $what differs:" >&2
 	cmp "$a" "$b" >&2 || true
-	line=$(cmp "$a" "$b" 2>/dev/null | sed -n 's/.* line \([0-9]*\)$/\1/p')
+	line=$({ cmp "$a" "$b" 2>/dev/null || true; } |
+		sed -n 's/.* line \([0-9]*\)$/\1/p')
 	if [ -n "$line" ]; then
 		echo "native  line $line: $(sed -n "${line}p" "$a" | cut -c1-400)" >&2
 		echo "foreign line $line: $(sed -n "${line}p" "$b" | cut -c1-400)" >&2
