@@ -10,8 +10,17 @@
 # shared libraries of every ELF file in it. COMMAND runs there with /bin/sh; what it writes (stdout and stderr)
 # comes out on stdout here, and its exit status is ours.
 #
+# DTCD_VM_ARCH=arm64 boots Debian's arm64 kernel on qemu-system-aarch64 (-M
+# virt -cpu max, TCG) instead; DIR must hold arm64 programs then, and the
+# guest's busybox, dash, ip, can-utils and mosquitto (/usr/sbin/mosquitto,
+# /usr/bin/mosquitto_sub) are Debian's arm64 ones, fetched once with
+# apt-get download (multiarch: dpkg --add-architecture arm64) with the
+# libraries they need. The virt board has one UART: the command's output
+# and status come framed on the console.
+#
 # Exit status: COMMAND's; 124 the guest timed out; 125 no kernel or no boot.
-# Environment: DTCD_VM_CACHE   [${XDG_CACHE_HOME:-~/.cache}/dtcd-vm]
+# Environment: DTCD_VM_ARCH    amd64 or arm64 [amd64]
+#              DTCD_VM_CACHE   [${XDG_CACHE_HOME:-~/.cache}/dtcd-vm]
 #              DTCD_VM_TIMEOUT seconds before the guest is killed [120]
 #              DTCD_VM_ACCEL   tcg or kvm [tcg]
 #              DTCD_VM_VERBOSE 1: guest console to stderr when done
@@ -28,8 +37,18 @@ cmd=$2
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${DTCD_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/dtcd-vm}
 accel=${DTCD_VM_ACCEL:-tcg}
+varch=${DTCD_VM_ARCH:-amd64}
+case $varch in
+amd64 | x86_64) varch=amd64 qemu=qemu-system-x86_64 ;;
+arm64 | aarch64)
+	varch=arm64 qemu=qemu-system-aarch64
+	# its own cache: kernels of both architectures are kept
+	cache=$cache/arm64
+	;;
+*) die "DTCD_VM_ARCH: expected amd64 or arm64, got '$varch'" ;;
+esac
 
-for t in qemu-system-x86_64 cpio depmod modprobe dpkg-deb xz ldd canplayer \
+for t in $qemu cpio depmod modprobe dpkg-deb xz ldd canplayer \
 	 /usr/sbin/ip /bin/dash; do
 	command -v "$t" >/dev/null ||
 		die "$t missing: run scripts/install-deps.sh"
@@ -41,9 +60,10 @@ done
 mkdir -p "$cache"
 exec 8>"$cache/lock"
 flock 8
-pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+pkg=$(apt-cache depends "linux-image-$varch:$varch" 2>/dev/null |
 	awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }' ||
 	true)
+pkg=${pkg%%:*}
 if [ -z "$pkg" ] || { [ ! -f "$cache/$pkg/ok" ] &&
 		      ! apt-cache show "$pkg" >/dev/null 2>&1; }; then
 	# no apt lists, or lists naming a kernel the archive dropped
@@ -61,7 +81,7 @@ if [ ! -f "$kdir/ok" ]; then
 	mkdir -p "$cache/fetch/x" "$kdir/mods"
 	echo "run-in-vm: fetching $pkg (once)" >&2
 	(cd "$cache/fetch" &&
-	 apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2) ||
+	 apt-get download -q -o APT::Sandbox::User=root "${pkg%%:*}:$varch" >&2) ||
 		die "apt-get download $pkg failed"
 	x=$cache/fetch/x
 	# the kernel, its config and the CAN modules, not all 400 MB of it
@@ -108,6 +128,27 @@ if [ ! -f "$kdir/ok" ]; then
 		[ "$old" = "$kdir" ] || rm -rf "$old"
 	done
 fi
+# the guest's tools for arm64: Debian's arm64 packages and the libraries
+# they need (the closure of their lib* dependencies), unpacked once
+tools=$cache/tools
+toolpkgs="busybox-static dash iproute2 can-utils mosquitto mosquitto-clients"
+if [ $varch = arm64 ] && [ "$(cat "$tools/pkglist" 2>/dev/null)" != "$toolpkgs" ]; then
+	rm -rf "$tools" "$cache/fetch"
+	mkdir -p "$cache/fetch" "$tools/root"
+	echo "run-in-vm: fetching the arm64 tools (once)" >&2
+	want=$(for p in $toolpkgs; do echo "$p:arm64"; done)
+	deps=$(apt-cache depends --recurse --no-recommends --no-suggests \
+		--no-conflicts --no-breaks --no-replaces --no-enhances $want \
+		2>/dev/null | grep -x 'lib[^ ]*:arm64' | sort -u)
+	(cd "$cache/fetch" &&
+	 apt-get download -q -o APT::Sandbox::User=root $want $deps >&2) ||
+		die "apt-get download of the arm64 tools failed (dpkg --add-architecture arm64; apt-get update)"
+	for d in "$cache"/fetch/*.deb; do
+		dpkg-deb -x "$d" "$tools/root"
+	done
+	rm -rf "$cache/fetch"
+	echo "$toolpkgs" >"$tools/pkglist"
+fi
 flock -u 8
 
 # --- the initramfs ---------------------------------------------------------
@@ -122,9 +163,40 @@ trap 'exit 130' INT TERM
 
 root=$tmp/root
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,work,vm}
+# an arm64 program's libraries (no ldd for another architecture): its
+# interpreter and each NEEDED library, from the tools or multiarch, put in
+# /lib/aarch64-linux-gnu of the guest
+alibdirs="$tools/root/lib/aarch64-linux-gnu $tools/root/usr/lib/aarch64-linux-gnu
+	/lib/aarch64-linux-gnu /usr/lib/aarch64-linux-gnu"
+alibs() {
+	local f=$1 n d interp
+	interp=$(readelf -l "$f" 2>/dev/null |
+		sed -n 's/.*program interpreter: \(.*\)]$/\1/p')
+	if [ -n "$interp" ] && [ ! -e "$root$interp" ]; then
+		mkdir -p "$root$(dirname "$interp")"
+		cp -L "$interp" "$root$interp" ||
+			die "no $interp (libc6:arm64)"
+	fi
+	for n in $(readelf -d "$f" 2>/dev/null |
+		sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+		[ -e "$root/lib/aarch64-linux-gnu/$n" ] && continue
+		for d in $alibdirs; do
+			[ -e "$d/$n" ] || continue
+			mkdir -p "$root/lib/aarch64-linux-gnu"
+			cp -L "$d/$n" "$root/lib/aarch64-linux-gnu/$n"
+			alibs "$d/$n"
+			continue 2
+		done
+		die "$n (needed by $f) not found for arm64"
+	done
+}
 # the shared libraries a program loads, at the same paths as here
 libs() {
 	local lib
+	if [ $varch = arm64 ]; then
+		alibs "$1"
+		return
+	fi
 	ldd "$1" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
 		[ -e "$root$lib" ] && continue
 		mkdir -p "$root$(dirname "$lib")"
@@ -136,18 +208,30 @@ add() {
 	cp -L "$1" "$root$2"
 	libs "$1"
 }
-cp /bin/busybox "$root/bin/busybox"
+# the programs of the guest: this machine's, or the arm64 packages'
+t=
+[ $varch = amd64 ] || t=$tools/root
+cp "$t/bin/busybox" "$root/bin/busybox"
 for a in $(/bin/busybox --list); do
 	[ -e "$root/bin/$a" ] || ln -s busybox "$root/bin/$a"
 done
 # dash, not busybox, as /bin/sh: busybox sh prefers its own applets to
 # PATH, and its ip cannot make a vcan link
 rm -f "$root/bin/sh" "$root/bin/ip"
-add /bin/dash /bin/sh
-add /usr/sbin/ip /usr/sbin/ip
+add "$t/bin/dash" /bin/sh
+# (the package's /sbin/ip is an absolute link to /bin/ip)
+if [ $varch = amd64 ]; then
+	add /usr/sbin/ip /usr/sbin/ip
+else
+	add "$t/bin/ip" /usr/sbin/ip
+fi
 for b in candump canplayer cansend cangen; do
-	add "/usr/bin/$b" "/usr/bin/$b"
+	add "$t/usr/bin/$b" "/usr/bin/$b"
 done
+if [ $varch = arm64 ]; then
+	add "$t/usr/sbin/mosquitto" /usr/sbin/mosquitto
+	add "$t/usr/bin/mosquitto_sub" /usr/bin/mosquitto_sub
+fi
 cp "$kdir"/mods/* "$root/vm/"
 cp "$here/init" "$root/init"
 chmod 755 "$root/init"
@@ -169,21 +253,43 @@ tcg) accel_args=(-accel tcg) ;;
 kvm) accel_args=(-accel kvm -cpu host) ;;
 *) die "DTCD_VM_ACCEL: expected tcg or kvm" ;;
 esac
+case $varch in
+amd64)
+	machine=(-m 256)
+	serials=(-serial "file:$tmp/console" -serial "file:$tmp/out"
+		-serial "file:$tmp/status")
+	append="console=ttyS0 quiet panic=-1 oops=panic no_timer_check"
+	;;
+arm64)
+	# pauth-impdef: TCG's architected pointer authentication is slow
+	[ $accel = kvm ] || accel_args+=(-cpu "max,pauth-impdef=on")
+	machine=(-M virt -m 256)
+	serials=(-serial "file:$tmp/console")
+	append="console=ttyAMA0 quiet panic=-1 oops=panic dtcd_vm_console=ttyAMA0"
+	;;
+esac
 : >"$tmp/out"
 : >"$tmp/status"
 set +e
-timeout -k 5 "${DTCD_VM_TIMEOUT:-120}" qemu-system-x86_64 \
+timeout -k 5 "${DTCD_VM_TIMEOUT:-120}" $qemu \
 	-nodefaults -no-user-config -display none -no-reboot \
-	"${accel_args[@]}" -m 256 -smp 1 \
+	"${accel_args[@]}" "${machine[@]}" -smp 1 \
 	-kernel "$kimg" -initrd "$tmp/initrd" \
-	-append "console=ttyS0 quiet panic=-1 oops=panic no_timer_check" \
-	-serial "file:$tmp/console" -serial "file:$tmp/out" \
-	-serial "file:$tmp/status" </dev/null >"$tmp/qemu.log" 2>&1 &
+	-append "$append" \
+	"${serials[@]}" </dev/null >"$tmp/qemu.log" 2>&1 &
 qpid=$!
 wait "$qpid"
 qrc=$?
 qpid=
 set -e
+if [ $varch = arm64 ]; then
+	# one UART: tests/vm/init frames the output and the status on it
+	tr -d '\r' <"$tmp/console" | awk -v out="$tmp/out" -v st="$tmp/status" '
+		$0 == "@@dtcd-vm-out-end@@" { on = 0; next }
+		on { print > out; next }
+		$0 == "@@dtcd-vm-out-begin@@" { on = 1; next }
+		/^@@dtcd-vm-status [0-9]+@@$/ { gsub(/[^0-9]/, ""); print > st }'
+fi
 
 # ttyS1: the command's output; ttyS2: its exit status (tests/vm/init)
 tr -d '\r' <"$tmp/out"
