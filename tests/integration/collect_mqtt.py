@@ -122,7 +122,12 @@ with tempfile.TemporaryDirectory() as tmp:
         ver = fleet.rows(db, "SELECT MAX(version) FROM schema_version")
         check(ver == [(1,)], "schema_version %s" % ver)
         check(col.stop() == 0, "dtc-collect did not stop cleanly on SIGTERM")
-        # a bad configuration says FILE:LINE
+        # the shipped sample is accepted, a bad configuration says FILE:LINE
+        sample = os.path.join(os.environ.get("DTCD_SOURCE_ROOT", "."), "etc",
+                              "dtc-collect.conf")
+        r = subprocess.run([COLLECT, "-n", "-c", sample, "serve"],
+                           capture_output=True, text=True)
+        check(r.returncode == 0, "etc/dtc-collect.conf: %s" % r.stderr)
         bad = os.path.join(tmp, "bad.conf")
         with open(bad, "w") as f:
             f.write("[mqtt]\nhost = 127.0.0.1\nqos = 7\n")
