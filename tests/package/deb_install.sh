@@ -146,6 +146,30 @@ grep -q '"code":"P030' "$tmp/demo.json" ||
 echo "deb_install: dtcd -n accepts the installed dtcd.conf; the demo drive gives" \
 	"$(grep -o '"code":"[A-Z0-9]*"' "$tmp/demo.json" | sort -u | cut -d'"' -f4 | tr '\n' ' ')"
 
+# --- dtc-collect, the fleet side, in its own package ------------------------
+cdeb=$(ls "$(dirname "$deb")"/dtc-collect_*.deb 2>/dev/null | head -n 1)
+[ -f "$cdeb" ] || fail "no dtc-collect package beside $deb"
+dpkg-deb -c "$cdeb" | awk '{ print $6 }' | sed 's|^\./|/|; s|/$||' >"$tmp/cfiles"
+for f in /usr/bin/dtc-collect /etc/dtcd/dtc-collect.conf \
+	/usr/share/man/man1/dtc-collect.1.gz; do
+	grep -qx "$f" "$tmp/cfiles" || fail "$f not in the dtc-collect package"
+done
+grep -qx /usr/bin/dtc-collect "$tmp/files" &&
+	fail "dtc-collect is in the dtcd package too"
+dpkg-deb --ctrl-tarfile "$cdeb" | tar -xO ./conffiles | grep -qx /etc/dtcd/dtc-collect.conf ||
+	fail "/etc/dtcd/dtc-collect.conf is no conffile"
+inst -i "$cdeb"
+ldd "$root/usr/bin/dtc-collect" | grep -o '/[^ ]*' | while read -r lib; do
+	[ -e "$root$lib" ] && continue
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
+chroot "$root" /usr/bin/dtc-collect -n -c /etc/dtcd/dtc-collect.conf \
+	--db /tmp/fleet.db >"$tmp/cn.out" 2>&1 ||
+	{ cat "$tmp/cn.out"; fail "dtc-collect -n with the installed configuration"; }
+echo "deb_install: dtc-collect installed, -n accepts /etc/dtcd/dtc-collect.conf"
+inst --purge dtc-collect
+
 # --- the unit ---------------------------------------------------------------
 # the root has no systemd: the units the service depends on (sysinit.target,
 # network.target ...) come from this machine's systemd, as on any Debian
