@@ -4,9 +4,12 @@
 #include <ev.h>
 #include <json-c/json.h>
 #include <mosquitto.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +31,8 @@
 #define MQTT_KEEPALIVE 30
 #define MQTT_RECONNECT_MIN 1.0
 #define MQTT_RECONNECT_MAX 60.0
+/* a TLS handshake or CONNACK that does not come: the attempt failed */
+#define MQTT_CONNECT_TIMEOUT 20.0
 #define MQTT_SYSTEM_CAPATH "/etc/ssl/certs"
 /* what a stopping dtcd waits for the broker's acknowledgements */
 #define MQTT_STOP_SECONDS 10.0
@@ -49,8 +54,12 @@ struct mqtt_out {
 	bool started;
 	bool stopping; /* "offline" is queued: no "online" after it */
 	bool ever_tried;
+	bool open; /* an attempt's socket is open, its outcome not known yet */
+	ev_tstamp attempt_start;
 	bool connected;
-	bool warned_down;
+	bool refused; /* the broker's CONNACK said no: on_disconnect follows */
+	/* the failure last logged ("" while connected): each reason once */
+	char warned[384];
 	double reconnect_delay;
 	ev_tstamp next_reconnect;
 	/* status/online published with QoS > 0, not acknowledged yet */
@@ -325,7 +334,9 @@ static void mqtt_watch(struct mqtt_out *m)
 
 	if (!m->started)
 		return;
-	fd = mosquitto_socket(m->mosq);
+	/* an abandoned attempt's socket stays libmosquitto's until the next
+	 * reconnect closes it: not ours to watch */
+	fd = m->open ? mosquitto_socket(m->mosq) : -1;
 	if (fd != m->fd) {
 		mqtt_unwatch(m);
 		if (fd < 0)
@@ -352,6 +363,42 @@ static void schedule_reconnect(struct mqtt_out *m)
 		m->reconnect_delay = MQTT_RECONNECT_MAX;
 }
 
+/*
+ * A connection attempt failed, however libmosquitto tells it: a refused
+ * CONNACK, a disconnect, or (a TLS handshake done in the loop) only
+ * mosquitto_loop_read()'s return code with the socket closed and no
+ * on_disconnect. Said once per reason, with OpenSSL's words when it gave
+ * some; never retried without TLS.
+ */
+static void attempt_failed(struct mqtt_out *m, const char *why)
+{
+	char reason[sizeof(m->warned)];
+	size_t n = strlen(why);
+
+	/* "A TLS error occurred. OpenSSL Error[0]: ...", "unreachable: ..." */
+	snprintf(reason, sizeof(reason), "%s%s%s", why,
+		 !m->last_error[0]	? "" :
+		 n && why[n - 1] == '.' ? " " :
+					  ": ",
+		 m->last_error);
+	m->last_error[0] = '\0';
+	if (!strcmp(reason, m->warned))
+		return;
+	log_warnx("mqtt: %s:%d: %s; events wait in the outbox, retrying with "
+		  "back-off",
+		  m->host, m->port, reason);
+	snprintf(m->warned, sizeof(m->warned), "%s", reason);
+}
+
+/* the attempt is over without on_disconnect: the next one after back-off */
+static void attempt_abandon(struct mqtt_out *m, const char *why)
+{
+	attempt_failed(m, why);
+	m->open = false;
+	mqtt_unwatch(m);
+	schedule_reconnect(m);
+}
+
 static void try_connect(struct mqtt_out *m)
 {
 	int rc;
@@ -365,18 +412,14 @@ static void try_connect(struct mqtt_out *m)
 		rc = mosquitto_reconnect_async(m->mosq);
 	m->ever_tried = true;
 	if (rc != MOSQ_ERR_SUCCESS) {
-		if (!m->warned_down) {
-			log_warnx("mqtt: %s:%d: %s%s%s; events wait in the "
-				  "outbox, retrying with back-off",
-				  m->host, m->port,
-				  rc == MOSQ_ERR_ERRNO ? strerror(errno) :
-							 mosquitto_strerror(rc),
-				  m->last_error[0] ? " " : "", m->last_error);
-			m->warned_down = true;
-		}
+		attempt_failed(m, rc == MOSQ_ERR_ERRNO ?
+					  strerror(errno) :
+					  mosquitto_strerror(rc));
 		schedule_reconnect(m);
 		return;
 	}
+	m->open = true;
+	m->attempt_start = ev_now(m->loop);
 	mqtt_watch(m);
 }
 
@@ -385,19 +428,21 @@ static void on_connect(struct mosquitto *mosq, void *ud, int rc)
 	struct mqtt_out *m = ud;
 
 	if (rc != 0) {
-		log_warnx("mqtt: %s:%d refused the connection: %s; events "
-			  "wait in the outbox, retrying with back-off",
-			  m->host, m->port, mosquitto_connack_string(rc));
-		m->warned_down = true;
+		char why[128];
+
+		snprintf(why, sizeof(why), "refused the connection: %s",
+			 mosquitto_connack_string(rc));
+		attempt_failed(m, why);
+		m->refused = true;
 		mosquitto_disconnect(mosq);
 		return;
 	}
 	log_info("mqtt: connected to %s:%d, %llu events in the outbox", m->host,
 		 m->port, (unsigned long long)dtc_store_outbox_depth(m->store));
-	if (m->warned_down)
+	if (m->warned[0])
 		log_warnx("mqtt: %s:%d reached again", m->host, m->port);
 	m->connected = true;
-	m->warned_down = false;
+	m->warned[0] = '\0';
 	m->last_error[0] = '\0';
 	m->reconnect_delay = MQTT_RECONNECT_MIN;
 	/* what was pending, also from before a restart, goes first */
@@ -422,15 +467,11 @@ static void on_disconnect(struct mosquitto *mosq, void *ud, int rc)
 		log_warnx("mqtt: lost %s:%d (%s); events wait in the outbox, "
 			  "reconnecting",
 			  m->host, m->port, mosquitto_strerror(rc));
-	else if (!m->connected && !m->warned_down && rc != 0) {
-		/* a refused certificate is never retried without TLS */
-		log_warnx("mqtt: %s:%d unreachable%s%s; events wait in the "
-			  "outbox, retrying with back-off",
-			  m->host, m->port, m->last_error[0] ? ": " : "",
-			  m->last_error);
-		m->warned_down = true;
-	}
+	else if (!m->connected && !m->refused && rc != 0)
+		attempt_failed(m, "unreachable");
 	m->connected = false;
+	m->refused = false;
+	m->open = false;
 	if (m->started) {
 		mqtt_unwatch(m);
 		schedule_reconnect(m);
@@ -470,20 +511,53 @@ static void on_heartbeat(struct ev_loop *loop, ev_timer *w, int revents)
 		publish_status(m);
 }
 
+/*
+ * A TLS connect to a closed port: libmosquitto 2.0.11's first handshake
+ * write takes the ECONNREFUSED, then it keeps writing to the dead socket
+ * as if the handshake were under way, without end. The kernel knows.
+ */
+static bool attempt_refused(struct mqtt_out *m)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (!m->open || m->connected || m->fd < 0 ||
+	    getsockopt(m->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+	    ti.tcpi_state != TCP_CLOSE)
+		return false;
+	attempt_abandon(m, "unreachable: the connection was refused or "
+			   "reset");
+	return true;
+}
+
+/* libmosquitto's read or write step on the socket the loop saw ready */
+static void socket_step(struct mqtt_out *m, bool write)
+{
+	int rc;
+
+	if (attempt_refused(m))
+		return;
+	rc = write ? mosquitto_loop_write(m->mosq, 1) :
+		     mosquitto_loop_read(m->mosq, 1);
+	/* a failed TLS handshake: libmosquitto closed the socket itself */
+	if (rc != MOSQ_ERR_SUCCESS && m->open && !m->connected &&
+	    mosquitto_socket(m->mosq) < 0) {
+		attempt_abandon(m, rc == MOSQ_ERR_ERRNO ?
+					   strerror(errno) :
+					   mosquitto_strerror(rc));
+		return;
+	}
+	mqtt_watch(m);
+}
+
 static void on_read(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct mqtt_out *m = w->data;
-
-	mosquitto_loop_read(m->mosq, 1);
-	mqtt_watch(m);
+	socket_step(w->data, false);
 }
 
 static void on_write(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct mqtt_out *m = w->data;
-
-	mosquitto_loop_write(m->mosq, 1);
-	mqtt_watch(m);
+	socket_step(w->data, true);
 }
 
 /* keepalive pings, QoS retries, reconnection with back-off */
@@ -491,7 +565,11 @@ static void on_misc(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct mqtt_out *m = w->data;
 
-	if (m->fd >= 0)
+	if (m->open && !m->connected &&
+	    ev_now(loop) - m->attempt_start > MQTT_CONNECT_TIMEOUT)
+		/* the next attempt's reconnect closes this socket */
+		attempt_abandon(m, "no TLS handshake or CONNACK in time");
+	else if (m->fd >= 0)
 		mosquitto_loop_misc(m->mosq);
 	else if (ev_now(loop) >= m->next_reconnect)
 		try_connect(m);
