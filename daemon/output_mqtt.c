@@ -621,8 +621,12 @@ static void mqtt_event(void *state, const struct dtc_event *ev,
 	}
 	if (ev->type == DTC_EVENT_DROPPED) {
 		m->outbox_dropped += ev->dropped;
-		log_warnx("mqtt: outbox full: %u events dropped (low severity "
-			  "first, never critical)",
+		log_warnx("mqtt: %s: %u events dropped (low severity first, "
+			  "never critical)",
+			  strcmp(ev->code, "QUEUE") ?
+				  "outbox full" :
+				  "the events waiting for the store at their "
+				  "bound",
 			  ev->dropped);
 	}
 	/* committed: it is in the outbox, on its way in event_id order */

@@ -272,6 +272,7 @@ static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
 	if (r < 0)
 		return r;
 	dtc_manager_set_error_handler(p->manager, on_store_error, p);
+	dtc_manager_set_queue_max(p->manager, cfg->store_queue_max_events);
 	/* a store without event ids yet: they start at the wall clock's
 	 * microseconds, above any id an earlier store or run gave */
 	clock_gettime(CLOCK_REALTIME, &now);
