@@ -270,6 +270,34 @@ with tempfile.TemporaryDirectory() as tmp:
     check(r.stdout and "unreachable" in r.stderr and "outbox" in r.stderr,
           "closed port: stderr: %s" % r.stderr[-600:])
     print("closed port: %s" % (r.stderr.strip().splitlines() or [""])[0])
+    # docs/mqtt.md's commands for a private broker's CA, run as written:
+    # a broker certificate the CA verifies for its host name
+    doc = os.path.join(os.environ.get("DTCD_SOURCE_ROOT", os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..")),
+        "docs", "mqtt.md")
+    cmds, inblock = [], False
+    for line in open(doc):
+        if line.startswith("A CA and certificates for a private broker:"):
+            inblock = True
+        elif inblock and line.startswith("    "):
+            cmds.append(line[4:])
+        elif inblock and cmds and line.strip():
+            break
+    script = "".join(c for c in cmds if c.startswith(("openssl", " ")))
+    docdir = os.path.join(tmp, "docs-ca")
+    os.mkdir(docdir)
+    r = subprocess.run(["bash", "-e", "-c", script], cwd=docdir,
+                       capture_output=True, text=True)
+    v = subprocess.run(["openssl", "verify", "-CAfile", "ca.crt",
+                        "-verify_hostname", "broker.example.org",
+                        "broker.crt"], cwd=docdir, capture_output=True,
+                       text=True)
+    check(r.returncode == 0 and script.count("openssl ") >= 3 and
+          v.returncode == 0 and "broker.crt: OK" in v.stdout,
+          "docs/mqtt.md's openssl commands: %s %s %s" %
+          (script, r.stderr[-300:], v.stdout + v.stderr))
+    print("docs/mqtt.md: %d openssl commands, %s" %
+          (script.count("openssl "), v.stdout.strip()))
 for f in failures:
     print("FAIL:", f)
 sys.exit(1 if failures else 0)
