@@ -19,8 +19,8 @@
 #include "catalogue.h"
 #include "detector.h"
 #include "mqtt_ha.h"
-#include "output.h"
-#include "pipeline.h"
+#include "output_json.h"
+#include "output_mqtt.h"
 #include "store.h"
 
 /* status and online messages waiting for the broker: ~1 KiB each */
@@ -39,7 +39,8 @@
 
 struct mqtt_out {
 	struct mosquitto *mosq;
-	const struct pipeline *p;
+	/* what it reads of the pipeline; all NULL before attach */
+	struct output_env env;
 	struct ev_loop *loop;
 	char *host;
 	int port;
@@ -161,7 +162,7 @@ static struct mqtt_ha ha_of(struct mqtt_out *m, char *base, size_t len)
 		.base = base,
 		.status_topic = m->t_status,
 		.online_topic = m->t_online,
-		.model = m->p ? pipeline_profile_name(m->p) : NULL,
+		.model = m->env.profile_name,
 		.publish = publish_retained,
 		.ud = m,
 	};
@@ -183,25 +184,25 @@ static int open_dtcs(const struct dtc_manager *mgr)
 static void publish_status(struct mqtt_out *m)
 {
 	struct json_object *o = json_object_new_object(), *det;
-	const struct dtc_manager *mgr = m->p ? pipeline_manager(m->p) : NULL;
+	const struct dtc_manager *mgr = m->env.manager;
 	char base[256];
 
 	json_object_object_add(o, "ts",
-			       output_json_ts(m->p ? pipeline_now(m->p) : 0));
+			       output_json_ts(output_env_now(&m->env)));
 	json_object_object_add(o, "vin", json_object_new_string(m->vin));
 	json_object_object_add(o, "vehicle", json_object_new_string(m->vin));
 	json_object_object_add(o, "dtcd_version",
 			       json_object_new_string(DTCD_VERSION));
 	json_object_object_add(
 		o, "frames",
-		json_object_new_int64(m->p ? (int64_t)pipeline_frames(m->p) :
-					     0));
+		json_object_new_int64(m->env.frames ? (int64_t)*m->env.frames :
+						      0));
 	json_object_object_add(
 		o, "dropped",
 		json_object_new_int64((int64_t)m->outbox_dropped));
 	det = json_object_new_array();
-	for (size_t i = 0; m->p && i < detectors_count(); i++)
-		if (pipeline_detector_active(m->p, detectors_name(i)))
+	for (size_t i = 0; m->env.detectors && i < detectors_count(); i++)
+		if (detectors_is_active(m->env.detectors, detectors_name(i)))
 			json_object_array_add(
 				det, json_object_new_string(detectors_name(i)));
 	json_object_object_add(o, "active_detectors", det);
@@ -215,16 +216,14 @@ static void publish_status(struct mqtt_out *m)
 			       m->last_ecu_ns ? output_json_ts(m->last_ecu_ns) :
 						NULL);
 	json_object_object_add(
-		o, "dtcs",
-		output_json_dtc_list(
-			mgr, m->p ? pipeline_catalogue(m->p) : NULL, false));
+		o, "dtcs", output_json_dtc_list(mgr, m->env.catalogue, false));
 	m->status_dirty = publish(m, m->t_status, output_json_string(o),
 				  true) == -ENOBUFS;
 	json_object_put(o);
-	if (m->ha && m->p && !m->status_dirty) {
+	if (m->ha && m->env.signals && !m->status_dirty) {
 		struct mqtt_ha ha = ha_of(m, base, sizeof(base));
 
-		mqtt_ha_state(&ha, m->p, m->ecu_mil);
+		mqtt_ha_state(&ha, &m->env, m->ecu_mil);
 	}
 }
 
@@ -288,7 +287,7 @@ static char *mqtt_payload(void *state, const struct dtc_event *ev,
 			  const struct catalogue_entry *e)
 {
 	struct mqtt_out *m = state;
-	const struct signal_table *t = m->p ? pipeline_signals(m->p) : NULL;
+	const struct signal_table *t = m->env.signals;
 	const char *vehicle = m->vehicle;
 	struct json_object *o;
 	char *s;
@@ -316,6 +315,13 @@ static void mqtt_attach(void *state, struct dtc_store *store)
 	struct mqtt_out *m = state;
 
 	m->store = store;
+}
+
+static void mqtt_env(void *state, const struct output_env *env)
+{
+	struct mqtt_out *m = state;
+
+	m->env = *env;
 }
 
 /* ---- connection ---- */
@@ -582,7 +588,7 @@ static void mqtt_event(void *state, const struct dtc_event *ev,
 		       const struct catalogue_entry *e)
 {
 	struct mqtt_out *m = state;
-	const struct signal_table *t = m->p ? pipeline_signals(m->p) : NULL;
+	const struct signal_table *t = m->env.signals;
 	const char *vin = NULL;
 
 	if (t && t->slot[SIG_VIN].valid && t->slot[SIG_VIN].text[0])
@@ -677,6 +683,7 @@ static const struct output_ops mqtt_ops = {
 	.free = mqtt_free,
 	.outbox_payload = mqtt_payload,
 	.outbox_attach = mqtt_attach,
+	.attach = mqtt_env,
 };
 
 static struct mqtt_out *mqtt_of(const struct output *o)
@@ -810,14 +817,6 @@ int output_mqtt_new(struct output *ret, const struct config *cfg, char *errbuf,
 	mosquitto_log_callback_set(m->mosq, on_mosq_log);
 	*ret = (struct output){ .ops = &mqtt_ops, .state = m };
 	return 0;
-}
-
-void output_mqtt_bind(struct output *o, const struct pipeline *p)
-{
-	struct mqtt_out *m = mqtt_of(o);
-
-	if (m)
-		m->p = p;
 }
 
 int output_mqtt_start(struct output *o, struct ev_loop *loop)

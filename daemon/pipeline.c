@@ -307,6 +307,26 @@ static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/* what the outputs read of the pipeline, handed over once: no output
+ * calls back into the pipeline */
+static void attach_outputs(struct pipeline *p)
+{
+	const struct output_env env = {
+		.manager = p->manager,
+		.catalogue = p->catalogue,
+		.detectors = p->detectors,
+		.signals = &p->table,
+		.profile_name = p->profile->name,
+		.frame_ns = &p->last_ts_ns,
+		.tick_ns = &p->last_tick_ns,
+		.frames = &p->frames,
+	};
+
+	for (size_t i = 0; i < p->n_outputs; i++)
+		if (p->outputs[i].ops->attach)
+			p->outputs[i].ops->attach(p->outputs[i].state, &env);
+}
+
 int pipeline_new(struct pipeline **ret, struct pipeline_options *opts,
 		 char *errbuf, size_t errlen)
 {
@@ -334,6 +354,7 @@ int pipeline_new(struct pipeline **ret, struct pipeline_options *opts,
 		pipeline_free(p);
 		return r;
 	}
+	attach_outputs(p);
 	*ret = p;
 	return 0;
 }
