@@ -493,7 +493,7 @@ int pipeline_clear(struct pipeline *p, int64_t ts_ns, const char *code)
 	return dtc_manager_clear(p->manager, ts_ns, code);
 }
 
-/* ---- accessors for the control socket and MQTT ---- */
+/* ---- accessors for the control socket ---- */
 
 const struct dtc_manager *pipeline_manager(const struct pipeline *p)
 {
