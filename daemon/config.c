@@ -56,6 +56,8 @@ static const struct conf_key dtcd_keys[] = {
 	KEY("etc_dir", CONF_PATH, etc_dir),
 	KEY("lang", CONF_STRING, lang, .names = lang_names),
 	KEY("tick_ms", CONF_UNSIGNED, tick_ms, .min = 10, .max = 10000),
+	KEY("store_queue_max_events", CONF_UNSIGNED, store_queue_max_events,
+	    .min = 1, .max = 100000000),
 	KEY("json", CONF_BOOL, json),
 	KEY("poll", CONF_BOOL, poll),
 	KEY("control_socket", CONF_PATH, control_socket),

@@ -21,6 +21,8 @@ struct config {
 	char *lang;
 	char *etc_dir; /* where profiles/, dtc.ini and actions live */
 	unsigned tick_ms;
+	/* events that may wait in memory while the store fails (0: default) */
+	unsigned store_queue_max_events;
 	bool json;
 	bool poll;	 /* live: ask the car ([poll] of the profile) */
 	char *mqtt_host; /* NULL: no MQTT */

@@ -18,6 +18,8 @@
 #include "poll_live.h"
 #include "log.h"
 #include "manager.h"
+#include "output_json.h"
+#include "output_mqtt.h"
 
 /*
  * Bounds (docs/mqtt.md): a slot per client; when all are taken the one

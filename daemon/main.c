@@ -18,7 +18,10 @@
 #include "dtcd-build.h"
 #include "live.h"
 #include "log.h"
+#include "output_json.h"
+#include "output_mqtt.h"
 #include "output_report.h"
+#include "output_text.h"
 #include "pipeline.h"
 #include "profile.h"
 #include "replay.h"
@@ -381,8 +384,6 @@ static int make_pipeline(const struct config *cfg, const struct profile *prof,
 		log_warnx("%s", err);
 		if (ret_mqtt)
 			*ret_mqtt = (struct output){ 0 };
-	} else if (ret_mqtt && ret_mqtt->ops) {
-		output_mqtt_bind(ret_mqtt, *ret);
 	}
 	return r;
 }

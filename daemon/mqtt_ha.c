@@ -8,8 +8,7 @@
 #include "dtcd-build.h"
 #include "manager.h"
 #include "mqtt_ha.h"
-#include "output.h"
-#include "pipeline.h"
+#include "output_json.h"
 
 static struct json_object *device(const struct mqtt_ha *ha)
 {
@@ -91,11 +90,11 @@ void mqtt_ha_config(const struct mqtt_ha *ha)
 }
 
 /* the worst current DTC of a detector (NULL: none): the sensor's ON */
-static void detector_state(const struct mqtt_ha *ha, const struct pipeline *p,
-			   const char *name)
+static void detector_state(const struct mqtt_ha *ha,
+			   const struct output_env *env, const char *name)
 {
-	const struct dtc_manager *m = pipeline_manager(p);
-	const struct catalogue *c = pipeline_catalogue(p);
+	const struct dtc_manager *m = env->manager;
+	const struct catalogue *c = env->catalogue;
 	struct json_object *o = json_object_new_object(), *codes;
 	const struct catalogue_entry *e;
 	struct dtc_info d, worst = { 0 };
@@ -127,16 +126,18 @@ static void detector_state(const struct mqtt_ha *ha, const struct pipeline *p,
 	json_object_object_add(o, "codes", codes);
 	json_object_object_add(
 		o, "active",
-		json_object_new_boolean(pipeline_detector_active(p, name)));
+		json_object_new_boolean(
+			env->detectors &&
+			detectors_is_active(env->detectors, name)));
 	snprintf(topic, sizeof(topic), "%s/detector/%s", ha->base, name);
 	ha->publish(ha->ud, topic, output_json_string(o));
 	json_object_put(o);
 }
 
-void mqtt_ha_state(const struct mqtt_ha *ha, const struct pipeline *p,
+void mqtt_ha_state(const struct mqtt_ha *ha, const struct output_env *env,
 		   bool ecu_mil)
 {
-	const struct dtc_manager *m = pipeline_manager(p);
+	const struct dtc_manager *m = env->manager;
 	struct json_object *o = json_object_new_object(), *codes;
 	bool mil = ecu_mil;
 	struct dtc_info d;
@@ -158,5 +159,5 @@ void mqtt_ha_state(const struct mqtt_ha *ha, const struct pipeline *p,
 	ha->publish(ha->ud, topic, output_json_string(o));
 	json_object_put(o);
 	for (size_t i = 0; i < detectors_count(); i++)
-		detector_state(ha, p, detectors_name(i));
+		detector_state(ha, env, detectors_name(i));
 }

@@ -5,7 +5,7 @@
 
 struct catalogue;
 struct dtc_manager;
-struct pipeline;
+struct output_env;
 
 /* what the discovery messages name: TOPIC/VEHICLE is base */
 struct mqtt_ha {
@@ -28,5 +28,5 @@ struct mqtt_ha {
 void mqtt_ha_config(const struct mqtt_ha *ha);
 /* mqtt_ha_config() with .remove: when the VIN replaces "unknown" */
 /* the retained states those sensors read: BASE/detector/NAME, BASE/mil */
-void mqtt_ha_state(const struct mqtt_ha *ha, const struct pipeline *p,
+void mqtt_ha_state(const struct mqtt_ha *ha, const struct output_env *env,
 		   bool ecu_mil);

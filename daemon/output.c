@@ -24,3 +24,10 @@ void output_format_ts(char *buf, size_t len, int64_t ts_ns)
 	snprintf(buf, len, "%s%" PRId64 ".%06" PRId64, sign, us / 1000000,
 		 us % 1000000);
 }
+
+int64_t output_env_now(const struct output_env *env)
+{
+	if (!env || !env->frame_ns)
+		return 0;
+	return *env->frame_ns > *env->tick_ns ? *env->frame_ns : *env->tick_ns;
+}

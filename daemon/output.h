@@ -1,4 +1,5 @@
-/* output.h: where signals and DTC events go (stdout JSON, text, MQTT) */
+/* output.h: where signals and DTC events go: the ops table every output
+ * (output_json.h, output_text.h, output_mqtt.h, output_report.h) fills */
 #pragma once
 
 #include <stdbool.h>
@@ -14,10 +15,9 @@ struct catalogue;
 struct catalogue_entry;
 struct dtc_info;
 struct dtc_manager;
+struct detectors;
+struct output_env;
 struct dtc_store;
-struct ev_loop;
-struct json_object;
-struct pipeline;
 
 /* One ops table per output kind, as libinput does per plug-in module. */
 struct output_ops {
@@ -45,6 +45,8 @@ struct output_ops {
 	char *(*outbox_payload)(void *state, const struct dtc_event *ev,
 				const struct catalogue_entry *entry);
 	void (*outbox_attach)(void *state, struct dtc_store *store);
+	/* optional: what it reads of the pipeline (see struct output_env) */
+	void (*attach)(void *state, const struct output_env *env);
 };
 
 struct output {
@@ -52,49 +54,24 @@ struct output {
 	void *state;
 };
 
-/* JSON lines of spec section 5 on a stream */
-int output_json_new(struct output *ret, FILE *out);
-/* readable lines per event; lang "de" labels them in German */
-int output_text_new(struct output *ret, FILE *out, const char *lang);
-
 /*
- * The JSON builders every JSON writer shares (--json, MQTT, the control
- * socket), so a DTC event reads the same wherever it goes. The caller owns
- * the object (json_object_put).
+ * What an output may read of the pipeline, handed to it by attach once the
+ * pipeline's parts exist (pipeline_new); valid for the pipeline's life.
+ * The output never calls back into the pipeline.
  */
-struct json_object *output_json_event(const struct dtc_event *ev,
-				      const char *action, const char *title);
-struct json_object *
-output_json_freeze_frame(const struct dtc_freeze_frame *frame);
-struct json_object *output_json_number(double v);
-struct json_object *output_json_ts(int64_t ts_ns);
-/* in the DTC list of dtcctl and MQTT status: failed, pending, confirmed or
- * stored since the last clear */
-bool output_json_dtc_current(const struct dtc_info *d);
-/* array of DTC objects (code, status, occurrences, first/last failure,
- * freeze frame...): the current ones, or every known one with all */
-struct json_object *output_json_dtc_list(const struct dtc_manager *m,
-					 const struct catalogue *c, bool all);
-/* compact, no escaped slashes; valid until o changes or is freed */
-const char *output_json_string(struct json_object *o);
+struct output_env {
+	const struct dtc_manager *manager; /* NULL with --signals */
+	const struct catalogue *catalogue; /* NULL with --signals */
+	const struct detectors *detectors; /* NULL with --signals */
+	const struct signal_table *signals;
+	const char *profile_name;
+	/* frame time of the latest frame and tick (0 before the first) */
+	const int64_t *frame_ns, *tick_ns;
+	const unsigned long *frames;
+};
 
-/*
- * MQTT (libmosquitto): each DTC event as output_json_event() on
- * TOPIC/VIN/events, a retained DTC list on TOPIC/VIN/status, retained
- * online/offline (Last Will) on TOPIC/VIN/online. Needs cfg->mqtt_host. It
- * connects on output_mqtt_start(); until then, and whenever the broker is
- * unreachable, QoS 1/2 messages wait in memory (at most 1000 events).
- */
-int output_mqtt_new(struct output *ret, const struct config *cfg, char *errbuf,
-		    size_t errlen);
-/* The pipeline the status message lists the DTCs of (after pipeline_new). */
-void output_mqtt_bind(struct output *o, const struct pipeline *p);
-/* Joins the libev loop: connects, reconnects, sends. */
-int output_mqtt_start(struct output *o, struct ev_loop *loop);
-/* Runs the loop until the broker acknowledged every message or timeout_s
- * passed. Returns the number of messages still unacknowledged. */
-unsigned output_mqtt_drain(struct output *o, double timeout_s);
-bool output_mqtt_connected(const struct output *o);
+/* the later of *env->frame_ns and *env->tick_ns: dtcd's "now" */
+int64_t output_env_now(const struct output_env *env);
 
 void output_free(struct output *o);
 

@@ -7,7 +7,7 @@
 
 #include "catalogue.h"
 #include "manager.h"
-#include "output.h"
+#include "output_json.h"
 
 struct json_out {
 	FILE *out;

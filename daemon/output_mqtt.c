@@ -4,9 +4,12 @@
 #include <ev.h>
 #include <json-c/json.h>
 #include <mosquitto.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,8 +20,8 @@
 #include "detector.h"
 #include "mqtt_ha.h"
 #include "mqtt_tls.h"
-#include "output.h"
-#include "pipeline.h"
+#include "output_json.h"
+#include "output_mqtt.h"
 #include "store.h"
 
 /* status and online messages waiting for the broker: ~1 KiB each */
@@ -29,12 +32,15 @@
 #define MQTT_KEEPALIVE 30
 #define MQTT_RECONNECT_MIN 1.0
 #define MQTT_RECONNECT_MAX 60.0
+/* a TLS handshake or CONNACK that does not come: the attempt failed */
+#define MQTT_CONNECT_TIMEOUT 20.0
 /* what a stopping dtcd waits for the broker's acknowledgements */
 #define MQTT_STOP_SECONDS 10.0
 
 struct mqtt_out {
 	struct mosquitto *mosq;
-	const struct pipeline *p;
+	/* what it reads of the pipeline; all NULL before attach */
+	struct output_env env;
 	struct ev_loop *loop;
 	char *host;
 	int port;
@@ -49,8 +55,12 @@ struct mqtt_out {
 	bool started;
 	bool stopping; /* "offline" is queued: no "online" after it */
 	bool ever_tried;
+	bool open; /* an attempt's socket is open, its outcome not known yet */
+	ev_tstamp attempt_start;
 	bool connected;
-	bool warned_down;
+	bool refused; /* the broker's CONNACK said no: on_disconnect follows */
+	/* the failure last logged ("" while connected): each reason once */
+	char warned[384];
 	double reconnect_delay;
 	ev_tstamp next_reconnect;
 	/* status/online published with QoS > 0, not acknowledged yet */
@@ -152,7 +162,7 @@ static struct mqtt_ha ha_of(struct mqtt_out *m, char *base, size_t len)
 		.base = base,
 		.status_topic = m->t_status,
 		.online_topic = m->t_online,
-		.model = m->p ? pipeline_profile_name(m->p) : NULL,
+		.model = m->env.profile_name,
 		.publish = publish_retained,
 		.ud = m,
 	};
@@ -174,25 +184,25 @@ static int open_dtcs(const struct dtc_manager *mgr)
 static void publish_status(struct mqtt_out *m)
 {
 	struct json_object *o = json_object_new_object(), *det;
-	const struct dtc_manager *mgr = m->p ? pipeline_manager(m->p) : NULL;
+	const struct dtc_manager *mgr = m->env.manager;
 	char base[256];
 
 	json_object_object_add(o, "ts",
-			       output_json_ts(m->p ? pipeline_now(m->p) : 0));
+			       output_json_ts(output_env_now(&m->env)));
 	json_object_object_add(o, "vin", json_object_new_string(m->vin));
 	json_object_object_add(o, "vehicle", json_object_new_string(m->vin));
 	json_object_object_add(o, "dtcd_version",
 			       json_object_new_string(DTCD_VERSION));
 	json_object_object_add(
 		o, "frames",
-		json_object_new_int64(m->p ? (int64_t)pipeline_frames(m->p) :
-					     0));
+		json_object_new_int64(m->env.frames ? (int64_t)*m->env.frames :
+						      0));
 	json_object_object_add(
 		o, "dropped",
 		json_object_new_int64((int64_t)m->outbox_dropped));
 	det = json_object_new_array();
-	for (size_t i = 0; m->p && i < detectors_count(); i++)
-		if (pipeline_detector_active(m->p, detectors_name(i)))
+	for (size_t i = 0; m->env.detectors && i < detectors_count(); i++)
+		if (detectors_is_active(m->env.detectors, detectors_name(i)))
 			json_object_array_add(
 				det, json_object_new_string(detectors_name(i)));
 	json_object_object_add(o, "active_detectors", det);
@@ -206,16 +216,14 @@ static void publish_status(struct mqtt_out *m)
 			       m->last_ecu_ns ? output_json_ts(m->last_ecu_ns) :
 						NULL);
 	json_object_object_add(
-		o, "dtcs",
-		output_json_dtc_list(
-			mgr, m->p ? pipeline_catalogue(m->p) : NULL, false));
+		o, "dtcs", output_json_dtc_list(mgr, m->env.catalogue, false));
 	m->status_dirty = publish(m, m->t_status, output_json_string(o),
 				  true) == -ENOBUFS;
 	json_object_put(o);
-	if (m->ha && m->p && !m->status_dirty) {
+	if (m->ha && m->env.signals && !m->status_dirty) {
 		struct mqtt_ha ha = ha_of(m, base, sizeof(base));
 
-		mqtt_ha_state(&ha, m->p, m->ecu_mil);
+		mqtt_ha_state(&ha, &m->env, m->ecu_mil);
 	}
 }
 
@@ -279,7 +287,7 @@ static char *mqtt_payload(void *state, const struct dtc_event *ev,
 			  const struct catalogue_entry *e)
 {
 	struct mqtt_out *m = state;
-	const struct signal_table *t = m->p ? pipeline_signals(m->p) : NULL;
+	const struct signal_table *t = m->env.signals;
 	const char *vehicle = m->vehicle;
 	struct json_object *o;
 	char *s;
@@ -309,6 +317,13 @@ static void mqtt_attach(void *state, struct dtc_store *store)
 	m->store = store;
 }
 
+static void mqtt_env(void *state, const struct output_env *env)
+{
+	struct mqtt_out *m = state;
+
+	m->env = *env;
+}
+
 /* ---- connection ---- */
 
 static void mqtt_unwatch(struct mqtt_out *m)
@@ -325,7 +340,9 @@ static void mqtt_watch(struct mqtt_out *m)
 
 	if (!m->started)
 		return;
-	fd = mosquitto_socket(m->mosq);
+	/* an abandoned attempt's socket stays libmosquitto's until the next
+	 * reconnect closes it: not ours to watch */
+	fd = m->open ? mosquitto_socket(m->mosq) : -1;
 	if (fd != m->fd) {
 		mqtt_unwatch(m);
 		if (fd < 0)
@@ -352,6 +369,42 @@ static void schedule_reconnect(struct mqtt_out *m)
 		m->reconnect_delay = MQTT_RECONNECT_MAX;
 }
 
+/*
+ * A connection attempt failed, however libmosquitto tells it: a refused
+ * CONNACK, a disconnect, or (a TLS handshake done in the loop) only
+ * mosquitto_loop_read()'s return code with the socket closed and no
+ * on_disconnect. Said once per reason, with OpenSSL's words when it gave
+ * some; never retried without TLS.
+ */
+static void attempt_failed(struct mqtt_out *m, const char *why)
+{
+	char reason[sizeof(m->warned)];
+	size_t n = strlen(why);
+
+	/* "A TLS error occurred. OpenSSL Error[0]: ...", "unreachable: ..." */
+	snprintf(reason, sizeof(reason), "%s%s%s", why,
+		 !m->last_error[0]	? "" :
+		 n && why[n - 1] == '.' ? " " :
+					  ": ",
+		 m->last_error);
+	m->last_error[0] = '\0';
+	if (!strcmp(reason, m->warned))
+		return;
+	log_warnx("mqtt: %s:%d: %s; events wait in the outbox, retrying with "
+		  "back-off",
+		  m->host, m->port, reason);
+	snprintf(m->warned, sizeof(m->warned), "%s", reason);
+}
+
+/* the attempt is over without on_disconnect: the next one after back-off */
+static void attempt_abandon(struct mqtt_out *m, const char *why)
+{
+	attempt_failed(m, why);
+	m->open = false;
+	mqtt_unwatch(m);
+	schedule_reconnect(m);
+}
+
 static void try_connect(struct mqtt_out *m)
 {
 	int rc;
@@ -365,18 +418,14 @@ static void try_connect(struct mqtt_out *m)
 		rc = mosquitto_reconnect_async(m->mosq);
 	m->ever_tried = true;
 	if (rc != MOSQ_ERR_SUCCESS) {
-		if (!m->warned_down) {
-			log_warnx("mqtt: %s:%d: %s%s%s; events wait in the "
-				  "outbox, retrying with back-off",
-				  m->host, m->port,
-				  rc == MOSQ_ERR_ERRNO ? strerror(errno) :
-							 mosquitto_strerror(rc),
-				  m->last_error[0] ? " " : "", m->last_error);
-			m->warned_down = true;
-		}
+		attempt_failed(m, rc == MOSQ_ERR_ERRNO ?
+					  strerror(errno) :
+					  mosquitto_strerror(rc));
 		schedule_reconnect(m);
 		return;
 	}
+	m->open = true;
+	m->attempt_start = ev_now(m->loop);
 	mqtt_watch(m);
 }
 
@@ -385,19 +434,21 @@ static void on_connect(struct mosquitto *mosq, void *ud, int rc)
 	struct mqtt_out *m = ud;
 
 	if (rc != 0) {
-		log_warnx("mqtt: %s:%d refused the connection: %s; events "
-			  "wait in the outbox, retrying with back-off",
-			  m->host, m->port, mosquitto_connack_string(rc));
-		m->warned_down = true;
+		char why[128];
+
+		snprintf(why, sizeof(why), "refused the connection: %s",
+			 mosquitto_connack_string(rc));
+		attempt_failed(m, why);
+		m->refused = true;
 		mosquitto_disconnect(mosq);
 		return;
 	}
 	log_info("mqtt: connected to %s:%d, %llu events in the outbox", m->host,
 		 m->port, (unsigned long long)dtc_store_outbox_depth(m->store));
-	if (m->warned_down)
+	if (m->warned[0])
 		log_warnx("mqtt: %s:%d reached again", m->host, m->port);
 	m->connected = true;
-	m->warned_down = false;
+	m->warned[0] = '\0';
 	m->last_error[0] = '\0';
 	m->reconnect_delay = MQTT_RECONNECT_MIN;
 	/* what was pending, also from before a restart, goes first */
@@ -422,15 +473,11 @@ static void on_disconnect(struct mosquitto *mosq, void *ud, int rc)
 		log_warnx("mqtt: lost %s:%d (%s); events wait in the outbox, "
 			  "reconnecting",
 			  m->host, m->port, mosquitto_strerror(rc));
-	else if (!m->connected && !m->warned_down && rc != 0) {
-		/* a refused certificate is never retried without TLS */
-		log_warnx("mqtt: %s:%d unreachable%s%s; events wait in the "
-			  "outbox, retrying with back-off",
-			  m->host, m->port, m->last_error[0] ? ": " : "",
-			  m->last_error);
-		m->warned_down = true;
-	}
+	else if (!m->connected && !m->refused && rc != 0)
+		attempt_failed(m, "unreachable");
 	m->connected = false;
+	m->refused = false;
+	m->open = false;
 	if (m->started) {
 		mqtt_unwatch(m);
 		schedule_reconnect(m);
@@ -470,20 +517,53 @@ static void on_heartbeat(struct ev_loop *loop, ev_timer *w, int revents)
 		publish_status(m);
 }
 
+/*
+ * A TLS connect to a closed port: libmosquitto 2.0.11's first handshake
+ * write takes the ECONNREFUSED, then it keeps writing to the dead socket
+ * as if the handshake were under way, without end. The kernel knows.
+ */
+static bool attempt_refused(struct mqtt_out *m)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (!m->open || m->connected || m->fd < 0 ||
+	    getsockopt(m->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+	    ti.tcpi_state != TCP_CLOSE)
+		return false;
+	attempt_abandon(m, "unreachable: the connection was refused or "
+			   "reset");
+	return true;
+}
+
+/* libmosquitto's read or write step on the socket the loop saw ready */
+static void socket_step(struct mqtt_out *m, bool write)
+{
+	int rc;
+
+	if (attempt_refused(m))
+		return;
+	rc = write ? mosquitto_loop_write(m->mosq, 1) :
+		     mosquitto_loop_read(m->mosq, 1);
+	/* a failed TLS handshake: libmosquitto closed the socket itself */
+	if (rc != MOSQ_ERR_SUCCESS && m->open && !m->connected &&
+	    mosquitto_socket(m->mosq) < 0) {
+		attempt_abandon(m, rc == MOSQ_ERR_ERRNO ?
+					   strerror(errno) :
+					   mosquitto_strerror(rc));
+		return;
+	}
+	mqtt_watch(m);
+}
+
 static void on_read(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct mqtt_out *m = w->data;
-
-	mosquitto_loop_read(m->mosq, 1);
-	mqtt_watch(m);
+	socket_step(w->data, false);
 }
 
 static void on_write(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct mqtt_out *m = w->data;
-
-	mosquitto_loop_write(m->mosq, 1);
-	mqtt_watch(m);
+	socket_step(w->data, true);
 }
 
 /* keepalive pings, QoS retries, reconnection with back-off */
@@ -491,7 +571,11 @@ static void on_misc(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct mqtt_out *m = w->data;
 
-	if (m->fd >= 0)
+	if (m->open && !m->connected &&
+	    ev_now(loop) - m->attempt_start > MQTT_CONNECT_TIMEOUT)
+		/* the next attempt's reconnect closes this socket */
+		attempt_abandon(m, "no TLS handshake or CONNACK in time");
+	else if (m->fd >= 0)
 		mosquitto_loop_misc(m->mosq);
 	else if (ev_now(loop) >= m->next_reconnect)
 		try_connect(m);
@@ -504,7 +588,7 @@ static void mqtt_event(void *state, const struct dtc_event *ev,
 		       const struct catalogue_entry *e)
 {
 	struct mqtt_out *m = state;
-	const struct signal_table *t = m->p ? pipeline_signals(m->p) : NULL;
+	const struct signal_table *t = m->env.signals;
 	const char *vin = NULL;
 
 	if (t && t->slot[SIG_VIN].valid && t->slot[SIG_VIN].text[0])
@@ -543,8 +627,12 @@ static void mqtt_event(void *state, const struct dtc_event *ev,
 	}
 	if (ev->type == DTC_EVENT_DROPPED) {
 		m->outbox_dropped += ev->dropped;
-		log_warnx("mqtt: outbox full: %u events dropped (low severity "
-			  "first, never critical)",
+		log_warnx("mqtt: %s: %u events dropped (low severity first, "
+			  "never critical)",
+			  strcmp(ev->code, "QUEUE") ?
+				  "outbox full" :
+				  "the events waiting for the store at their "
+				  "bound",
 			  ev->dropped);
 	}
 	/* committed: it is in the outbox, on its way in event_id order */
@@ -595,6 +683,7 @@ static const struct output_ops mqtt_ops = {
 	.free = mqtt_free,
 	.outbox_payload = mqtt_payload,
 	.outbox_attach = mqtt_attach,
+	.attach = mqtt_env,
 };
 
 static struct mqtt_out *mqtt_of(const struct output *o)
@@ -647,14 +736,6 @@ int output_mqtt_new(struct output *ret, const struct config *cfg, char *errbuf,
 	mosquitto_log_callback_set(m->mosq, on_mosq_log);
 	*ret = (struct output){ .ops = &mqtt_ops, .state = m };
 	return 0;
-}
-
-void output_mqtt_bind(struct output *o, const struct pipeline *p)
-{
-	struct mqtt_out *m = mqtt_of(o);
-
-	if (m)
-		m->p = p;
 }
 
 int output_mqtt_start(struct output *o, struct ev_loop *loop)

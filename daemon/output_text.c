@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "catalogue.h"
-#include "output.h"
+#include "output_text.h"
 
 struct text_out {
 	FILE *out;

@@ -264,6 +264,7 @@ static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
 		return r;
 	dtc_manager_set_error_handler(p->manager, on_store_error, p);
 	dtc_manager_set_signals(p->manager, &p->table);
+	dtc_manager_set_queue_max(p->manager, cfg->store_queue_max_events);
 	/* a store without event ids yet: they start at the wall clock's
 	 * microseconds, above any id an earlier store or run gave */
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -299,6 +300,26 @@ static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/* what the outputs read of the pipeline, handed over once: no output
+ * calls back into the pipeline */
+static void attach_outputs(struct pipeline *p)
+{
+	const struct output_env env = {
+		.manager = p->manager,
+		.catalogue = p->catalogue,
+		.detectors = p->detectors,
+		.signals = &p->table,
+		.profile_name = p->profile->name,
+		.frame_ns = &p->last_ts_ns,
+		.tick_ns = &p->last_tick_ns,
+		.frames = &p->frames,
+	};
+
+	for (size_t i = 0; i < p->n_outputs; i++)
+		if (p->outputs[i].ops->attach)
+			p->outputs[i].ops->attach(p->outputs[i].state, &env);
+}
+
 int pipeline_new(struct pipeline **ret, struct pipeline_options *opts,
 		 char *errbuf, size_t errlen)
 {
@@ -326,6 +347,7 @@ int pipeline_new(struct pipeline **ret, struct pipeline_options *opts,
 		pipeline_free(p);
 		return r;
 	}
+	attach_outputs(p);
 	*ret = p;
 	return 0;
 }
@@ -464,7 +486,7 @@ int pipeline_clear(struct pipeline *p, int64_t ts_ns, const char *code)
 	return dtc_manager_clear(p->manager, ts_ns, code);
 }
 
-/* ---- accessors for the control socket and MQTT ---- */
+/* ---- accessors for the control socket ---- */
 
 const struct dtc_manager *pipeline_manager(const struct pipeline *p)
 {

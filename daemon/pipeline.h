@@ -47,7 +47,7 @@ int pipeline_store_retry(struct pipeline *p);
 /* Clears DTCs (code NULL = all) as UDS 0x14 does. */
 int pipeline_clear(struct pipeline *p, int64_t ts_ns, const char *code);
 
-/* ---- what the control socket and the MQTT status read ---- */
+/* ---- what the control socket reads (outputs get struct output_env) ---- */
 struct catalogue;
 struct dtc_manager;
 

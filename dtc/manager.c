@@ -92,6 +92,40 @@ static void mark(struct entry *e, bool ff)
 	e->ff_dirty |= ff;
 }
 
+/* the store fails and the queue is full: the oldest of the lowest
+ * severity goes; false when only critical events (or drop reports) wait */
+static bool drop_waiting(struct dtc_manager *m)
+{
+	size_t victim = m->n_queue;
+	int best = 3;
+
+	for (size_t i = 0; i < m->n_queue; i++) {
+		int r = dtc_severity_drop_rank(m->queue[i].ev.severity);
+
+		if (m->queue[i].ev.type != DTC_EVENT_DROPPED && r < best) {
+			best = r;
+			victim = i;
+		}
+	}
+	if (victim == m->n_queue)
+		return false;
+	memmove(&m->queue[victim], &m->queue[victim + 1],
+		(m->n_queue - victim - 1) * sizeof(m->queue[0]));
+	m->n_queue--;
+	if (!m->queue_dropped++ && m->on_error)
+		m->on_error(
+			m->err_ud,
+			"DTC store: still failing and the events waiting "
+			"for it reached their bound: the oldest of the "
+			"lowest severity are dropped, never a critical one");
+	return true;
+}
+
+void dtc_manager_set_queue_max(struct dtc_manager *m, size_t max)
+{
+	m->queue_max = max;
+}
+
 void manager_queue_event(struct dtc_manager *m, enum dtc_event_type type,
 			 int64_t ts_ns, const char *code, const char *detector,
 			 enum dtc_severity sev, uint8_t status,
@@ -124,6 +158,13 @@ void manager_queue_event(struct dtc_manager *m, enum dtc_event_type type,
 	q->ev.mil_on = -1;
 	q->ev.dtc_count = -1;
 	q->ev.event_id = ++m->last_event_id;
+	/* the newest may go itself, as in the outbox; a drop report never
+	 * pushes an event out */
+	while (m->failing && type != DTC_EVENT_DROPPED &&
+	       m->n_queue >
+		       (m->queue_max ? m->queue_max : DTC_MANAGER_QUEUE_MAX) &&
+	       drop_waiting(m))
+		;
 }
 
 static void queue_dtc_event(struct dtc_manager *m, enum dtc_event_type type,

@@ -42,6 +42,14 @@ bool dtc_manager_store_failing(const struct dtc_manager *m);
 size_t dtc_manager_waiting(const struct dtc_manager *m);
 /* commits what waits and announces it: 0, or -EAGAIN when it failed again */
 int dtc_manager_retry(struct dtc_manager *m);
+/*
+ * While the store fails, at most max events wait (0: the default
+ * DTC_MANAGER_QUEUE_MAX, about 2 MB); past it the oldest of the lowest
+ * severity goes, as in the outbox, never a critical one. The next commit
+ * adds a "dropped" event (code QUEUE) with their number.
+ */
+#define DTC_MANAGER_QUEUE_MAX 10000
+void dtc_manager_set_queue_max(struct dtc_manager *m, size_t max);
 
 /*
  * The outbox (needs a store): each event's payload, from encode, is put

@@ -79,6 +79,11 @@ struct dtc_manager {
 	struct dtc_store_limits limits;
 	/* a batch failed to commit: it waits for dtc_manager_retry() */
 	bool failing;
+	/* what may wait while failing (0: DTC_MANAGER_QUEUE_MAX), and what
+	 * that bound dropped since the last commit (told in a "dropped"
+	 * event of code QUEUE) */
+	size_t queue_max;
+	unsigned queue_dropped;
 	char last_error[256];
 };
 

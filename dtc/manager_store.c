@@ -49,7 +49,7 @@ static int put_event(struct dtc_manager *m, struct queued *q, unsigned *dropped)
 int manager_store_persist(struct dtc_manager *m)
 {
 	uint64_t last_id = m->last_event_id;
-	size_t n_queue = m->n_queue;
+	size_t n_queue = m->n_queue, n_put;
 	unsigned dropped = 0;
 	int r = dtc_store_begin(m->store);
 
@@ -74,18 +74,29 @@ int manager_store_persist(struct dtc_manager *m)
 		if (e->dirty)
 			r = dtc_store_put_dtc(m->store, &d);
 	}
-	for (size_t i = 0; r == 0 && i < n_queue; i++)
+	if (m->queue_dropped && n_queue) {
+		/* what the bound on waiting events dropped while the store
+		 * failed: an event itself, after the ones that stayed */
+		manager_queue_event(m, DTC_EVENT_DROPPED,
+				    m->queue[n_queue - 1].ev.ts_ns, "QUEUE",
+				    "dtcd", DTC_SEVERITY_HIGH, 0,
+				    m->queue_dropped, NULL);
+		if (m->n_queue > n_queue)
+			m->queue[n_queue].ev.dropped = m->queue_dropped;
+	}
+	n_put = m->n_queue;
+	for (size_t i = 0; r == 0 && i < n_put; i++)
 		r = put_event(m, &m->queue[i], &dropped);
 	if (r == 0 && dropped) {
 		/* the drop is an event itself, at the time of the batch */
-		struct queued *last = &m->queue[n_queue - 1];
+		struct queued *last = &m->queue[n_put - 1];
 
 		manager_queue_event(m, DTC_EVENT_DROPPED, last->ev.ts_ns,
 				    "OUTBOX", "dtcd", DTC_SEVERITY_HIGH, 0,
 				    dropped, NULL);
-		if (m->n_queue > n_queue) {
-			m->queue[n_queue].ev.dropped = dropped;
-			r = put_event(m, &m->queue[n_queue], &dropped);
+		if (m->n_queue > n_put) {
+			m->queue[n_put].ev.dropped = dropped;
+			r = put_event(m, &m->queue[n_put], &dropped);
 		}
 	}
 	if (r == 0 && m->counters_dirty)
@@ -99,6 +110,8 @@ int manager_store_persist(struct dtc_manager *m)
 					  (int64_t)m->last_event_id);
 	if (r == 0)
 		r = dtc_store_commit(m->store);
+	if (r == 0)
+		m->queue_dropped = 0;
 	if (r < 0) {
 		store_failed(m, r);
 		dtc_store_rollback(m->store);

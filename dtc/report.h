@@ -46,3 +46,6 @@ static inline void dtc_sink_report(const struct dtc_sink *sink, int64_t ts_ns,
 }
 
 const char *dtc_severity_name(enum dtc_severity s);
+/* what a full queue drops first (the outbox, the events waiting for the
+ * store): 0 low, 1 medium or default, 2 high, 3 critical (never) */
+int dtc_severity_drop_rank(enum dtc_severity s);

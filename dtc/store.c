@@ -575,20 +575,6 @@ int dtc_store_load(struct dtc_store *s,
 
 /* ---- the outbox ---- */
 
-static int severity_rank(enum dtc_severity sev)
-{
-	switch (sev) {
-	case DTC_SEVERITY_CRITICAL:
-		return 3;
-	case DTC_SEVERITY_HIGH:
-		return 2;
-	case DTC_SEVERITY_LOW:
-		return 0;
-	default:
-		return 1;
-	}
-}
-
 int dtc_store_outbox_put(struct dtc_store *s, uint64_t event_id,
 			 enum dtc_severity sev, const char *payload,
 			 const struct dtc_store_limits *lim,
@@ -600,7 +586,7 @@ int dtc_store_outbox_put(struct dtc_store *s, uint64_t event_id,
 
 	*ret_dropped = 0;
 	sqlite3_bind_int64(st, 1, (int64_t)event_id);
-	sqlite3_bind_int(st, 2, severity_rank(sev));
+	sqlite3_bind_int(st, 2, dtc_severity_drop_rank(sev));
 	sqlite3_bind_text(st, 3, payload, (int)len, SQLITE_STATIC);
 	r = run(s, ST_OB_PUT);
 	if (r < 0)

@@ -7,7 +7,7 @@
 #include "config.h"
 #include "dtcd-build.h"
 #include "fuzz.h"
-#include "output.h"
+#include "output_json.h"
 #include "pipeline.h"
 #include "profile.h"
 

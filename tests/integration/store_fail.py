@@ -7,7 +7,9 @@
 # (RLIMIT_FSIZE) stops the WAL growing: what is printed is exactly what is
 # stored and the store's own error is named; (3) a store another process
 # locks while it is created: the real reason, not "cannot rollback"; (4) a
-# state directory dtcd may not write: a clear error, nothing printed.
+# state directory dtcd may not write: a clear error, nothing printed; (5) a
+# lock held with store_queue_max_events = 5: the oldest low-severity events
+# dropped first, the critical ones kept, the drop reported as an event.
 # usage: store_fail.py DTCD DTCCTL DTCD_SIM SCENARIO.ini
 import os
 import pwd
@@ -69,6 +71,7 @@ with tempfile.TemporaryDirectory() as tmp:
     r = subprocess.run([DTCD, "--replay", log, "--json", "--state", base],
                        capture_output=True, text=True, check=True)
     want = printed(r.stdout.splitlines())
+    r_want = [json.loads(line) for line in r.stdout.splitlines()]
     check(len(want) >= 3, "the drive gives too few events: %s" % want)
 
     # (1) a lock held while the whole drive goes through a pipe
@@ -159,6 +162,51 @@ with tempfile.TemporaryDirectory() as tmp:
           "read-only: rc %d, stdout %r, stderr %s" %
           (r.returncode, r.stdout[:200], r.stderr))
     print("read-only state: %s" % r.stderr.strip())
+
+    # (5) a lock held with a bound of 5 events waiting in memory: the
+    # oldest low-severity ones go first, never a critical one, and a
+    # "dropped" event (code QUEUE) says how many
+    st = os.path.join(tmp, "bounded")
+    create(st)
+    cfg = os.path.join(tmp, "bounded.conf")
+    with open(cfg, "w") as f:
+        f.write("[dtcd]\nstore_queue_max_events = 5\n")
+    lock = Lock(os.path.join(st, "dtcd.db"))
+    err = open(os.path.join(tmp, "bounded.err"), "w+")
+    d = subprocess.Popen([DTCD, "--replay", "-", "--json", "--state", st,
+                          "-c", cfg], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=err, text=True)
+    w = threading.Thread(target=lambda: (d.stdin.write(frames),
+                                         d.stdin.flush()))
+    w.start()
+    w.join(120)
+    time.sleep(2)
+    lock.release()
+    d.stdin.close()
+    out = [json.loads(line) for line in d.stdout.read().splitlines()]
+    rc = d.wait(60)
+    err.seek(0)
+    etext = err.read()
+    drops = [e for e in out if e["event"] == "dropped"]
+    kept = [(e["event"], e["code"], e["status"]) for e in out
+            if e["event"] != "dropped"]
+    n = sum(e["dropped"] for e in drops)
+    crit = [k for k, e in zip(want, r_want) if e["severity"] == "critical"]
+    low = [k for k, e in zip(want, r_want) if e["severity"] == "low"]
+    check(rc == 0 and len(drops) == 1 and drops[0]["code"] == "QUEUE" and
+          n == len(want) - len(kept) and n > 0,
+          "bounded: rc %d, dropped %s, kept %d of %d" %
+          (rc, drops, len(kept), len(want)))
+    check(all(c in kept for c in crit) and not any(lo in kept for lo in low)
+          and [k for k in want if k in kept] == kept,
+          "bounded: kept %s of %s (critical %s, low %s)" %
+          (kept, want, crit, low))
+    check(stored(st) == printed(json.dumps(e) for e in out),
+          "bounded: stored %s, printed %s" % (stored(st), out))
+    check("reached their bound" in etext, "bounded: stderr %s" % etext)
+    print("store locked, 5 events may wait: %d of %d kept (%d critical), "
+          "%d dropped, reported as one event" %
+          (len(kept), len(want), len(crit), n))
 for f in failures:
     print("FAIL:", f)
 sys.exit(1 if failures else 0)
