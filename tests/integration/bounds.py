@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # bounds.py: hostile input costs bounded memory and the frames around it
-# are still read (docs/time.md, "Bounds"); peak RSS (/usr/bin/time) of each
+# are still read (docs/bounds.md); peak RSS (/usr/bin/time) of each
 # dtcd run, against a run of the same healthy log alone.
 #
 # usage: bounds.py DTCD DTCD_SIM SCENARIO_DIR
