@@ -14,7 +14,7 @@ cg_max=${CALLGRIND_MAX:-2000000}
 if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" --buildtype=release -Db_ndebug=true -Db_lto=true >/dev/null
 fi
-meson compile -C "$build" >/dev/null
+meson compile -C "$build" daemon/dtcd sim/dtcd-sim >/dev/null
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
