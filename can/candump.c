@@ -634,7 +634,8 @@ static inline uint64_t hex8(uint64_t x)
 	return (v | (v >> 16)) & UINT64_C(0xffffffff);
 }
 
-static const char *parse_fast(const char *p, struct frame *f)
+static inline __attribute__((always_inline)) const char *
+parse_fast(const char *p, struct frame *f)
 {
 	uint64_t x, y, sec, frac, ns, data;
 	unsigned int n, d, i, hi, lo;
@@ -651,10 +652,20 @@ static const char *parse_fast(const char *p, struct frame *f)
 	if (n < 8) {
 		sec = digits_n(x, n);
 	} else {
-		/* epoch seconds have 10 digits: two more, one by one */
+		/* epoch seconds have 10 digits: two more */
 		sec = digits8(x);
-		for (; n < 10 && (d = (unsigned char)p[n] - '0') <= 9; n++)
-			sec = sec * 10 + d;
+		d = (unsigned char)p[8] - '0';
+		if (d <= 9) {
+			unsigned int d2 = (unsigned char)p[9] - '0';
+
+			if (d2 <= 9) {
+				sec = sec * 100 + d * 10 + d2;
+				n = 10;
+			} else {
+				sec = sec * 10 + d;
+				n = 9;
+			}
+		}
 	}
 	p += n;
 	if (*p != '.')
@@ -752,26 +763,15 @@ static const char *parse_fast(const char *p, struct frame *f)
 	return p + 2 * n + 1;
 }
 
-int candump_reader_next(struct candump_reader *r, struct frame *ret_frame)
+/* a line the fast path did not take, or a buffer to refill */
+static __attribute__((noinline)) int reader_next_slow(struct candump_reader *r,
+						      struct frame *ret_frame)
 {
 	const char *line, *what = NULL, *next;
 	size_t len;
 	int ret;
 
 	for (;;) {
-		/*
-		 * Near the end of the buffer, the slow path below refills it
-		 * only when no whole line is left: a pipe's last line is
-		 * never held back waiting for more input.
-		 */
-		if (r->end - r->pos >= FAST_MAX_LINE && !r->skipping) {
-			next = parse_fast(r->buf + r->pos, ret_frame);
-			if (next) {
-				r->pos = (size_t)(next - r->buf);
-				r->line++;
-				return 1;
-			}
-		}
 		ret = reader_next_line(r, &line, &len);
 		if (ret <= 0)
 			return ret;
@@ -780,7 +780,36 @@ int candump_reader_next(struct candump_reader *r, struct frame *ret_frame)
 			return 1;
 		if (ret == -EINVAL)
 			reader_report(r, what);
+		/* the next line may be a common one again */
+		if (r->end - r->pos >= FAST_MAX_LINE && !r->skipping) {
+			next = parse_fast(r->buf + r->pos, ret_frame);
+			if (next) {
+				r->pos = (size_t)(next - r->buf);
+				r->line++;
+				return 1;
+			}
+		}
 	}
+}
+
+int candump_reader_next(struct candump_reader *r, struct frame *ret_frame)
+{
+	const char *next;
+
+	/*
+	 * Near the end of the buffer, the slow path refills it only when no
+	 * whole line is left: a pipe's last line is never held back waiting
+	 * for more input. The common line takes no more than this.
+	 */
+	if (r->end - r->pos >= FAST_MAX_LINE && !r->skipping) {
+		next = parse_fast(r->buf + r->pos, ret_frame);
+		if (next) {
+			r->pos = (size_t)(next - r->buf);
+			r->line++;
+			return 1;
+		}
+	}
+	return reader_next_slow(r, ret_frame);
 }
 
 unsigned long candump_reader_line(const struct candump_reader *r)

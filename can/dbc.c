@@ -1,4 +1,5 @@
 /* dbc.c: the DBC model (lookups, value descriptions) and the signal codec */
+#include <endian.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -252,6 +253,11 @@ int dbc_signal_layout(const struct dbc_message *m, struct dbc_signal *s,
 	s->need_len = (uint8_t)(last + 1);
 	s->mask =
 		s->length == 64 ? UINT64_MAX : (((uint64_t)1 << s->length) - 1);
+	s->in_word = last < 8;
+	if (s->in_word)
+		s->word_shift =
+			(uint8_t)(s->little_endian ? 8 * first + s->shift :
+						     8 * (7 - last) + s->shift);
 	return 0;
 }
 
@@ -500,6 +506,15 @@ static int signal_bits(const struct dbc_signal *s, const uint8_t *data,
 		r = mux_check(s, data, len);
 		if (r < 0)
 			return r;
+	}
+	if (s->in_word && len >= 8) {
+		/* a classic frame: the signal's bytes in one word, no loop */
+		uint64_t w;
+
+		memcpy(&w, data, sizeof(w));
+		w = s->little_endian ? le64toh(w) : be64toh(w);
+		*ret_bits = w >> s->word_shift & s->mask;
+		return 0;
 	}
 	*ret_bits = extract(s, data);
 	return 0;

@@ -47,6 +47,9 @@ struct dbc_signal {
 	/* precomputed at load time for decoding */
 	uint8_t first_byte, n_bytes, shift;
 	uint8_t need_len; /* bytes a frame needs to carry this signal */
+	/* in the first 8 bytes: one 64-bit load shifted by word_shift */
+	bool in_word;
+	uint8_t word_shift;
 	uint64_t mask;
 
 	/* multiplexing */

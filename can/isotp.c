@@ -42,6 +42,8 @@ struct isotp {
 	uint8_t testers[256 / 8]; /* bitmap of BMW tester addresses */
 	/* keys apart from the buffers: a CF scans only these 128 bytes */
 	uint32_t keys[ISOTP_MAX_TRANSFERS];
+	/* keys in use: a single frame with none open scans nothing */
+	unsigned n_open;
 	struct isotp_rx rx[ISOTP_MAX_TRANSFERS];
 };
 
@@ -137,10 +139,18 @@ static bool isotp_classify(const struct isotp *tp, const struct frame *f,
 
 static int isotp_find(const struct isotp *tp, uint32_t key)
 {
+	if (!tp->n_open)
+		return -1;
 	for (int i = 0; i < ISOTP_MAX_TRANSFERS; i++)
 		if (tp->keys[i] == key)
 			return i;
 	return -1;
+}
+
+static void isotp_release(struct isotp *tp, int i)
+{
+	tp->keys[i] = 0;
+	tp->n_open--;
 }
 
 static void isotp_drop(struct isotp *tp, uint32_t key)
@@ -148,7 +158,7 @@ static void isotp_drop(struct isotp *tp, uint32_t key)
 	int i = isotp_find(tp, key);
 
 	if (i >= 0)
-		tp->keys[i] = 0;
+		isotp_release(tp, i);
 }
 
 /* A slot for a new transfer: a free one, else the longest silent one. */
@@ -164,6 +174,8 @@ static int isotp_claim(struct isotp *tp, uint32_t key)
 		if (tp->rx[i].last_ns < tp->rx[victim].last_ns)
 			victim = i;
 	}
+	if (!tp->keys[victim])
+		tp->n_open++;
 	tp->keys[victim] = key;
 	return victim;
 }
@@ -252,7 +264,7 @@ static bool isotp_consecutive(struct isotp *tp, const struct frame *f,
 	/* saturated: a log's times may be anything (timebase.h) */
 	if (timebase_sub(f->ts_ns, rx->last_ns) > tp->timeout_ns ||
 	    (p[0] & 0x0F) != rx->next_sn || n < 2) {
-		tp->keys[i] = 0;
+		isotp_release(tp, i);
 		return true;
 	}
 	take = n - 1;
@@ -266,7 +278,7 @@ static bool isotp_consecutive(struct isotp *tp, const struct frame *f,
 		/* freed after the callback: its data lives in rx->buf */
 		isotp_deliver(tp, f, a, rx->buf, rx->len);
 		if (tp->keys[i] == a->key)
-			tp->keys[i] = 0;
+			isotp_release(tp, i);
 	}
 	return true;
 }
@@ -287,7 +299,7 @@ static bool isotp_flow_control(struct isotp *tp, const struct frame *f,
 	if (i < 0)
 		return true;
 	if (fs == FC_OVERFLOW)
-		tp->keys[i] = 0;
+		isotp_release(tp, i);
 	else if (timebase_sub(f->ts_ns, tp->rx[i].last_ns) <= tp->timeout_ns)
 		tp->rx[i].last_ns = f->ts_ns;
 	return true;

@@ -22,8 +22,8 @@ static bool near(int64_t step)
 	return step <= TIMEBASE_FORWARD_NS && step >= -TIMEBASE_BACK_NS;
 }
 
-int64_t timebase_map(struct timebase *tb, int64_t ts_ns,
-		     enum timebase_event *ret_event)
+static int64_t map(struct timebase *tb, int64_t ts_ns,
+		   enum timebase_event *ret_event)
 {
 	int64_t t = clamp(ts_ns), step, jump;
 	enum timebase_event ev = TIMEBASE_NONE;
@@ -71,4 +71,27 @@ int64_t timebase_map(struct timebase *tb, int64_t ts_ns,
 	tb->last = clamp(timebase_add(t, tb->offset));
 	*ret_event = ev;
 	return tb->last;
+}
+
+int64_t timebase_map_slow(struct timebase *tb, int64_t ts_ns,
+			  enum timebase_event *ret_event)
+{
+	int64_t last = map(tb, ts_ns, ret_event), c;
+
+	/*
+	 * The fast path may take the next frame when the clock is this
+	 * frame's time plus the offset exactly, unclamped, with no candidate
+	 * pending; its window keeps ts_ns and ts_ns + offset within the
+	 * limits.
+	 */
+	tb->fast = !tb->pending && ts_ns <= TIMEBASE_LIMIT_NS &&
+		   ts_ns >= -TIMEBASE_LIMIT_NS &&
+		   !__builtin_add_overflow(ts_ns, tb->offset, &c) &&
+		   c == last && c < TIMEBASE_LIMIT_NS && c > -TIMEBASE_LIMIT_NS;
+	tb->last_ts = ts_ns;
+	tb->fast_lo = tb->offset > 0 ? -TIMEBASE_LIMIT_NS :
+				       -TIMEBASE_LIMIT_NS - tb->offset;
+	tb->fast_hi = tb->offset < 0 ? TIMEBASE_LIMIT_NS :
+				       TIMEBASE_LIMIT_NS - tb->offset;
+	return last;
 }

@@ -48,12 +48,38 @@ struct timebase {
 	int64_t jump_ns; /* of the last real jump, frame time (signed) */
 	unsigned long outliers;
 	unsigned long jumps;
+	/* the fast path of timebase_map: valid while fast */
+	bool fast;
+	int64_t last_ts; /* frame time of the last frame: last - offset */
+	int64_t fast_lo, fast_hi; /* frame times the clock maps unclamped */
 };
 
 void timebase_init(struct timebase *tb);
-/* The clock's time for a frame at ts_ns (frame time). */
-int64_t timebase_map(struct timebase *tb, int64_t ts_ns,
-		     enum timebase_event *ret_event);
+/* timebase_map without its fast path: every case */
+int64_t timebase_map_slow(struct timebase *tb, int64_t ts_ns,
+			  enum timebase_event *ret_event);
+
+/*
+ * The clock's time for a frame at ts_ns (frame time). Inline for nearly
+ * every frame: while the clock is exactly frame time + offset and no jump
+ * is pending (tb->fast), a frame a small step after the last one, within
+ * the limits, maps to ts_ns + offset as timebase_map_slow would map it.
+ */
+static inline int64_t timebase_map(struct timebase *tb, int64_t ts_ns,
+				   enum timebase_event *ret_event)
+{
+	/* unsigned: last_ts and ts_ns within +-2^62, no wrap can fake it */
+	if (tb->fast && ts_ns >= tb->fast_lo && ts_ns <= tb->fast_hi &&
+	    (uint64_t)ts_ns - (uint64_t)tb->last_ts +
+			    (uint64_t)TIMEBASE_BACK_NS <=
+		    (uint64_t)(TIMEBASE_BACK_NS + TIMEBASE_FORWARD_NS)) {
+		tb->last_ts = ts_ns;
+		tb->last = ts_ns + tb->offset;
+		*ret_event = TIMEBASE_NONE;
+		return tb->last;
+	}
+	return timebase_map_slow(tb, ts_ns, ret_event);
+}
 
 /* a - b and a + b, saturated at the int64_t range */
 static inline int64_t timebase_sub(int64_t a, int64_t b)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "control_request.h"
 #include "poll_live.h"
 #include "log.h"
 #include "manager.h"
@@ -30,7 +31,6 @@
  * for CONTROL_IDLE_S is closed.
  */
 #define CONTROL_MAX_CLIENTS 64
-#define CONTROL_LINE_MAX 256
 #define CONTROL_OUT_MAX (256 * 1024)
 #define CONTROL_IDLE_S 10.0
 /* clients closed or pushed out are said once, then summed up this often */
@@ -212,26 +212,23 @@ static struct json_object *answer_status(struct control *c)
 
 static struct json_object *answer(struct control *c, char *line)
 {
-	char *save = NULL;
-	char *cmd = strtok_r(line, " \t\r", &save);
-	char *arg = strtok_r(NULL, " \t\r", &save);
+	struct control_request q;
+	char err[256];
 
-	if (!cmd)
-		return error_answer("expected list, signals, clear [CODE] or "
-				    "status");
-	if (strtok_r(NULL, " \t\r", &save))
-		return error_answer("%s: too many arguments", cmd);
-	if (!strcmp(cmd, "list") && (!arg || !strcmp(arg, "all")))
-		return answer_list(c, arg != NULL);
-	if (!strcmp(cmd, "signals") && !arg)
+	if (control_request_parse(line, &q, err, sizeof(err)) < 0)
+		return error_answer("%s", err);
+	switch (q.verb) {
+	case CONTROL_LIST:
+	case CONTROL_LIST_ALL:
+		return answer_list(c, q.verb == CONTROL_LIST_ALL);
+	case CONTROL_SIGNALS:
 		return answer_signals(c);
-	if (!strcmp(cmd, "clear"))
-		return answer_clear(c, arg);
-	if (!strcmp(cmd, "status") && !arg)
-		return answer_status(c);
-	return error_answer("'%s': expected list [all], signals, clear [CODE] "
-			    "or status",
-			    cmd);
+	case CONTROL_CLEAR:
+		return answer_clear(c, q.code);
+	case CONTROL_STATUS:
+		break;
+	}
+	return answer_status(c);
 }
 
 /* ---- clients ---- */
@@ -350,15 +347,13 @@ static bool client_answer(struct control_client *cl, struct json_object *o)
 static void client_process(struct control_client *cl)
 {
 	size_t used = 0;
-	char *nl;
+	char *line;
 
 	while (cl->out_len - cl->out_off < CONTROL_OUT_MAX &&
-	       (nl = memchr(cl->in + used, '\n', cl->in_len - used))) {
-		*nl = '\0';
+	       (line = control_request_next(cl->in, cl->in_len, &used))) {
 		cl->active = ev_now(cl->c->loop);
-		if (!client_answer(cl, answer(cl->c, cl->in + used)))
+		if (!client_answer(cl, answer(cl->c, line)))
 			return;
-		used = (size_t)(nl - cl->in) + 1;
 	}
 	memmove(cl->in, cl->in + used, cl->in_len - used);
 	cl->in_len -= used;

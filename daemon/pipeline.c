@@ -42,6 +42,7 @@ struct pipeline {
 	struct output *outbox; /* the output sending from the outbox */
 	struct output outputs[PIPELINE_MAX_OUTPUTS];
 	size_t n_outputs;
+	bool any_sample; /* an output takes every value (report) */
 	int64_t tick_ns;
 	int64_t last_tick_ns;
 	int64_t last_ts_ns; /* the clock at the last frame (timebase.h) */
@@ -115,8 +116,9 @@ static void on_event(void *userdata, const struct dtc_event *ev)
 
 /* ---- cycles, detectors, manager ---- */
 
-static void cycle_changed(struct pipeline *p, int64_t ts_ns,
-			  enum cycle_change change)
+/* out of line: rare, and inlined it costs on_signal registers per value */
+static __attribute__((noinline)) void
+cycle_changed(struct pipeline *p, int64_t ts_ns, enum cycle_change change)
 {
 	if (change == CYCLE_NONE)
 		return;
@@ -150,15 +152,19 @@ static void on_signal(void *userdata, int64_t ts_ns, enum signal_id id,
 							  ts_ns, id, slot);
 		return;
 	}
-	for (size_t i = 0; i < p->n_outputs; i++)
+	/* per value: the outputs' loop only when one of them wants it */
+	for (size_t i = 0; p->any_sample && i < p->n_outputs; i++)
 		if (p->outputs[i].ops->sample)
 			p->outputs[i].ops->sample(p->outputs[i].state, ts_ns,
 						  id, slot);
 	/* implausible or "no value" never drives a cycle */
-	if (slot->valid && signal_plausible(id, slot->value))
-		cycle_changed(
-			p, ts_ns,
-			cycle_on_signal(&p->cycle, ts_ns, id, slot->value));
+	if (slot->valid && signal_plausible(id, slot->value)) {
+		enum cycle_change change =
+			cycle_on_signal(&p->cycle, ts_ns, id, slot->value);
+
+		if (change != CYCLE_NONE)
+			cycle_changed(p, ts_ns, change);
+	}
 	/*
 	 * The detectors see a frame's values once all of it is decoded: one
 	 * UDS answer carries a VANOS target and its actual angle, a pump's
@@ -336,6 +342,8 @@ int pipeline_new(struct pipeline **ret, struct pipeline_options *opts,
 	memcpy(p->outputs, opts->outputs, sizeof(p->outputs));
 	p->n_outputs = opts->n_outputs;
 	opts->n_outputs = 0;
+	for (size_t i = 0; i < p->n_outputs; i++)
+		p->any_sample |= p->outputs[i].ops->sample != NULL;
 	signal_table_init(&p->table);
 	timebase_init(&p->tb);
 	cycle_init(&p->cycle, NULL);
@@ -382,7 +390,8 @@ void pipeline_tick(struct pipeline *p, int64_t now_ns)
 /* a few lines per log, not one per jump of a log full of them */
 #define TIME_WARNINGS 5
 
-static void time_jumped(struct pipeline *p, enum timebase_event ev, int64_t now)
+static __attribute__((noinline)) void
+time_jumped(struct pipeline *p, enum timebase_event ev, int64_t now)
 {
 	if (p->tb.jumps > TIME_WARNINGS)
 		return;

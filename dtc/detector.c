@@ -29,11 +29,15 @@ struct detectors {
 	struct detector_env env; /* a copy: the caller's may be temporary */
 	struct detector *det[N_DETECTORS];
 	uint64_t listens[N_DETECTORS]; /* bit per signal id */
+	/* the other way round, for the dispatch of each value: bit per
+	 * detector index */
+	uint32_t listeners[SIG__MAX];
 	/* the keys of [detector.NAME]: enabled, max_age_s, the params */
 	struct conf_key *keys[N_DETECTORS];
 };
 
 _Static_assert(SIG__MAX <= 64, "listens[] holds one bit per signal");
+_Static_assert(N_DETECTORS <= 32, "listeners[] holds one bit per detector");
 
 size_t detectors_count(void)
 {
@@ -140,8 +144,10 @@ int detectors_new(struct detectors **ret, const struct detector_env *env)
 		det->max_age_s = ops->max_age_s;
 		for (size_t k = 0; k < ops->n_params; k++)
 			*param_ptr(det, &ops->params[k]) = ops->params[k].def;
-		for (size_t k = 0; k < ops->n_signals; k++)
+		for (size_t k = 0; k < ops->n_signals; k++) {
 			d->listens[i] |= UINT64_C(1) << ops->signals[k].id;
+			d->listeners[ops->signals[k].id] |= UINT32_C(1) << i;
+		}
 		r = ops->init ? ops->init(det) : 0;
 		if (r < 0) {
 			/* no teardown for a detector whose init failed */
@@ -247,11 +253,17 @@ static bool runs(const struct detector *det)
 
 void detectors_on_signal(struct detectors *d, int64_t ts_ns, enum signal_id id)
 {
+	uint32_t todo;
+
 	if (id < 0 || id >= SIG__MAX)
 		return;
-	for (size_t i = 0; i < N_DETECTORS; i++)
-		if (runs(d->det[i]) && (d->listens[i] & (UINT64_C(1) << id)))
-			d->det[i]->ops->on_signal(d->det[i], ts_ns, id);
+	/* once per value: only the detectors listening to it, in order */
+	for (todo = d->listeners[id]; todo; todo &= todo - 1) {
+		struct detector *det = d->det[__builtin_ctz(todo)];
+
+		if (runs(det))
+			det->ops->on_signal(det, ts_ns, id);
+	}
 }
 
 void detectors_on_tick(struct detectors *d, int64_t now_ns)

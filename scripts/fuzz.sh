@@ -2,8 +2,8 @@
 # fuzz.sh [SECONDS] [TARGET...]: every libFuzzer target of tests/fuzz for
 # SECONDS each (default 60), two at a time, in build-fuzz (clang-14, ASan +
 # UBSan, -Dfuzz=true). Seeds: tests/fuzz/corpus/T, tests/fuzz/regress/T and,
-# for the log targets, the real logs of ../shared (read, never copied); what
-# libFuzzer finds new goes to build-fuzz/corpus/T. A crash leaves its input
+# for the log targets, the real logs of ../shared, for dbc its DBC files
+# (read, never copied); what libFuzzer finds new goes to build-fuzz/corpus/T. A crash leaves its input
 # in build-fuzz/crash/T/ and makes the script fail. Prints, per target:
 # runs, exec/s, coverage (cov), corpus size.
 set -uo pipefail
@@ -41,6 +41,13 @@ run() {
 			[ -d "$d" ] && seeds+=("$d")
 		done
 		opts+=(-dict=tests/fuzz/candump.dict)
+		;;
+	dbc)
+		# the shipped DBC and cantools' conformance files, whole
+		for d in "$shared"/data/dbc "$shared"/data/dbc-conformance; do
+			[ -d "$d" ] && seeds+=("$d")
+		done
+		opts=(-max_len=40000)
 		;;
 	esac
 	# the pipeline and the loaders warn on stderr as dtcd does: keep
