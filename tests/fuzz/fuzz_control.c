@@ -9,7 +9,7 @@
 #include "control_request.h"
 #include "dtcd-build.h"
 #include "fuzz.h"
-#include "output.h"
+#include "output_json.h"
 #include "pipeline.h"
 #include "profile.h"
 
