@@ -273,8 +273,8 @@ runtime = time.monotonic() - t_start
 print("mqtt_crash (seed %d): %d kills on %d state directories, %d events "
       "stored, %d sendings: %d resent after a PUBACK the broker sent but "
       "dtcd had not recorded, %d resent without a PUBACK; %d sent after "
-      "their PUBACK was recorded; %d lost; %d kills with events in flight "
-      "(%d kills aimed just after a PUBLISH); %.0f s (load %.2f)" %
+      "their PUBACK was recorded; %d lost; %d kills with events in flight; "
+      "%d of the kills aimed just after a PUBLISH; %.0f s (load %.2f)" %
       (SEED, stats["kills"], state_no, stats["events"], stats["sent"],
        stats["resent_acked"], stats["resent_unacked"], stats["after_puback"],
        stats["lost"], stats["kills_with_inflight"], stats["aimed"], runtime,
