@@ -228,9 +228,22 @@ void poll_live_stop(struct poll_live *pl)
 
 void poll_live_frame(struct poll_live *pl, const struct frame *f)
 {
+	struct timespec rt;
+	int64_t now, age;
+
 	if (!pl || f->flags & (FRAME_EFF | FRAME_ERR | FRAME_RTR))
 		return;
-	poller_bus_frame(pl->poller, poll_live_now(), f->id, f->data, f->len);
+	/*
+	 * When the frame was on the bus, on the poller's clock: the kernel
+	 * stamped it (CLOCK_REALTIME), and a loaded machine may read it
+	 * long after. Our own requests are known by when they were sent.
+	 */
+	now = poll_live_now();
+	clock_gettime(CLOCK_REALTIME, &rt);
+	age = (int64_t)rt.tv_sec * 1000000000LL + rt.tv_nsec - f->ts_ns;
+	if (age > 0 && age < 10 * 1000000000LL)
+		now -= age;
+	poller_bus_frame(pl->poller, now, f->id, f->data, f->len);
 }
 
 static struct json_object *request_json(const struct poller *p, size_t i,

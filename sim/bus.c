@@ -548,16 +548,18 @@ static void obd_answer(const struct bus *b, const struct model *m, uint8_t mode,
 		const long vals[2] = { lround(m->misfire_ewma[c]),
 				       (long)m->misfires[c] };
 
+		/* J1979 on CAN: each record MID TID UASID value min max */
 		for (int k = 0; k < 2; k++) {
-			uint8_t *r = p + 2 + 8 * k;
+			uint8_t *r = p + 1 + 9 * k;
 
-			r[0] = tids[k];
-			r[1] = 0x24;
-			be16(r + 2, vals[k] > 0xFFFF ? 0xFFFF : vals[k]);
-			be16(r + 4, 0);
-			be16(r + 6, 0xFFFF);
+			r[0] = pid;
+			r[1] = tids[k];
+			r[2] = 0x24;
+			be16(r + 3, vals[k] > 0xFFFF ? 0xFFFF : vals[k]);
+			be16(r + 5, 0);
+			be16(r + 7, 0xFFFF);
 		}
-		tx->len = 18;
+		tx->len = 19;
 		truth(t, (enum signal_id)(SIG_MISFIRE_COUNT_CYL_1 + c),
 		      m->misfires[c]);
 		return;
