@@ -9,7 +9,7 @@ pkgs=(
 	qemu-system-x86 busybox-static cpio kmod iproute2 xz-utils
 	mosquitto mosquitto-clients time openssl
 	zlib1g-dev chromium
-	clang-14 libclang-rt-14-dev valgrind
+	clang-14 libclang-rt-14-dev valgrind strace
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -501,8 +501,8 @@ static void test_own_echo_late(void **state)
 		uint8_t raw[8] = { s->ecu, (uint8_t)s->len };
 
 		memcpy(raw + 2, s->data, s->len);
-		poller_bus_frame(h->p, s->t + (i % 2 ? 3 : -3) * MS, 0x6F1,
-				 raw, sizeof(raw));
+		poller_bus_frame(h->p, s->t + (i % 2 ? 3 : -3) * MS, 0x6F1, raw,
+				 sizeof(raw));
 	}
 	run(h, 6 * S);
 	assert_int_equal(said(h, "another tester"), 0);
