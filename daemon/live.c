@@ -23,6 +23,7 @@
  * saturated bus */
 #define READ_BATCH 256
 #define LIVE_MAX_IFS 8
+#define DROPS_SAID_NS (10 * 1000000000LL)
 
 struct live;
 
@@ -35,7 +36,8 @@ struct live_if {
 	bool down;	  /* the interface is down, the socket still bound */
 	ev_io io;
 	ev_timer reopen;
-	uint32_t dropped;
+	uint32_t dropped, dropped_said;
+	int64_t dropped_said_ns;
 	unsigned long frames;
 };
 
@@ -196,11 +198,16 @@ static void live_on_can(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	li->frames += n;
 	l->last_frame_mono_ns = live_monotonic_ns();
-	if (dropped != li->dropped) {
+	li->dropped = dropped;
+	/* a flooded bus drops on every read: said at most every 10 s, the
+	 * total at exit */
+	if (dropped != li->dropped_said &&
+	    l->last_frame_mono_ns - li->dropped_said_ns >= DROPS_SAID_NS) {
 		log_warnx("%s: %u frames dropped by the kernel (receive queue "
 			  "full)",
-			  li->name, dropped - li->dropped);
-		li->dropped = dropped;
+			  li->name, dropped - li->dropped_said);
+		li->dropped_said = dropped;
+		li->dropped_said_ns = l->last_frame_mono_ns;
 	}
 	if (!ev_is_active(&l->tick)) {
 		l->tick.repeat = l->tick_s;
@@ -306,6 +313,8 @@ static void live_try_open(struct live_if *li)
 		return;
 	}
 	li->fd = fd;
+	/* the kernel counts drops per socket, from 0 */
+	li->dropped = li->dropped_said = 0;
 	live_filter(l, li);
 	ev_timer_stop(l->loop, &li->reopen);
 	ev_io_init(&li->io, live_on_can, fd, EV_READ);
