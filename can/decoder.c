@@ -431,3 +431,18 @@ void decoder_feed(struct decoder *d, const struct frame *f)
 	if (d->n_msgs)
 		feed_dbc(d, f);
 }
+
+size_t decoder_dbc_ids(const struct decoder *d, uint32_t *ids, bool *eff,
+		       size_t max)
+{
+	for (size_t i = 0; i < d->n_msgs && i < max; i++) {
+		ids[i] = dbc_message_id(d->msgs[i].msg);
+		eff[i] = dbc_message_extended(d->msgs[i].msg);
+	}
+	return d->n_msgs;
+}
+
+bool decoder_reads_diagnostics(const struct decoder *d)
+{
+	return d->tp != NULL;
+}

@@ -2,6 +2,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,3 +37,13 @@ int decoder_new(struct decoder **ret, const struct profile *profile,
 void decoder_free(struct decoder *d);
 
 void decoder_feed(struct decoder *d, const struct frame *f);
+
+/*
+ * What the decoder reads, for the kernel's receive filter: the DBC messages
+ * it binds (ids[i], eff[i] for 29 bit; returns how many, perhaps more than
+ * max, of which the first max are written), and whether it reads diagnostic
+ * answers (OBD-II on 0x7DF-0x7EF, BMW on 0x600-0x6FF).
+ */
+size_t decoder_dbc_ids(const struct decoder *d, uint32_t *ids, bool *eff,
+		       size_t max);
+bool decoder_reads_diagnostics(const struct decoder *d);

@@ -8,13 +8,14 @@
 #include "poller.h"
 
 #define MAX_SLOTS 16
-#define SENT_RING 16
+#define SENT_RING 64
 #define BACKOFF_BASE_NS (100 * 1000000LL)
 #define BACKOFF_MAX_NS (60 * 1000000000LL)
 #define FAILS_SAID 3 /* no answers in a row before it is said */
 #define OTHER_TESTER_NS (10 * 1000000000LL)
 #define ONCE_RETRY_NS (1000000000LL)
 #define OWN_ECHO_NS (500 * 1000000LL)
+#define OWN_SLACK_NS (20 * 1000000LL)
 #define OUT_NONE (-1)
 #define OUT_BITMAP (-2)
 
@@ -568,8 +569,11 @@ static bool own_request(struct poller *p, uint32_t id, int ext,
 	for (unsigned i = 0; i < SENT_RING; i++) {
 		struct sent *s = &p->ring[i];
 
+		/* the echo's time is the kernel's, the send's ours: a few
+		 * ms either way */
 		if (s->used || !s->len || s->id != id || s->ext != ext ||
-		    now - s->ts_ns > OWN_ECHO_NS || now < s->ts_ns)
+		    now - s->ts_ns > OWN_ECHO_NS ||
+		    s->ts_ns - now > OWN_SLACK_NS)
 			continue;
 		if (s->len != len || memcmp(s->data, pl, len))
 			continue;

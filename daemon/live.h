@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 
+/* cfg->interface may list several: "can0,can1" (-i can0 -i can1); polling
+ * asks on the first */
 #include "config.h"
 #include "pipeline.h"
 
@@ -17,6 +19,14 @@ struct live_options {
 	 * loop there. A negative return stops live_run() with it.
 	 */
 	int (*start)(struct ev_loop *loop, void *ud);
+	/*
+	 * SIGHUP: reads the configuration and profile again and applies
+	 * them to the pipeline and to cfg (0), or keeps the running ones
+	 * (-errno, said). Calls quiesce(qarg) once the new ones are good and
+	 * before they replace the old: polling stops there (its plan is the
+	 * profile's). NULL: SIGHUP is not handled.
+	 */
+	int (*reload)(void *ud, void (*quiesce)(void *qarg), void *qarg);
 	void *ud;
 };
 

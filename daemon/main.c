@@ -155,6 +155,20 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->config = optarg;
 			break;
 		case 'i':
+			/* -i can0 -i can1: both, joined as dtcd.conf lists
+			 * them */
+			if (a->interface) {
+				static char list[256];
+				int n = snprintf(list, sizeof(list), "%s,%s",
+						 a->interface, optarg);
+
+				if (n < 0 || (size_t)n >= sizeof(list)) {
+					fprintf(stderr, "dtcd: -i: too many "
+							"interfaces\n");
+					return -EINVAL;
+				}
+				optarg = list;
+			}
 			a->interface = optarg;
 			break;
 		case 'd':
@@ -392,7 +406,8 @@ static int make_pipeline(const struct config *cfg, const struct profile *prof,
 
 struct extras {
 	struct pipeline *p;
-	const struct config *cfg;
+	struct config *cfg;
+	struct profile *prof;
 	const struct args *a;
 	struct output mqtt; /* ops NULL: none */
 	struct control *control;
@@ -433,6 +448,74 @@ static int start_extras(struct ev_loop *loop, void *ud)
 		if (live)
 			r = 0;
 	}
+	return r;
+}
+
+/* swaps the contents: whoever holds the pointers sees the other ones */
+#define SWAP_CONTENTS(a, b)                 \
+	do {                                \
+		__typeof__(*(a)) t_ = *(a); \
+		*(a) = *(b);                \
+		*(b) = t_;                  \
+	} while (0)
+
+/*
+ * SIGHUP in live mode: dtcd.conf and the profile read again. What the
+ * pipeline, the control socket and the poller hold keeps its address and
+ * gets the new contents; a bad file changes nothing.
+ */
+static int reload(void *ud, void (*quiesce)(void *qarg), void *qarg)
+{
+	struct extras *x = ud;
+	struct config *cfg = NULL;
+	struct profile *prof = NULL;
+	char err[512];
+	int r;
+
+	r = config_load(&cfg, x->a->config, err, sizeof(err));
+	if (r < 0) {
+		log_warnx("SIGHUP: %s; keeping the running configuration", err);
+		return r;
+	}
+	r = apply_args(cfg, x->a);
+	if (r == 0)
+		r = load_profile(cfg, &prof);
+	if (r < 0) {
+		log_warnx("SIGHUP: keeping the running configuration and "
+			  "profile");
+		config_free(cfg);
+		return r;
+	}
+	/* what lives on (the store, outputs, sockets) keeps its settings */
+	if (strcmp(cfg->interface, x->cfg->interface) ||
+	    (cfg->mqtt_host || x->cfg->mqtt_host ?
+		     !cfg->mqtt_host || !x->cfg->mqtt_host ||
+			     strcmp(cfg->mqtt_host, x->cfg->mqtt_host) :
+		     false) ||
+	    strcmp(cfg->lang, x->cfg->lang) ||
+	    strcmp(cfg->etc_dir, x->cfg->etc_dir) ||
+	    (cfg->state_dir || x->cfg->state_dir ?
+		     !cfg->state_dir || !x->cfg->state_dir ||
+			     strcmp(cfg->state_dir, x->cfg->state_dir) :
+		     false))
+		log_warnx("SIGHUP: interface, state_dir, lang, etc_dir and "
+			  "[mqtt] take effect at the next start");
+	quiesce(qarg);
+	SWAP_CONTENTS(x->cfg, cfg);
+	SWAP_CONTENTS(x->prof, prof);
+	r = pipeline_reload(x->p, err, sizeof(err));
+	if (r < 0) {
+		SWAP_CONTENTS(x->cfg, cfg);
+		SWAP_CONTENTS(x->prof, prof);
+		log_warnx("SIGHUP: %s; keeping the running configuration", err);
+	} else {
+		log_warnx("SIGHUP: configuration %s and profile %s (%s) "
+			  "loaded; DTC state kept",
+			  x->cfg->path ? x->cfg->path : "(built-in)",
+			  x->prof->name, x->prof->path);
+	}
+	profile_free(prof);
+	config_free(cfg);
 	return r;
 }
 
@@ -629,10 +712,12 @@ int main(int argc, char **argv)
 		if (r < 0)
 			break;
 		x.p = p;
+		x.prof = prof;
 		r = live_run(p, &(struct live_options){
 					.cfg = cfg,
 					.foreground = a.foreground,
 					.start = start_extras,
+					.reload = reload,
 					.ud = &x,
 				});
 		break;

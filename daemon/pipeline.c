@@ -224,14 +224,47 @@ static void on_store_error(void *userdata, const char *msg)
 	log_warnx("store: %s", msg);
 }
 
-static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
+/* the detectors as the config's [detector.NAME] sections set them */
+static int make_detectors(struct pipeline *p, struct detectors **ret,
+			  char *errbuf, size_t errlen)
 {
 	const struct config *cfg = p->cfg;
 	struct detector_env env = {
 		.signals = &p->table,
 		.cycle = &p->cycle,
-		.sink = { .report = dtc_manager_sink_report },
+		.sink = { .report = dtc_manager_sink_report,
+			  .userdata = p->manager },
 	};
+	struct detectors *ds;
+	int r;
+
+	r = detectors_new(&ds, &env);
+	if (r < 0) {
+		snprintf(errbuf, errlen, "detectors: %s", strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < cfg->n_detector_keys; i++) {
+		const struct config_detector_key *k = &cfg->detector_keys[i];
+		struct conf_file f = { 0 };
+
+		/* read with dtcd.conf, applied now: the error names its line */
+		conf_file_init(&f, cfg->path);
+		f.ini.line = f.ini.section_line = (int)k->line;
+		r = detectors_configure(ds, k->detector, k->key, k->value, &f);
+		if (r < 0) {
+			snprintf(errbuf, errlen, "%s", f.err);
+			detectors_free(ds);
+			return r;
+		}
+	}
+	detectors_check_profile(ds, p->profile->bound, detector_inactive, p);
+	*ret = ds;
+	return 0;
+}
+
+static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
+{
+	const struct config *cfg = p->cfg;
 	struct dtc_store_limits lim = {
 		.max_events = cfg->mqtt_outbox_max_events,
 		.max_bytes = (uint64_t)cfg->mqtt_outbox_max_mb << 20,
@@ -281,29 +314,7 @@ static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
 		dtc_manager_set_outbox(p->manager, encode, p, &lim);
 		p->outbox->ops->outbox_attach(p->outbox->state, p->store);
 	}
-	env.sink.userdata = p->manager;
-	r = detectors_new(&p->detectors, &env);
-	if (r < 0) {
-		snprintf(errbuf, errlen, "detectors: %s", strerror(-r));
-		return r;
-	}
-	for (size_t i = 0; i < cfg->n_detector_keys; i++) {
-		const struct config_detector_key *k = &cfg->detector_keys[i];
-		struct conf_file f = { 0 };
-
-		/* read with dtcd.conf, applied now: the error names its line */
-		conf_file_init(&f, cfg->path);
-		f.ini.line = f.ini.section_line = (int)k->line;
-		r = detectors_configure(p->detectors, k->detector, k->key,
-					k->value, &f);
-		if (r < 0) {
-			snprintf(errbuf, errlen, "%s", f.err);
-			return r;
-		}
-	}
-	detectors_check_profile(p->detectors, p->profile->bound,
-				detector_inactive, p);
-	return 0;
+	return make_detectors(p, &p->detectors, errbuf, errlen);
 }
 
 /* what the outputs read of the pipeline, handed over once: no output
@@ -543,6 +554,37 @@ const char *pipeline_profile_name(const struct pipeline *p)
 bool pipeline_engine_running(const struct pipeline *p)
 {
 	return cycle_engine_running(&p->cycle);
+}
+
+const struct decoder *pipeline_decoder(const struct pipeline *p)
+{
+	return p->decoder;
+}
+
+int pipeline_reload(struct pipeline *p, char *errbuf, size_t errlen)
+{
+	struct decoder *d = NULL;
+	struct detectors *ds = NULL;
+	int r;
+
+	r = decoder_new(&d, p->profile, &p->table, &decoder_ops, p, errbuf,
+			errlen);
+	if (r == 0 && !p->signals_only)
+		r = make_detectors(p, &ds, errbuf, errlen);
+	if (r < 0) {
+		decoder_free(d);
+		return r;
+	}
+	decoder_free(p->decoder);
+	p->decoder = d;
+	if (!p->signals_only) {
+		/* the detectors start anew; what they found is the
+		 * manager's, which stays */
+		detectors_free(p->detectors);
+		p->detectors = ds;
+	}
+	p->tick_ns = (int64_t)p->cfg->tick_ms * 1000000;
+	return 0;
 }
 
 const struct profile *pipeline_profile(const struct pipeline *p)

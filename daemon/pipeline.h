@@ -65,5 +65,16 @@ unsigned long pipeline_frames(const struct pipeline *p);
 bool pipeline_detector_active(const struct pipeline *p, const char *name);
 const char *pipeline_profile_name(const struct pipeline *p);
 const struct profile *pipeline_profile(const struct pipeline *p);
+struct decoder;
+/* what the pipeline decodes (for the kernel's receive filter) */
+const struct decoder *pipeline_decoder(const struct pipeline *p);
+/*
+ * SIGHUP: the pipeline's config and profile (the same objects, whose
+ * contents the caller replaced) are applied anew: decoder and detectors
+ * are made again from them; the DTC manager, the store, the catalogue,
+ * the outputs and the operation cycle stay. On an error (errbuf: FILE:LINE
+ * why) nothing changed: the caller puts the old contents back.
+ */
+int pipeline_reload(struct pipeline *p, char *errbuf, size_t errlen);
 /* inside an operation cycle (spec 2) */
 bool pipeline_engine_running(const struct pipeline *p);

@@ -75,10 +75,39 @@ static void pl_vehicle(struct poll_live *pl, int64_t now)
 		       ignition, pl->park_known && ign->ts_ns != 0);
 }
 
+/* Returns whether an answer was read (false: none waiting, or an error). */
+static bool pl_read(struct poll_live *pl, int fd)
+{
+	uint8_t buf[4096];
+	enum poll_target target;
+	uint8_t ecu;
+	int n;
+
+	n = tester_read(pl->tester, fd, &target, &ecu, buf, sizeof(buf));
+	if (n < 0) {
+		/* an ISO-TP error (timeout, sequence): that answer is lost */
+		log_debug("poll: ISO-TP receive: %s", strerror(-n));
+		return false;
+	}
+	if (n == 0)
+		return false;
+	/* decoding is the raw socket's: this only tells the scheduler */
+	poller_answer(pl->poller, poll_live_now(), target, ecu, buf, (size_t)n);
+	return true;
+}
+
 static void pl_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct poll_live *pl = w->data;
 
+	/*
+	 * An answer that came before the deadline counts, even when a loaded
+	 * machine gets to the timer first: read what is waiting, then let
+	 * the scheduler decide what timed out.
+	 */
+	for (size_t i = 0; i < pl->n_io; i++)
+		while (pl_read(pl, pl->io[i].fd))
+			;
 	pl_vehicle(pl, poll_live_now());
 	pl_reschedule(pl);
 }
@@ -86,23 +115,9 @@ static void pl_on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 static void pl_on_answer(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct poll_live *pl = w->data;
-	uint8_t buf[4096];
-	enum poll_target target;
-	uint8_t ecu;
-	int n;
 
-	n = tester_read(pl->tester, w->fd, &target, &ecu, buf, sizeof(buf));
-	if (n < 0) {
-		/* an ISO-TP error (timeout, sequence): that answer is lost */
-		errno = -n;
-		log_debug("poll: ISO-TP receive: %s", strerror(-n));
-		return;
-	}
-	if (n == 0)
-		return;
-	/* decoding is the raw socket's: this only tells the scheduler */
-	poller_answer(pl->poller, poll_live_now(), target, ecu, buf, (size_t)n);
-	pl_reschedule(pl);
+	if (pl_read(pl, w->fd))
+		pl_reschedule(pl);
 }
 
 static int pl_send(void *ud, const struct poll_request *to, const uint8_t *data,
@@ -228,9 +243,22 @@ void poll_live_stop(struct poll_live *pl)
 
 void poll_live_frame(struct poll_live *pl, const struct frame *f)
 {
+	struct timespec rt;
+	int64_t now, age;
+
 	if (!pl || f->flags & (FRAME_EFF | FRAME_ERR | FRAME_RTR))
 		return;
-	poller_bus_frame(pl->poller, poll_live_now(), f->id, f->data, f->len);
+	/*
+	 * When the frame was on the bus, on the poller's clock: the kernel
+	 * stamped it (CLOCK_REALTIME), and a loaded machine may read it
+	 * long after. Our own requests are known by when they were sent.
+	 */
+	now = poll_live_now();
+	clock_gettime(CLOCK_REALTIME, &rt);
+	age = (int64_t)rt.tv_sec * 1000000000LL + rt.tv_nsec - f->ts_ns;
+	if (age > 0 && age < 10 * 1000000000LL)
+		now -= age;
+	poller_bus_frame(pl->poller, now, f->id, f->data, f->len);
 }
 
 static struct json_object *request_json(const struct poller *p, size_t i,

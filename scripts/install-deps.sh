@@ -10,7 +10,7 @@ pkgs=(
 	mosquitto mosquitto-clients time openssl
 	zlib1g-dev chromium
 	libpq-dev libmicrohttpd-dev libcrypt-dev postgresql
-	clang-14 libclang-rt-14-dev valgrind
+	clang-14 libclang-rt-14-dev valgrind strace
 	# the Debian package (scripts/build-deb.sh, the package test)
 	debhelper dpkg-dev fakeroot lintian systemd
 	# arm64: the cross toolchain, qemu-user for its tests (cross/), the

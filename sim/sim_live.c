@@ -123,8 +123,10 @@ static void wait_until(struct live *l, int64_t until)
 		}
 		if (poll(p, N_FDS, (int)((wake - now + 999999) / 1000000)) <= 0)
 			continue;
+		/* an error (the interface went down) is read, or poll()
+		 * would say it again and again */
 		for (int i = 0; i < N_FDS; i++)
-			if (p[i].revents & POLLIN)
+			if (p[i].revents & (POLLIN | POLLERR))
 				answer(l, p[i].fd, mono_ns());
 	}
 }

@@ -481,6 +481,35 @@ static void test_other_tester(void **state)
 	teardown(h);
 }
 
+/*
+ * A loaded machine reads the raw socket late: the echoes of our own
+ * requests come seconds after they left, all at once, with the kernel's
+ * time of each (a few ms off our clock, either way). Still ours.
+ */
+static void test_own_echo_late(void **state)
+{
+	struct poll_plan plan;
+	struct h *h = setup(&plan, dme, 4, ANSWER);
+	size_t n;
+
+	h->echo = false;
+	run(h, 5 * S);
+	n = h->n_sent;
+	assert_in_range(n, 30, 64);
+	for (size_t i = 0; i < n; i++) {
+		const struct sent_rec *s = &h->sent[i];
+		uint8_t raw[8] = { s->ecu, (uint8_t)s->len };
+
+		memcpy(raw + 2, s->data, s->len);
+		poller_bus_frame(h->p, s->t + (i % 2 ? 3 : -3) * MS, 0x6F1, raw,
+				 sizeof(raw));
+	}
+	run(h, 6 * S);
+	assert_int_equal(said(h, "another tester"), 0);
+	assert_in_range(count(h, "225A20", 5 * S, 6 * S), 4, 6);
+	teardown(h);
+}
+
 /* parked: engine and ignition off for park_after_s, then quiet */
 static void test_parked(void **state)
 {
@@ -551,6 +580,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_bitmaps),
 		cmocka_unit_test(test_other_tester),
+		cmocka_unit_test(test_own_echo_late),
 		cmocka_unit_test(test_parked),
 		cmocka_unit_test(test_budget),
 	};
