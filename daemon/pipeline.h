@@ -50,6 +50,7 @@ int pipeline_clear(struct pipeline *p, int64_t ts_ns, const char *code);
 /* ---- what the control socket and the MQTT status read ---- */
 struct catalogue;
 struct dtc_manager;
+struct dtc_store;
 
 /* NULL with --signals (no diagnosis) */
 const struct dtc_manager *pipeline_manager(const struct pipeline *p);
@@ -67,3 +68,7 @@ const char *pipeline_profile_name(const struct pipeline *p);
 const struct profile *pipeline_profile(const struct pipeline *p);
 /* inside an operation cycle (spec 2) */
 bool pipeline_engine_running(const struct pipeline *p);
+/* the DTC store (evidence capsules); NULL without one */
+struct dtc_store *pipeline_store(const struct pipeline *p);
+/* the evidence of code is still being recorded (its after window) */
+bool pipeline_capsule_recording(const struct pipeline *p, const char *code);
