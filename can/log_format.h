@@ -37,3 +37,25 @@ extern const struct log_format_ops log_candump_ops;
 
 /* "Mon Jun 10 06:13:20.123 am 2024" (local time) -> ns since 1970 */
 int log_asc_parse_date(const char *s, int64_t *ret_ns);
+
+/*
+ * A format's writer (log_writer.c picks it by name): frames in time order
+ * to a stream that stays the caller's. finish writes what the format keeps
+ * for the end and flushes.
+ */
+struct log_writer_ops {
+	const char *name;
+	int (*open)(void **ret_state, FILE *f);
+	int (*put)(void *state, const struct frame *f);
+	int (*finish)(void *state);
+	void (*free)(void *state);
+};
+
+extern const struct log_writer_ops log_asc_writer_ops;
+extern const struct log_writer_ops log_blf_writer_ops;
+
+/* the channel number Vector's formats give an interface: "can0" 1, "can1"
+ * 2 (python-can's channel2int() + 1), 1 when it has no number */
+unsigned log_format_channel(const char *iface);
+/* the CAN FD DLC of a payload length (0..64): 9 for 12 bytes ... 15 */
+uint8_t log_format_fd_dlc(unsigned len);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "log_format.h"
 #include "log_writer.h"
 
 #define CAN_ERR_FLAG 0x20000000U
@@ -12,9 +13,70 @@
 static const char hex[] = "0123456789ABCDEF";
 
 struct log_writer {
-	enum log_writer_format format;
-	FILE *out;
+	const struct log_writer_ops *ops;
+	void *state;
 };
+
+static int candump_open(void **ret_state, FILE *f)
+{
+	*ret_state = f;
+	return 0;
+}
+
+static int candump_put(void *state, const struct frame *f)
+{
+	char line[LOG_WRITER_LINE_MAX];
+	size_t n = log_writer_candump_line(f, line);
+
+	return fwrite(line, 1, n, state) == n ? 0 : -EIO;
+}
+
+static int candump_finish(void *state)
+{
+	return fflush(state) || ferror(state) ? -EIO : 0;
+}
+
+static void candump_free(void *state)
+{
+	(void)state;
+}
+
+static const struct log_writer_ops candump_writer_ops = {
+	.name = "candump",
+	.open = candump_open,
+	.put = candump_put,
+	.finish = candump_finish,
+	.free = candump_free,
+};
+
+uint8_t log_format_fd_dlc(unsigned len)
+{
+	static const uint8_t top[] = { 12, 16, 20, 24, 32, 48 };
+	uint8_t dlc = 9;
+
+	if (len <= 8)
+		return (uint8_t)len;
+	for (size_t i = 0; i < sizeof(top); i++, dlc++)
+		if (len <= top[i])
+			return dlc;
+	return 15;
+}
+
+/* by enum log_writer_format */
+static const struct log_writer_ops *const writers[] = {
+	&candump_writer_ops,
+	&log_asc_writer_ops,
+	&log_blf_writer_ops,
+};
+
+unsigned log_format_channel(const char *iface)
+{
+	size_t n = strlen(iface), i = n;
+
+	while (i > 0 && iface[i - 1] >= '0' && iface[i - 1] <= '9')
+		i--;
+	return i < n && n - i < 6 ? (unsigned)atoi(iface + i) + 1 : 1;
+}
 
 int log_writer_format_from_name(const char *name, enum log_writer_format *ret)
 {
@@ -97,32 +159,37 @@ int log_writer_new(struct log_writer **ret, FILE *out,
 		   enum log_writer_format format)
 {
 	struct log_writer *w;
+	int r;
 
-	if (format != LOG_WRITER_CANDUMP)
-		return -EOPNOTSUPP;
+	if ((size_t)format >= sizeof(writers) / sizeof(writers[0]))
+		return -EINVAL;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	w->format = format;
-	w->out = out;
+	w->ops = writers[format];
+	r = w->ops->open(&w->state, out);
+	if (r < 0) {
+		free(w);
+		return r;
+	}
 	*ret = w;
 	return 0;
 }
 
 int log_writer_put(struct log_writer *w, const struct frame *f)
 {
-	char line[LOG_WRITER_LINE_MAX];
-	size_t n = log_writer_candump_line(f, line);
-
-	return fwrite(line, 1, n, w->out) == n ? 0 : -EIO;
+	return w->ops->put(w->state, f);
 }
 
 int log_writer_finish(struct log_writer *w)
 {
-	return fflush(w->out) || ferror(w->out) ? -EIO : 0;
+	return w->ops->finish(w->state);
 }
 
 void log_writer_free(struct log_writer *w)
 {
+	if (!w)
+		return;
+	w->ops->free(w->state);
 	free(w);
 }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "log_writer.h"
 #include "model.h"
 #include "scenario.h"
 
@@ -13,8 +14,10 @@ struct sim_options {
 	bool seed_set;
 	uint64_t max_frames; /* 0 = no limit */
 	double max_duration; /* seconds of log time, 0 = no limit */
-	FILE *out;	     /* the candump -l log */
-	FILE *truth;	     /* "ts,id,signal,value" lines, or NULL */
+	FILE *out;	     /* the log */
+	/* candump -l (bus realism's malformed lines only there), ASC, BLF */
+	enum log_writer_format format;
+	FILE *truth; /* "ts,id,signal,value" lines, or NULL */
 };
 
 struct sim;
