@@ -1,5 +1,5 @@
-/* replay.c: reads a log (candump, ASC, BLF) frame by frame; bad lines are
- * named and skipped */
+/* replay.c: reads a log (candump, ASC, BLF) frame by frame, blocking or in
+ * the loop; bad lines are named and skipped */
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "candump.h"
 #include "log.h"
@@ -64,11 +66,19 @@ int replay_run(struct pipeline *p, const char *path,
 
 /* ---- in the loop ---- */
 
+/*
+ * A pipe (stdin) is candump read as it comes, without blocking: it cannot be
+ * looked into before it is read. A file (or stdin redirected from one) goes
+ * through log_reader.h, so ASC and BLF work too; a file is always readable,
+ * so it is read a batch per loop iteration from an idle watcher.
+ */
 struct loop_replay {
 	struct pipeline *p;
-	struct candump_reader *r;
+	struct candump_reader *r; /* a pipe */
+	struct log_reader *file;  /* a file */
 	const char *path;
 	ev_io io;
+	ev_idle idle;
 	ev_signal sigint, sigterm;
 	int err;
 	bool done;
@@ -77,6 +87,7 @@ struct loop_replay {
 static void loop_stop(struct ev_loop *loop, struct loop_replay *lr)
 {
 	ev_io_stop(loop, &lr->io);
+	ev_idle_stop(loop, &lr->idle);
 	ev_signal_stop(loop, &lr->sigint);
 	ev_signal_stop(loop, &lr->sigterm);
 	pipeline_finish(lr->p);
@@ -121,12 +132,70 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	loop_stop(loop, lr);
 }
 
+static void on_file(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct loop_replay *lr = w->data;
+	struct frame f;
+	int n = 1;
+
+	for (int i = 0; i < REPLAY_BATCH && n > 0; i++) {
+		n = log_reader_next(lr->file, &f);
+		if (n > 0)
+			pipeline_feed(lr->p, &f);
+	}
+	if (n > 0)
+		return; /* the next batch after the socket's turn */
+	if (n < 0) {
+		read_error(log_reader_position(lr->file), lr->path, n);
+		lr->err = n;
+	}
+	loop_stop(loop, lr);
+}
+
+/* a pipe or FIFO, stdin or named: anything but a regular file */
+static bool is_pipe(const char *path)
+{
+	struct stat st;
+	int r = strcmp(path, "-") ? stat(path, &st) : fstat(STDIN_FILENO, &st);
+
+	return r == 0 && !S_ISREG(st.st_mode);
+}
+
+static void run_signals(struct ev_loop *loop, struct loop_replay *lr)
+{
+	ev_signal_init(&lr->sigint, on_signal, SIGINT);
+	ev_signal_init(&lr->sigterm, on_signal, SIGTERM);
+	lr->sigint.data = lr->sigterm.data = lr;
+	ev_signal_start(loop, &lr->sigint);
+	ev_signal_start(loop, &lr->sigterm);
+	while (!lr->done)
+		ev_run(loop, 0);
+}
+
+static int run_file(struct ev_loop *loop, struct loop_replay *lr)
+{
+	int r = log_reader_open(&lr->file, lr->path, on_bad_line, NULL);
+
+	if (r < 0) {
+		log_warnx("%s: %s", lr->path, strerror(-r));
+		return r;
+	}
+	ev_idle_init(&lr->idle, on_file);
+	lr->idle.data = lr;
+	ev_idle_start(loop, &lr->idle);
+	run_signals(loop, lr);
+	log_reader_free(lr->file);
+	return lr->err;
+}
+
 int replay_run_loop(struct ev_loop *loop, struct pipeline *p, const char *path)
 {
 	struct loop_replay lr = { .p = p, .path = path };
 	FILE *in = stdin;
 	int fd, flags, r;
 
+	if (!is_pipe(path))
+		return run_file(loop, &lr);
 	if (strcmp(path, "-")) {
 		in = fopen(path, "re");
 		if (!in) {
@@ -148,13 +217,7 @@ int replay_run_loop(struct ev_loop *loop, struct pipeline *p, const char *path)
 	ev_io_init(&lr.io, on_input, fd, EV_READ);
 	lr.io.data = &lr;
 	ev_io_start(loop, &lr.io);
-	ev_signal_init(&lr.sigint, on_signal, SIGINT);
-	ev_signal_init(&lr.sigterm, on_signal, SIGTERM);
-	lr.sigint.data = lr.sigterm.data = &lr;
-	ev_signal_start(loop, &lr.sigint);
-	ev_signal_start(loop, &lr.sigterm);
-	while (!lr.done)
-		ev_run(loop, 0);
+	run_signals(loop, &lr);
 	r = lr.err;
 out:
 	candump_reader_free(lr.r);

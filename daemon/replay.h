@@ -1,4 +1,5 @@
-/* replay.h: a candump log through the pipeline, blocking or in the loop */
+/* replay.h: a log (candump, ASC, BLF) through the pipeline, blocking or in
+ * the loop */
 #pragma once
 
 #include "pipeline.h"
@@ -23,7 +24,9 @@ int replay_run(struct pipeline *p, const char *path,
 /*
  * The same in the libev loop rather than blocking on its input, so the
  * control socket and MQTT work while it reads ("-": stdin, which may be a
- * pipe a live bus writes into). Returns at the end of the input (or on
- * SIGINT/SIGTERM) after pipeline_finish(); 0 or -errno.
+ * pipe a live bus writes into). A file (or stdin redirected from one) may
+ * be candump, ASC or BLF (log_reader.h); a pipe or FIFO is candump. Returns at
+ * the end of the input (or on SIGINT/SIGTERM) after pipeline_finish(); 0 or
+ * -errno.
  */
 int replay_run_loop(struct ev_loop *loop, struct pipeline *p, const char *path);
