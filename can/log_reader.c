@@ -93,6 +93,18 @@ unsigned long log_reader_errors(const struct log_reader *r)
 	return r->ops->errors(r->state);
 }
 
+void log_reader_progress(const struct log_reader *r, uint64_t *ret_done,
+			 uint64_t *ret_size)
+{
+	struct stat st;
+	off_t at = lseek(fileno(r->f), 0, SEEK_CUR);
+
+	*ret_done = at > 0 ? (uint64_t)at : 0;
+	*ret_size = fstat(fileno(r->f), &st) == 0 && S_ISREG(st.st_mode) ?
+			    (uint64_t)st.st_size :
+			    0;
+}
+
 const char *log_reader_format(const struct log_reader *r)
 {
 	return r->ops->name;

@@ -624,6 +624,7 @@ int main(int argc, char **argv)
 		if (r < 0)
 			break;
 		if (!a.control && !x.mqtt.ops) {
+			replay_show_progress(!a.quiet);
 			r = replay_run(p, a.replay, NULL);
 			break;
 		}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "candump.h"
@@ -30,9 +31,57 @@ static void read_error(unsigned long position, const char *path, int n)
 	log_warnx("%s:%lu: %s", path, position, strerror(-n));
 }
 
+static bool show_progress;
+
+void replay_show_progress(bool on)
+{
+	show_progress = on;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* the wall clock paces the terminal only, never the diagnosis */
+struct progress {
+	bool on;
+	bool shown;
+	double t0, last;
+};
+
+#define PROGRESS_EVERY_S 0.5
+#define PROGRESS_FRAMES 8192 /* frames between looks at the clock */
+
+static void progress_show(struct progress *pg, const struct log_reader *r,
+			  const char *path, unsigned long frames, bool end)
+{
+	uint64_t done, size;
+	double now = now_s(), el = now - pg->t0, part;
+
+	if (!end && now - pg->last < PROGRESS_EVERY_S)
+		return;
+	if (end && !pg->shown)
+		return; /* a short replay needs none */
+	pg->last = now;
+	pg->shown = true;
+	log_reader_progress(r, &done, &size);
+	part = end ? 1 : size ? (double)done / (double)size : 0;
+	if (part > 1)
+		part = 1;
+	fprintf(stderr,
+		"\r%s: %3.0f%% of 1 file, %.0f frames/s, %.0f s left   %s",
+		path, 100 * part, el > 0 ? frames / el : 0,
+		part > 0 ? el * (1 - part) / part : 0, end ? "\n" : "");
+}
+
 int replay_run(struct pipeline *p, const char *path,
 	       struct replay_stats *ret_stats)
 {
+	struct progress pg = { .on = show_progress && isatty(STDERR_FILENO) };
 	struct log_reader *r;
 	struct frame f;
 	unsigned long frames = 0;
@@ -44,13 +93,20 @@ int replay_run(struct pipeline *p, const char *path,
 		log_warnx("%s: %s", path, strerror(-n));
 		return n;
 	}
+	pg.t0 = pg.last = now_s();
+	/* the first after a fifth of a second: a quick replay stays silent */
+	pg.last -= PROGRESS_EVERY_S - 0.2;
 	while ((n = log_reader_next(r, &f)) > 0) {
 		pipeline_feed(p, &f);
 		store_retry_poll(p);
 		if (!frames++)
 			first = f.ts_ns;
 		last = f.ts_ns;
+		if (pg.on && frames % PROGRESS_FRAMES == 0)
+			progress_show(&pg, r, path, frames, false);
 	}
+	if (pg.on)
+		progress_show(&pg, r, path, frames, true);
 	if (n < 0)
 		read_error(log_reader_position(r), path, n);
 	pipeline_finish(p);

@@ -6,6 +6,7 @@
 
 struct ev_loop;
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct replay_stats {
@@ -20,6 +21,14 @@ struct replay_stats {
  */
 int replay_run(struct pipeline *p, const char *path,
 	       struct replay_stats *ret_stats);
+
+/*
+ * replay_run() shows its progress on stderr when it is a terminal (percent
+ * of the file, frames per second, time left), twice a second; off by
+ * default (-q, and the children of a multi-file replay, whose parent shows
+ * its own).
+ */
+void replay_show_progress(bool on);
 
 /*
  * The same in the libev loop rather than blocking on its input, so the
