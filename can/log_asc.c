@@ -29,16 +29,10 @@
 #define LINE_MAX_ASC 4096
 
 struct asc_state {
-	FILE *f;
-	const char *path;
-	candump_error_fn on_error;
-	void *userdata;
-	unsigned long line;
-	unsigned long errors;
-	int base;	   /* 16 or 10 */
-	bool relative;	   /* "timestamps relative": deltas */
-	int64_t origin_ns; /* the trigger block's date */
-	int64_t last_ns;   /* of the previous event (relative mode) */
+	struct log_source src; /* first: position is the line */
+	int base;	       /* 16 or 10 */
+	bool relative;	       /* "timestamps relative": deltas */
+	int64_t last_ns;       /* of the previous event (relative mode) */
 	char *buf;
 	size_t cap;
 };
@@ -115,9 +109,7 @@ int log_asc_parse_date(const char *s, int64_t *ret_ns)
 
 static void asc_report(struct asc_state *s, const char *what)
 {
-	s->errors++;
-	if (s->on_error)
-		s->on_error(s->userdata, s->path, s->line, what);
+	log_source_report(&s->src, what);
 }
 
 /* "12.345678" seconds -> ns, exactly (no double rounding) */
@@ -297,16 +289,16 @@ static bool asc_header(struct asc_state *s, char *line)
 
 		p += 18;
 		if (log_asc_parse_date(p + strspn(p, " \t"), &t) == 0)
-			s->origin_ns = t;
+			s->src.origin_ns = t;
 		s->last_ns = 0;
 		return true;
 	}
 	if (!strncasecmp(p, "date ", 5)) {
 		int64_t t;
 
-		if (!s->origin_ns &&
+		if (!s->src.origin_ns &&
 		    log_asc_parse_date(p + 5 + strspn(p + 5, " \t"), &t) == 0)
-			s->origin_ns = t;
+			s->src.origin_ns = t;
 		return true;
 	}
 	return false;
@@ -352,7 +344,7 @@ static int asc_line(struct asc_state *s, char *line, struct frame *f)
 	}
 	if (s->relative)
 		t = s->last_ns += t;
-	f->ts_ns = s->origin_ns + t;
+	f->ts_ns = s->src.origin_ns + t;
 	/* python-can and Vector number channels from 1; candump's can0 is 1 */
 	snprintf(f->iface, sizeof(f->iface), "can%lu", ch ? ch - 1 : 0);
 	return 1;
@@ -363,10 +355,10 @@ static int asc_next(void *state, struct frame *ret_frame)
 	struct asc_state *s = state;
 	ssize_t n;
 
-	while ((n = getline(&s->buf, &s->cap, s->f)) >= 0) {
+	while ((n = getline(&s->buf, &s->cap, s->src.f)) >= 0) {
 		int r;
 
-		s->line++;
+		s->src.position++;
 		if (n > LINE_MAX_ASC) {
 			asc_report(s, "an ASC line of at most 4096 characters");
 			continue;
@@ -378,7 +370,7 @@ static int asc_next(void *state, struct frame *ret_frame)
 		if (r > 0)
 			return 1;
 	}
-	return ferror(s->f) ? -EIO : 0;
+	return ferror(s->src.f) ? -EIO : 0;
 }
 
 static bool asc_sniff(const uint8_t *head, size_t len)
@@ -425,23 +417,10 @@ static int asc_open(void **ret, FILE *f, const char *path,
 
 	if (!s)
 		return -ENOMEM;
-	s->f = f;
-	s->path = path;
-	s->on_error = on_error;
-	s->userdata = userdata;
+	log_source_init(&s->src, f, path, on_error, userdata);
 	s->base = 16;
 	*ret = s;
 	return 0;
-}
-
-static unsigned long asc_position(const void *state)
-{
-	return ((const struct asc_state *)state)->line;
-}
-
-static unsigned long asc_errors(const void *state)
-{
-	return ((const struct asc_state *)state)->errors;
 }
 
 static void asc_free(void *state)
@@ -459,8 +438,8 @@ const struct log_format_ops log_asc_ops = {
 	.sniff = asc_sniff,
 	.open = asc_open,
 	.next = asc_next,
-	.position = asc_position,
-	.errors = asc_errors,
+	.position = log_source_position,
+	.errors = log_source_errors,
 	.free = asc_free,
 };
 

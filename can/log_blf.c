@@ -44,13 +44,7 @@ enum {
 #define TIME_TEN_MICS 0x00000001
 
 struct blf_state {
-	FILE *f;
-	const char *path;
-	candump_error_fn on_error;
-	void *userdata;
-	unsigned long objects;
-	unsigned long errors;
-	int64_t origin_ns;
+	struct log_source src; /* first: position is the object */
 	bool eof;
 	uint8_t *raw; /* one outer object as read */
 	size_t raw_cap;
@@ -76,9 +70,7 @@ static uint64_t le64(const uint8_t *p)
 
 static void blf_report(struct blf_state *s, const char *what)
 {
-	s->errors++;
-	if (s->on_error)
-		s->on_error(s->userdata, s->path, s->objects, what);
+	log_source_report(&s->src, what);
 }
 
 static int reserve(uint8_t **p, size_t *cap, size_t need)
@@ -239,15 +231,15 @@ static int read_outer(struct blf_state *s, uint32_t *ret_type,
 
 	/* objects are padded: skip zero bytes up to the next signature */
 	for (int skipped = 0;; skipped++) {
-		c = getc(s->f);
+		c = getc(s->src.f);
 		if (c == EOF)
-			return ferror(s->f) ? -EIO : 0;
+			return ferror(s->src.f) ? -EIO : 0;
 		if (c == 'L' || skipped >= 8)
 			break;
 	}
 	hdr[0] = (uint8_t)c;
-	n = fread(hdr + 1, 1, sizeof(hdr) - 1, s->f);
-	s->objects++;
+	n = fread(hdr + 1, 1, sizeof(hdr) - 1, s->src.f);
+	s->src.position++;
 	if (n != sizeof(hdr) - 1) {
 		blf_report(s, "a whole BLF object header (file cut short)");
 		return 0;
@@ -264,7 +256,7 @@ static int read_outer(struct blf_state *s, uint32_t *ret_type,
 	if (reserve(&s->raw, &s->raw_cap, size) < 0)
 		return -ENOMEM;
 	memcpy(s->raw, hdr, sizeof(hdr));
-	n = fread(s->raw + OBJ_BASE_SIZE, 1, size - OBJ_BASE_SIZE, s->f);
+	n = fread(s->raw + OBJ_BASE_SIZE, 1, size - OBJ_BASE_SIZE, s->src.f);
 	if (n != size - OBJ_BASE_SIZE) {
 		blf_report(s, "as many object bytes as its size says (file "
 			      "cut short)");
@@ -344,14 +336,14 @@ static int next_inner(struct blf_state *s, struct frame *f)
 		type = le32(o + 12);
 		if (size < OBJ_BASE_SIZE || size > OBJ_MAX_SIZE ||
 		    hsize < OBJ_BASE_SIZE + 16 || hsize > size) {
-			s->objects++;
+			s->src.position++;
 			blf_report(s, "an object whose header and size fit");
 			s->pos += 4;
 			continue;
 		}
 		if (s->len - s->pos < size)
 			return 0; /* continues in the next container */
-		s->objects++;
+		s->src.position++;
 		flags = le32(o + OBJ_BASE_SIZE);
 		ts = le64(o + OBJ_BASE_SIZE + 8);
 		*f = (struct frame){ 0 };
@@ -361,7 +353,7 @@ static int next_inner(struct blf_state *s, struct frame *f)
 			blf_report(s, what);
 		if (r <= 0)
 			continue;
-		f->ts_ns = s->origin_ns +
+		f->ts_ns = s->src.origin_ns +
 			   (int64_t)(flags == TIME_TEN_MICS ? ts * 10000 : ts);
 		return 1;
 	}
@@ -414,10 +406,7 @@ static int blf_open(void **ret, FILE *f, const char *path,
 
 	if (!s)
 		return -ENOMEM;
-	s->f = f;
-	s->path = path;
-	s->on_error = on_error;
-	s->userdata = userdata;
+	log_source_init(&s->src, f, path, on_error, userdata);
 	*ret = s;
 	if (fread(hdr, 1, sizeof(hdr), f) != sizeof(hdr) ||
 	    memcmp(hdr, FILE_SIGNATURE, 4)) {
@@ -425,22 +414,12 @@ static int blf_open(void **ret, FILE *f, const char *path,
 		s->eof = true;
 		return 0;
 	}
-	s->origin_ns = systemtime_ns(hdr + 40);
+	s->src.origin_ns = systemtime_ns(hdr + 40);
 	hsize = le32(hdr + 4);
 	if (hsize > sizeof(hdr) && hsize < OBJ_MAX_SIZE &&
 	    fseek(f, hsize, SEEK_SET) != 0)
 		s->eof = true;
 	return 0;
-}
-
-static unsigned long blf_position(const void *state)
-{
-	return ((const struct blf_state *)state)->objects;
-}
-
-static unsigned long blf_errors(const void *state)
-{
-	return ((const struct blf_state *)state)->errors;
 }
 
 static void blf_free(void *state)
@@ -459,8 +438,8 @@ const struct log_format_ops log_blf_ops = {
 	.sniff = blf_sniff,
 	.open = blf_open,
 	.next = blf_next,
-	.position = blf_position,
-	.errors = blf_errors,
+	.position = log_source_position,
+	.errors = log_source_errors,
 	.free = blf_free,
 };
 

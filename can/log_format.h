@@ -10,6 +10,28 @@
 #include "frame.h"
 
 /*
+ * What every reader of a format keeps about its input and its errors; the
+ * first member of the reader's state, so log_source_position() and
+ * log_source_errors() serve as its ops.
+ */
+struct log_source {
+	FILE *f;
+	const char *path;
+	candump_error_fn on_error;
+	void *userdata;
+	unsigned long position; /* the line (text) or object (binary) */
+	unsigned long errors;
+	int64_t origin_ns; /* the file's time base (its start date) */
+};
+
+void log_source_init(struct log_source *s, FILE *f, const char *path,
+		     candump_error_fn on_error, void *userdata);
+/* counts the error and tells on_error what was expected, at position */
+void log_source_report(struct log_source *s, const char *what);
+unsigned long log_source_position(const void *state);
+unsigned long log_source_errors(const void *state);
+
+/*
  * A format module reads frames from an open stream; log_reader.c picks the
  * module by the file's first bytes (sniff), never by its name, so a log
  * renamed or sent without an extension still reads.

@@ -26,6 +26,32 @@ struct log_reader {
 	char *path;
 };
 
+void log_source_init(struct log_source *s, FILE *f, const char *path,
+		     candump_error_fn on_error, void *userdata)
+{
+	s->f = f;
+	s->path = path;
+	s->on_error = on_error;
+	s->userdata = userdata;
+}
+
+void log_source_report(struct log_source *s, const char *what)
+{
+	s->errors++;
+	if (s->on_error)
+		s->on_error(s->userdata, s->path, s->position, what);
+}
+
+unsigned long log_source_position(const void *state)
+{
+	return ((const struct log_source *)state)->position;
+}
+
+unsigned long log_source_errors(const void *state)
+{
+	return ((const struct log_source *)state)->errors;
+}
+
 /* pread: looks without moving the offset, so each reader starts at 0 */
 static const struct log_format_ops *sniff(int fd)
 {
