@@ -285,8 +285,10 @@ static int add_container(struct blf_state *s, uint32_t size)
 		blf_report(s, "a container of at most 16 MiB");
 		return 0;
 	}
-	/* keep the unfinished tail of the previous container */
-	memmove(s->buf, s->buf + s->pos, s->len - s->pos);
+	/* keep the unfinished tail of the previous container (none, and no
+	 * buffer yet, before the first) */
+	if (s->len > s->pos)
+		memmove(s->buf, s->buf + s->pos, s->len - s->pos);
 	s->len -= s->pos;
 	s->pos = 0;
 	if (reserve(&s->buf, &s->cap, s->len + usize) < 0)
