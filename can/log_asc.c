@@ -29,16 +29,10 @@
 #define LINE_MAX_ASC 4096
 
 struct asc_state {
-	FILE *f;
-	const char *path;
-	candump_error_fn on_error;
-	void *userdata;
-	unsigned long line;
-	unsigned long errors;
-	int base;	   /* 16 or 10 */
-	bool relative;	   /* "timestamps relative": deltas */
-	int64_t origin_ns; /* the trigger block's date */
-	int64_t last_ns;   /* of the previous event (relative mode) */
+	struct log_source src; /* first: position is the line */
+	int base;	       /* 16 or 10 */
+	bool relative;	       /* "timestamps relative": deltas */
+	int64_t last_ns;       /* of the previous event (relative mode) */
 	char *buf;
 	size_t cap;
 };
@@ -115,9 +109,7 @@ int log_asc_parse_date(const char *s, int64_t *ret_ns)
 
 static void asc_report(struct asc_state *s, const char *what)
 {
-	s->errors++;
-	if (s->on_error)
-		s->on_error(s->userdata, s->path, s->line, what);
+	log_source_report(&s->src, what);
 }
 
 /* "12.345678" seconds -> ns, exactly (no double rounding) */
@@ -297,16 +289,16 @@ static bool asc_header(struct asc_state *s, char *line)
 
 		p += 18;
 		if (log_asc_parse_date(p + strspn(p, " \t"), &t) == 0)
-			s->origin_ns = t;
+			s->src.origin_ns = t;
 		s->last_ns = 0;
 		return true;
 	}
 	if (!strncasecmp(p, "date ", 5)) {
 		int64_t t;
 
-		if (!s->origin_ns &&
+		if (!s->src.origin_ns &&
 		    log_asc_parse_date(p + 5 + strspn(p + 5, " \t"), &t) == 0)
-			s->origin_ns = t;
+			s->src.origin_ns = t;
 		return true;
 	}
 	return false;
@@ -352,7 +344,7 @@ static int asc_line(struct asc_state *s, char *line, struct frame *f)
 	}
 	if (s->relative)
 		t = s->last_ns += t;
-	f->ts_ns = s->origin_ns + t;
+	f->ts_ns = s->src.origin_ns + t;
 	/* python-can and Vector number channels from 1; candump's can0 is 1 */
 	snprintf(f->iface, sizeof(f->iface), "can%lu", ch ? ch - 1 : 0);
 	return 1;
@@ -363,10 +355,10 @@ static int asc_next(void *state, struct frame *ret_frame)
 	struct asc_state *s = state;
 	ssize_t n;
 
-	while ((n = getline(&s->buf, &s->cap, s->f)) >= 0) {
+	while ((n = getline(&s->buf, &s->cap, s->src.f)) >= 0) {
 		int r;
 
-		s->line++;
+		s->src.position++;
 		if (n > LINE_MAX_ASC) {
 			asc_report(s, "an ASC line of at most 4096 characters");
 			continue;
@@ -378,7 +370,7 @@ static int asc_next(void *state, struct frame *ret_frame)
 		if (r > 0)
 			return 1;
 	}
-	return ferror(s->f) ? -EIO : 0;
+	return ferror(s->src.f) ? -EIO : 0;
 }
 
 static bool asc_sniff(const uint8_t *head, size_t len)
@@ -425,23 +417,10 @@ static int asc_open(void **ret, FILE *f, const char *path,
 
 	if (!s)
 		return -ENOMEM;
-	s->f = f;
-	s->path = path;
-	s->on_error = on_error;
-	s->userdata = userdata;
+	log_source_init(&s->src, f, path, on_error, userdata);
 	s->base = 16;
 	*ret = s;
 	return 0;
-}
-
-static unsigned long asc_position(const void *state)
-{
-	return ((const struct asc_state *)state)->line;
-}
-
-static unsigned long asc_errors(const void *state)
-{
-	return ((const struct asc_state *)state)->errors;
 }
 
 static void asc_free(void *state)
@@ -459,7 +438,135 @@ const struct log_format_ops log_asc_ops = {
 	.sniff = asc_sniff,
 	.open = asc_open,
 	.next = asc_next,
-	.position = asc_position,
-	.errors = asc_errors,
+	.position = log_source_position,
+	.errors = log_source_errors,
 	.free = asc_free,
+};
+
+/* ---- the writer: lines as python-can's ASCWriter writes them ---- */
+
+struct asc_writer {
+	FILE *f;
+	bool started;
+	int64_t start_ns;
+};
+
+/* "Mon Jun 10 06:13:20.123 AM 2024" in local time, as the reader reads */
+static void asc_date(int64_t ns, char *buf, size_t len)
+{
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+	char a[32], b[16];
+
+	localtime_r(&t, &tm);
+	strftime(a, sizeof(a), "%a %b %d %I:%M:%S", &tm);
+	strftime(b, sizeof(b), "%p %Y", &tm);
+	snprintf(buf, len, "%s.%03d %s", a, (int)(ns / 1000000 % 1000), b);
+}
+
+static int asc_writer_open(void **ret_state, FILE *f)
+{
+	struct asc_writer *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	w->f = f;
+	*ret_state = w;
+	return 0;
+}
+
+/* "{timestamp: 9.6f} ": seconds since the first frame */
+static void asc_time(struct asc_writer *w, int64_t ns)
+{
+	int64_t us = (ns >= w->start_ns ? ns - w->start_ns : ns) / 1000;
+	char num[40];
+
+	snprintf(num, sizeof(num), " %lld.%06lld", (long long)(us / 1000000),
+		 (long long)(us % 1000000));
+	fprintf(w->f, "%9s ", num);
+}
+
+static void asc_start(struct asc_writer *w, int64_t ns)
+{
+	char date[64];
+
+	w->started = true;
+	w->start_ns = ns;
+	asc_date(ns, date, sizeof(date));
+	fprintf(w->f,
+		"date %s\nbase hex  timestamps absolute\n"
+		"internal events logged\nBegin Triggerblock %s\n",
+		date, date);
+	asc_time(w, ns);
+	fputs("Start of measurement\n", w->f);
+}
+
+static void asc_data(FILE *f, const struct frame *fr, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		fprintf(f, "%s%02X", i ? " " : "", fr->data[i]);
+}
+
+static int asc_writer_put(void *state, const struct frame *fr)
+{
+	struct asc_writer *w = state;
+	unsigned ch = log_format_channel(fr->iface);
+	unsigned len = fr->len > FRAME_MAX_DATA ? FRAME_MAX_DATA : fr->len;
+	const char *dir = fr->dir == 'T' ? "Tx" : "Rx";
+	char id[16];
+
+	if (!w->started)
+		asc_start(w, fr->ts_ns);
+	asc_time(w, fr->ts_ns);
+	if (fr->flags & FRAME_ERR) {
+		fprintf(w->f, "%u  ErrorFrame\n", ch);
+		return ferror(w->f) ? -EIO : 0;
+	}
+	snprintf(id, sizeof(id), "%X%s", fr->id,
+		 (fr->flags & FRAME_EFF) ? "x" : "");
+	if (fr->flags & FRAME_FD) {
+		unsigned flags = 1 << 12;
+
+		flags |= (fr->flags & FRAME_BRS) ? 1 << 13 : 0;
+		flags |= (fr->flags & FRAME_ESI) ? 1 << 14 : 0;
+		fprintf(w->f, "CANFD %3u %-4s %8s  %32s %d %d %x %2u ", ch, dir,
+			id, "", (fr->flags & FRAME_BRS) ? 1 : 0,
+			(fr->flags & FRAME_ESI) ? 1 : 0, log_format_fd_dlc(len),
+			len);
+		asc_data(w->f, fr, len);
+		fprintf(w->f, " %8d %4d %8X %8d %8d %8d %8d %8d\n", 0, 0, flags,
+			0, 0, 0, 0, 0);
+	} else if (fr->flags & FRAME_RTR) {
+		fprintf(w->f, "%u  %-15s %-4s r %x \n", ch, id, dir,
+			len > 8 ? 8 : len);
+	} else {
+		len = len > 8 ? 8 : len;
+		fprintf(w->f, "%u  %-15s %-4s d %x ", ch, id, dir, len);
+		asc_data(w->f, fr, len);
+		fputc('\n', w->f);
+	}
+	return ferror(w->f) ? -EIO : 0;
+}
+
+static int asc_writer_finish(void *state)
+{
+	struct asc_writer *w = state;
+
+	if (!w->started)
+		asc_start(w, 0);
+	fputs("End TriggerBlock\n", w->f);
+	return fflush(w->f) || ferror(w->f) ? -EIO : 0;
+}
+
+static void asc_writer_free(void *state)
+{
+	free(state);
+}
+
+const struct log_writer_ops log_asc_writer_ops = {
+	.name = "asc",
+	.open = asc_writer_open,
+	.put = asc_writer_put,
+	.finish = asc_writer_finish,
+	.free = asc_writer_free,
 };

@@ -44,13 +44,7 @@ enum {
 #define TIME_TEN_MICS 0x00000001
 
 struct blf_state {
-	FILE *f;
-	const char *path;
-	candump_error_fn on_error;
-	void *userdata;
-	unsigned long objects;
-	unsigned long errors;
-	int64_t origin_ns;
+	struct log_source src; /* first: position is the object */
 	bool eof;
 	uint8_t *raw; /* one outer object as read */
 	size_t raw_cap;
@@ -76,9 +70,7 @@ static uint64_t le64(const uint8_t *p)
 
 static void blf_report(struct blf_state *s, const char *what)
 {
-	s->errors++;
-	if (s->on_error)
-		s->on_error(s->userdata, s->path, s->objects, what);
+	log_source_report(&s->src, what);
 }
 
 static int reserve(uint8_t **p, size_t *cap, size_t need)
@@ -239,15 +231,15 @@ static int read_outer(struct blf_state *s, uint32_t *ret_type,
 
 	/* objects are padded: skip zero bytes up to the next signature */
 	for (int skipped = 0;; skipped++) {
-		c = getc(s->f);
+		c = getc(s->src.f);
 		if (c == EOF)
-			return ferror(s->f) ? -EIO : 0;
+			return ferror(s->src.f) ? -EIO : 0;
 		if (c == 'L' || skipped >= 8)
 			break;
 	}
 	hdr[0] = (uint8_t)c;
-	n = fread(hdr + 1, 1, sizeof(hdr) - 1, s->f);
-	s->objects++;
+	n = fread(hdr + 1, 1, sizeof(hdr) - 1, s->src.f);
+	s->src.position++;
 	if (n != sizeof(hdr) - 1) {
 		blf_report(s, "a whole BLF object header (file cut short)");
 		return 0;
@@ -264,7 +256,7 @@ static int read_outer(struct blf_state *s, uint32_t *ret_type,
 	if (reserve(&s->raw, &s->raw_cap, size) < 0)
 		return -ENOMEM;
 	memcpy(s->raw, hdr, sizeof(hdr));
-	n = fread(s->raw + OBJ_BASE_SIZE, 1, size - OBJ_BASE_SIZE, s->f);
+	n = fread(s->raw + OBJ_BASE_SIZE, 1, size - OBJ_BASE_SIZE, s->src.f);
 	if (n != size - OBJ_BASE_SIZE) {
 		blf_report(s, "as many object bytes as its size says (file "
 			      "cut short)");
@@ -293,8 +285,10 @@ static int add_container(struct blf_state *s, uint32_t size)
 		blf_report(s, "a container of at most 16 MiB");
 		return 0;
 	}
-	/* keep the unfinished tail of the previous container */
-	memmove(s->buf, s->buf + s->pos, s->len - s->pos);
+	/* keep the unfinished tail of the previous container (none, and no
+	 * buffer yet, before the first) */
+	if (s->len > s->pos)
+		memmove(s->buf, s->buf + s->pos, s->len - s->pos);
 	s->len -= s->pos;
 	s->pos = 0;
 	if (reserve(&s->buf, &s->cap, s->len + usize) < 0)
@@ -344,14 +338,14 @@ static int next_inner(struct blf_state *s, struct frame *f)
 		type = le32(o + 12);
 		if (size < OBJ_BASE_SIZE || size > OBJ_MAX_SIZE ||
 		    hsize < OBJ_BASE_SIZE + 16 || hsize > size) {
-			s->objects++;
+			s->src.position++;
 			blf_report(s, "an object whose header and size fit");
 			s->pos += 4;
 			continue;
 		}
 		if (s->len - s->pos < size)
 			return 0; /* continues in the next container */
-		s->objects++;
+		s->src.position++;
 		flags = le32(o + OBJ_BASE_SIZE);
 		ts = le64(o + OBJ_BASE_SIZE + 8);
 		*f = (struct frame){ 0 };
@@ -361,7 +355,7 @@ static int next_inner(struct blf_state *s, struct frame *f)
 			blf_report(s, what);
 		if (r <= 0)
 			continue;
-		f->ts_ns = s->origin_ns +
+		f->ts_ns = s->src.origin_ns +
 			   (int64_t)(flags == TIME_TEN_MICS ? ts * 10000 : ts);
 		return 1;
 	}
@@ -414,10 +408,7 @@ static int blf_open(void **ret, FILE *f, const char *path,
 
 	if (!s)
 		return -ENOMEM;
-	s->f = f;
-	s->path = path;
-	s->on_error = on_error;
-	s->userdata = userdata;
+	log_source_init(&s->src, f, path, on_error, userdata);
 	*ret = s;
 	if (fread(hdr, 1, sizeof(hdr), f) != sizeof(hdr) ||
 	    memcmp(hdr, FILE_SIGNATURE, 4)) {
@@ -425,22 +416,12 @@ static int blf_open(void **ret, FILE *f, const char *path,
 		s->eof = true;
 		return 0;
 	}
-	s->origin_ns = systemtime_ns(hdr + 40);
+	s->src.origin_ns = systemtime_ns(hdr + 40);
 	hsize = le32(hdr + 4);
 	if (hsize > sizeof(hdr) && hsize < OBJ_MAX_SIZE &&
 	    fseek(f, hsize, SEEK_SET) != 0)
 		s->eof = true;
 	return 0;
-}
-
-static unsigned long blf_position(const void *state)
-{
-	return ((const struct blf_state *)state)->objects;
-}
-
-static unsigned long blf_errors(const void *state)
-{
-	return ((const struct blf_state *)state)->errors;
 }
 
 static void blf_free(void *state)
@@ -459,7 +440,249 @@ const struct log_format_ops log_blf_ops = {
 	.sniff = blf_sniff,
 	.open = blf_open,
 	.next = blf_next,
-	.position = blf_position,
-	.errors = blf_errors,
+	.position = log_source_position,
+	.errors = log_source_errors,
 	.free = blf_free,
+};
+
+/* ---- the writer: objects and containers as python-can's BLFWriter ---- */
+
+#define BLF_HEADER_SIZE 144
+#define BLF_CONTAINER_MAX (128 * 1024)
+#define BLF_APPLICATION_ID 5
+#define TIME_ONE_NANS 0x00000002
+
+struct blf_writer {
+	FILE *f;
+	uint8_t *buf; /* objects not yet in a container */
+	size_t len, cap;
+	uint8_t *z; /* a container's deflated bytes */
+	uLong z_cap;
+	uint64_t objects;
+	uint64_t uncompressed; /* the header's "uncompressed size" */
+	bool have_start;
+	int64_t start_ns, stop_ns;
+	int error;
+};
+
+static void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+	wr16(p, (uint16_t)v);
+	wr16(p + 2, (uint16_t)(v >> 16));
+}
+
+static void wr64(uint8_t *p, uint64_t v)
+{
+	wr32(p, (uint32_t)v);
+	wr32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* python-can's timestamp_to_systemtime(): local time, ms rounded; zeros
+ * before 1990 */
+static void wr_systemtime(uint8_t *p, bool have, int64_t ns)
+{
+	int64_t ms = (ns + 500000) / 1000000;
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	memset(p, 0, 16);
+	if (!have || ns < 631152000LL * 1000000000 || !localtime_r(&t, &tm))
+		return;
+	wr16(p, (uint16_t)(tm.tm_year + 1900));
+	wr16(p + 2, (uint16_t)(tm.tm_mon + 1));
+	wr16(p + 4, (uint16_t)tm.tm_wday);
+	wr16(p + 6, (uint16_t)tm.tm_mday);
+	wr16(p + 8, (uint16_t)tm.tm_hour);
+	wr16(p + 10, (uint16_t)tm.tm_min);
+	wr16(p + 12, (uint16_t)tm.tm_sec);
+	wr16(p + 14, (uint16_t)(ms % 1000));
+}
+
+static int blf_write_header(struct blf_writer *w, uint64_t file_size)
+{
+	uint8_t h[BLF_HEADER_SIZE] = { 'L', 'O', 'G', 'G' };
+
+	wr32(h + 4, BLF_HEADER_SIZE);
+	h[8] = BLF_APPLICATION_ID;
+	/* application version 0.0.0, BL API 2.6.8.1 */
+	h[12] = 2;
+	h[13] = 6;
+	h[14] = 8;
+	h[15] = 1;
+	wr64(h + 16, file_size);
+	wr64(h + 24, w->uncompressed);
+	wr32(h + 32, (uint32_t)w->objects);
+	wr_systemtime(h + 40, w->have_start, w->start_ns);
+	wr_systemtime(h + 56, w->have_start, w->stop_ns);
+	return fwrite(h, 1, sizeof(h), w->f) == sizeof(h) ? 0 : -EIO;
+}
+
+static int blf_writer_open(void **ret_state, FILE *f)
+{
+	struct blf_writer *w = calloc(1, sizeof(*w));
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	w->f = f;
+	w->cap = 2 * BLF_CONTAINER_MAX;
+	w->buf = malloc(w->cap);
+	w->z_cap = compressBound(BLF_CONTAINER_MAX);
+	w->z = malloc(w->z_cap);
+	w->uncompressed = BLF_HEADER_SIZE;
+	/* rewritten with the counts by finish */
+	r = w->buf && w->z ? blf_write_header(w, BLF_HEADER_SIZE) : -ENOMEM;
+	if (r < 0) {
+		free(w->buf);
+		free(w->z);
+		free(w);
+		return r;
+	}
+	*ret_state = w;
+	return 0;
+}
+
+/* the first BLF_CONTAINER_MAX bytes (or fewer) into one container */
+static int blf_flush(struct blf_writer *w)
+{
+	size_t n = w->len < BLF_CONTAINER_MAX ? w->len : BLF_CONTAINER_MAX;
+	uLongf zlen = w->z_cap;
+	uint8_t hdr[OBJ_BASE_SIZE + 16] = { 'L', 'O', 'B', 'J' };
+	static const uint8_t pad[4];
+	uint32_t size;
+
+	if (!n)
+		return 0;
+	if (compress2(w->z, &zlen, w->buf, n, Z_DEFAULT_COMPRESSION) != Z_OK)
+		return -ENOMEM;
+	size = (uint32_t)(sizeof(hdr) + zlen);
+	wr16(hdr + 4, OBJ_BASE_SIZE);
+	wr16(hdr + 6, 1);
+	wr32(hdr + 8, size);
+	wr32(hdr + 12, BLF_LOG_CONTAINER);
+	wr16(hdr + 16, 2); /* zlib deflate */
+	wr32(hdr + 24, (uint32_t)n);
+	if (fwrite(hdr, 1, sizeof(hdr), w->f) != sizeof(hdr) ||
+	    fwrite(w->z, 1, zlen, w->f) != zlen ||
+	    fwrite(pad, 1, size % 4, w->f) != size % 4)
+		return -EIO;
+	w->uncompressed += sizeof(hdr) + n;
+	memmove(w->buf, w->buf + n, w->len - n);
+	w->len -= n;
+	return 0;
+}
+
+static int blf_add(struct blf_writer *w, uint32_t type, const uint8_t *data,
+		   size_t n, int64_t ts_ns)
+{
+	uint8_t *p;
+	size_t pad = n % 4; /* as python-can pads */
+
+	if (!w->have_start) {
+		w->have_start = true;
+		w->start_ns = ts_ns;
+	}
+	w->stop_ns = ts_ns;
+	if (w->len + 32 + n + pad > w->cap)
+		return -ENOMEM; /* cannot happen: flushed at 128 KiB */
+	p = w->buf + w->len;
+	memcpy(p, OBJ_SIGNATURE, 4);
+	wr16(p + 4, 32);
+	wr16(p + 6, 1);
+	wr32(p + 8, (uint32_t)(32 + n));
+	wr32(p + 12, type);
+	wr32(p + 16, TIME_ONE_NANS);
+	wr32(p + 20, 0);
+	wr64(p + 24, ts_ns > w->start_ns ? (uint64_t)(ts_ns - w->start_ns) : 0);
+	memcpy(p + 32, data, n);
+	memset(p + 32 + n, 0, pad);
+	w->len += 32 + n + pad;
+	w->objects++;
+	return w->len >= BLF_CONTAINER_MAX ? blf_flush(w) : 0;
+}
+
+static int blf_writer_put(void *state, const struct frame *fr)
+{
+	struct blf_writer *w = state;
+	uint8_t d[84] = { 0 };
+	uint32_t id = fr->id | ((fr->flags & FRAME_EFF) ? CAN_MSG_EXT : 0);
+	uint8_t flags = (uint8_t)(((fr->flags & FRAME_RTR) ? MSG_REMOTE : 0) |
+				  (fr->dir == 'T' ? MSG_DIR_TX : 0));
+	uint16_t ch = (uint16_t)log_format_channel(fr->iface);
+	unsigned len = fr->len > FRAME_MAX_DATA ? FRAME_MAX_DATA : fr->len;
+	int r;
+
+	if (w->error)
+		return w->error;
+	wr16(d, ch);
+	if (fr->flags & FRAME_ERR) {
+		d[10] = (uint8_t)(len > 8 ? 8 : len);
+		wr32(d + 16, id);
+		memcpy(d + 24, fr->data, 8);
+		r = blf_add(w, BLF_CAN_ERROR_EXT, d, 32, fr->ts_ns);
+	} else if (fr->flags & FRAME_FD) {
+		d[2] = flags;
+		d[3] = log_format_fd_dlc(len);
+		wr32(d + 4, id);
+		d[13] = (uint8_t)(FD_EDL |
+				  ((fr->flags & FRAME_BRS) ? FD_BRS : 0) |
+				  ((fr->flags & FRAME_ESI) ? FD_ESI : 0));
+		d[14] = (uint8_t)len;
+		memcpy(d + 20, fr->data, len);
+		r = blf_add(w, BLF_CAN_FD_MESSAGE, d, 84, fr->ts_ns);
+	} else {
+		d[2] = flags;
+		d[3] = (uint8_t)(len > 8 ? 8 : len);
+		wr32(d + 4, id);
+		if (!(fr->flags & FRAME_RTR))
+			memcpy(d + 8, fr->data, 8);
+		r = blf_add(w, BLF_CAN_MESSAGE, d, 16, fr->ts_ns);
+	}
+	return w->error = r;
+}
+
+static int blf_writer_finish(void *state)
+{
+	struct blf_writer *w = state;
+	long size;
+	int r = w->error;
+
+	while (r == 0 && w->len)
+		r = blf_flush(w);
+	/* the header with the counts: BLF needs a file it can seek back in */
+	size = r == 0 ? ftell(w->f) : -1;
+	if (r == 0 && (size < 0 || fseek(w->f, 0, SEEK_SET) < 0))
+		r = -ESPIPE;
+	if (r == 0)
+		r = blf_write_header(w, (uint64_t)size);
+	if (r == 0 && fseek(w->f, 0, SEEK_END) < 0)
+		r = -errno;
+	if (fflush(w->f) && r == 0)
+		r = -EIO;
+	return w->error = r;
+}
+
+static void blf_writer_free(void *state)
+{
+	struct blf_writer *w = state;
+
+	if (!w)
+		return;
+	free(w->buf);
+	free(w->z);
+	free(w);
+}
+
+const struct log_writer_ops log_blf_writer_ops = {
+	.name = "blf",
+	.open = blf_writer_open,
+	.put = blf_writer_put,
+	.finish = blf_writer_finish,
+	.free = blf_writer_free,
 };

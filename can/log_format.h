@@ -10,6 +10,28 @@
 #include "frame.h"
 
 /*
+ * What every reader of a format keeps about its input and its errors; the
+ * first member of the reader's state, so log_source_position() and
+ * log_source_errors() serve as its ops.
+ */
+struct log_source {
+	FILE *f;
+	const char *path;
+	candump_error_fn on_error;
+	void *userdata;
+	unsigned long position; /* the line (text) or object (binary) */
+	unsigned long errors;
+	int64_t origin_ns; /* the file's time base (its start date) */
+};
+
+void log_source_init(struct log_source *s, FILE *f, const char *path,
+		     candump_error_fn on_error, void *userdata);
+/* counts the error and tells on_error what was expected, at position */
+void log_source_report(struct log_source *s, const char *what);
+unsigned long log_source_position(const void *state);
+unsigned long log_source_errors(const void *state);
+
+/*
  * A format module reads frames from an open stream; log_reader.c picks the
  * module by the file's first bytes (sniff), never by its name, so a log
  * renamed or sent without an extension still reads.
@@ -37,3 +59,25 @@ extern const struct log_format_ops log_candump_ops;
 
 /* "Mon Jun 10 06:13:20.123 am 2024" (local time) -> ns since 1970 */
 int log_asc_parse_date(const char *s, int64_t *ret_ns);
+
+/*
+ * A format's writer (log_writer.c picks it by name): frames in time order
+ * to a stream that stays the caller's. finish writes what the format keeps
+ * for the end and flushes.
+ */
+struct log_writer_ops {
+	const char *name;
+	int (*open)(void **ret_state, FILE *f);
+	int (*put)(void *state, const struct frame *f);
+	int (*finish)(void *state);
+	void (*free)(void *state);
+};
+
+extern const struct log_writer_ops log_asc_writer_ops;
+extern const struct log_writer_ops log_blf_writer_ops;
+
+/* the channel number Vector's formats give an interface: "can0" 1, "can1"
+ * 2 (python-can's channel2int() + 1), 1 when it has no number */
+unsigned log_format_channel(const char *iface);
+/* the CAN FD DLC of a payload length (0..64): 9 for 12 bytes ... 15 */
+uint8_t log_format_fd_dlc(unsigned len);

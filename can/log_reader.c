@@ -26,6 +26,32 @@ struct log_reader {
 	char *path;
 };
 
+void log_source_init(struct log_source *s, FILE *f, const char *path,
+		     candump_error_fn on_error, void *userdata)
+{
+	s->f = f;
+	s->path = path;
+	s->on_error = on_error;
+	s->userdata = userdata;
+}
+
+void log_source_report(struct log_source *s, const char *what)
+{
+	s->errors++;
+	if (s->on_error)
+		s->on_error(s->userdata, s->path, s->position, what);
+}
+
+unsigned long log_source_position(const void *state)
+{
+	return ((const struct log_source *)state)->position;
+}
+
+unsigned long log_source_errors(const void *state)
+{
+	return ((const struct log_source *)state)->errors;
+}
+
 /* pread: looks without moving the offset, so each reader starts at 0 */
 static const struct log_format_ops *sniff(int fd)
 {
@@ -91,6 +117,18 @@ unsigned long log_reader_position(const struct log_reader *r)
 unsigned long log_reader_errors(const struct log_reader *r)
 {
 	return r->ops->errors(r->state);
+}
+
+void log_reader_progress(const struct log_reader *r, uint64_t *ret_done,
+			 uint64_t *ret_size)
+{
+	struct stat st;
+	off_t at = lseek(fileno(r->f), 0, SEEK_CUR);
+
+	*ret_done = at > 0 ? (uint64_t)at : 0;
+	*ret_size = fstat(fileno(r->f), &st) == 0 && S_ISREG(st.st_mode) ?
+			    (uint64_t)st.st_size :
+			    0;
 }
 
 const char *log_reader_format(const struct log_reader *r)

@@ -1,6 +1,8 @@
 /* log_reader.h: CAN logs of any supported format, chosen by their content */
 #pragma once
 
+#include <stdint.h>
+
 #include "candump.h"
 #include "frame.h"
 
@@ -19,6 +21,10 @@ int log_reader_open(struct log_reader **ret, const char *path,
 int log_reader_next(struct log_reader *r, struct frame *ret_frame);
 unsigned long log_reader_position(const struct log_reader *r);
 unsigned long log_reader_errors(const struct log_reader *r);
+/* bytes read so far (read-ahead included) and the file's size; size 0
+ * when it has none (a pipe) */
+void log_reader_progress(const struct log_reader *r, uint64_t *ret_done,
+			 uint64_t *ret_size);
 /* "candump", "asc" or "blf" */
 const char *log_reader_format(const struct log_reader *r);
 /* Takes NULL. */

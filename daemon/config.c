@@ -94,9 +94,24 @@ static const struct conf_key mqtt_keys[] = {
 	{},
 };
 
+static const struct conf_key capsule_keys[] = {
+	KEY("enabled", CONF_BOOL, capsule),
+	KEY("before", CONF_DURATION, capsule_before_ns, .min = 0, .max = 3600,
+	    .unit_ns = 1000000000),
+	KEY("after", CONF_DURATION, capsule_after_ns, .min = 0, .max = 3600,
+	    .unit_ns = 1000000000),
+	KEY("max_kb", CONF_UNSIGNED, capsule_max_kb, .min = 1, .max = 1048576),
+	KEY("store_mb", CONF_UNSIGNED, capsule_store_mb, .min = 1,
+	    .max = 100000),
+	KEY("ring_kb", CONF_UNSIGNED, capsule_ring_kb, .min = 64,
+	    .max = 4194304),
+	{},
+};
+
 static const struct conf_section sections[] = {
 	{ "dtcd", dtcd_keys },
 	{ "mqtt", mqtt_keys },
+	{ "capsule", capsule_keys },
 	{},
 };
 
@@ -144,7 +159,7 @@ static int on_key(void *user, const char *section, const char *name,
 		on_detector(p, section + 9, name, value);
 	else
 		conf_unknown_section(&p->f, section,
-				     "dtcd, mqtt, detector.NAME");
+				     "dtcd, mqtt, capsule, detector.NAME");
 	return 1;
 }
 
@@ -204,6 +219,14 @@ int config_load(struct config **ret, const char *path, char *errbuf,
 	c->mqtt_outbox_max_events = 100000;
 	c->mqtt_outbox_max_mb = 64;
 	c->mqtt_heartbeat_s = 60;
+	/* docs/desk.md: 60 s before, 10 s after; about 70 s of a busy bus
+	 * (4,000 frames/s of 30-byte records) in the ring */
+	c->capsule = true;
+	c->capsule_before_ns = 60 * 1000000000LL;
+	c->capsule_after_ns = 10 * 1000000000LL;
+	c->capsule_max_kb = 8192;
+	c->capsule_store_mb = 256;
+	c->capsule_ring_kb = 8192;
 	if (config_set(&c->profile, "bmw-reference") < 0 ||
 	    config_set(&c->lang, "en") < 0 ||
 	    config_set(&c->interface, "can0") < 0 ||

@@ -44,6 +44,13 @@ struct config {
 	bool mqtt_port_set; /* else 8883 with TLS, 1883 without */
 	unsigned mqtt_line; /* of the host key, for errors */
 	char *control_socket;
+	/* [capsule]: evidence kept around each pending/confirmed event */
+	bool capsule;		   /* enabled (with a store) */
+	int64_t capsule_before_ns; /* frames from this long before */
+	int64_t capsule_after_ns;  /* to this long after */
+	unsigned capsule_max_kb;   /* one capsule at most */
+	unsigned capsule_store_mb; /* all capsules in the store */
+	unsigned capsule_ring_kb;  /* memory for the recent frames */
 	struct config_detector_key *detector_keys;
 	size_t n_detector_keys;
 };

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "control.h"
 #include "control_request.h"
 #include "poll_live.h"
@@ -210,6 +211,67 @@ static struct json_object *answer_status(struct control *c)
 	return o;
 }
 
+/* the evidence of code's last event: the candump log in "log" */
+static struct json_object *answer_capture(struct control *c, const char *code)
+{
+	struct dtc_store *s = pipeline_store(c->o.p);
+	struct capture_info info;
+	struct json_object *o;
+	char *log = NULL, note[768];
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	if (!code)
+		return error_answer("capture: expected a DTC code");
+	if (!s || !c->o.cfg->state_dir)
+		return error_answer("no evidence kept: dtcd runs without "
+				    "--state");
+	f = open_memstream(&log, &len);
+	if (!f)
+		return error_answer("capture: %s", strerror(errno));
+	r = capture_write(s, code, f, &info);
+	if (fclose(f) && r == 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		free(log);
+		if (r == -ENOENT && pipeline_capsule_recording(c->o.p, code))
+			return error_answer("%s: the evidence is still being "
+					    "recorded (until %g s after the "
+					    "event)",
+					    code,
+					    c->o.cfg->capsule_after_ns / 1e9);
+		if (r == -ENOENT)
+			return error_answer("no evidence of %s in the store",
+					    code);
+		return error_answer("capture %s: %s (%s)", code, strerror(-r),
+				    dtc_store_errmsg(s));
+	}
+	capture_note(code, &info, note, sizeof(note));
+	o = json_object_new_object();
+	json_object_object_add(o, "code", json_object_new_string(code));
+	json_object_object_add(o, "events",
+			       json_object_new_string(info.events));
+	json_object_object_add(o, "event_ts",
+			       output_json_number(info.event_ts));
+	json_object_object_add(o, "start_ts",
+			       output_json_number(info.start_ts));
+	json_object_object_add(o, "end_ts", output_json_number(info.end_ts));
+	json_object_object_add(o, "frames",
+			       json_object_new_int64((int64_t)info.frames));
+	json_object_object_add(
+		o, "truncated",
+		json_object_new_boolean(info.cut || info.ring_cut));
+	json_object_object_add(o, "complete",
+			       json_object_new_boolean(info.complete));
+	if (note[0])
+		json_object_object_add(o, "note", json_object_new_string(note));
+	json_object_object_add(o, "log",
+			       json_object_new_string_len(log, (int)len));
+	free(log);
+	return o;
+}
+
 static struct json_object *answer(struct control *c, char *line)
 {
 	struct control_request q;
@@ -225,6 +287,8 @@ static struct json_object *answer(struct control *c, char *line)
 		return answer_signals(c);
 	case CONTROL_CLEAR:
 		return answer_clear(c, q.code);
+	case CONTROL_CAPTURE:
+		return answer_capture(c, q.code);
 	case CONTROL_STATUS:
 		break;
 	}

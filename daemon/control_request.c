@@ -16,7 +16,7 @@ int control_request_parse(char *line, struct control_request *ret, char *errbuf,
 
 	if (!cmd) {
 		snprintf(errbuf, errlen,
-			 "expected list, signals, clear [CODE] or status");
+			 "expected list, signals, clear [CODE], capture CODE or status");
 		return -EINVAL;
 	}
 	if (strtok_r(NULL, SEPARATORS, &save)) {
@@ -37,12 +37,18 @@ int control_request_parse(char *line, struct control_request *ret, char *errbuf,
 		ret->code = arg;
 		return 0;
 	}
+	if (!strcmp(cmd, "capture")) {
+		ret->verb = CONTROL_CAPTURE;
+		ret->code = arg;
+		return 0;
+	}
 	if (!strcmp(cmd, "status") && !arg) {
 		ret->verb = CONTROL_STATUS;
 		return 0;
 	}
 	snprintf(errbuf, errlen,
-		 "'%s': expected list [all], signals, clear [CODE] or status",
+		 "'%s': expected list [all], signals, clear [CODE], capture "
+		 "CODE or status",
 		 cmd);
 	return -EINVAL;
 }

@@ -10,11 +10,12 @@ enum control_verb {
 	CONTROL_SIGNALS,
 	CONTROL_CLEAR, /* code: one DTC, NULL: all */
 	CONTROL_STATUS,
+	CONTROL_CAPTURE, /* code: the DTC whose evidence is asked */
 };
 
 struct control_request {
 	enum control_verb verb;
-	const char *code; /* clear's CODE (in the line), or NULL */
+	const char *code; /* clear's or capture's CODE (in the line), or NULL */
 };
 
 /* the longest request line, its newline included, a client may send */

@@ -18,7 +18,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: dtcctl [-j] [-s SOCKET] list [all] | show CODE | "
 		"signals |\n"
-		"              clear [CODE] | status\n"
+		"              clear [CODE] | capture CODE | status\n"
 		"\n"
 		"  -s, --socket PATH  dtcd's control socket "
 		"(default " CONTROL_DEFAULT_PATH ")\n"
@@ -35,6 +35,10 @@ static void usage(FILE *out)
 		"  signals        last value of each canonical signal and its "
 		"age\n"
 		"  clear [CODE]   clear one DTC or all (as UDS 0x14)\n"
+		"  capture CODE   the raw frames around CODE's last event, as "
+		"a candump\n"
+		"                 log to replay (dtcctl capture P0301 > "
+		"ev.log)\n"
 		"  status         profile, interface, frames, uptime, MQTT\n");
 }
 
@@ -291,10 +295,12 @@ int main(int argc, char **argv)
 	if (!((!strcmp(cmd, "list") && argc - optind <= 2) ||
 	      (!strcmp(cmd, "clear") && argc - optind <= 2) ||
 	      (!strcmp(cmd, "show") && argc - optind == 2) ||
+	      (!strcmp(cmd, "capture") && argc - optind == 2) ||
 	      (!strcmp(cmd, "signals") && argc - optind == 1) ||
 	      (!strcmp(cmd, "status") && argc - optind == 1))) {
 		fprintf(stderr, "dtcctl: expected list [all], show CODE, "
-				"signals, clear [CODE] or status\n");
+				"signals, clear [CODE], capture CODE or "
+				"status\n");
 		usage(stderr);
 		return 2;
 	}
@@ -327,6 +333,11 @@ int main(int argc, char **argv)
 		rc = print_show(a, argv[optind + 1], raw);
 	} else if (raw) {
 		fputs(line, stdout);
+	} else if (!strcmp(cmd, "capture")) {
+		/* the log alone on stdout: it goes into a file to replay */
+		if (str(a, "note"))
+			fprintf(stderr, "dtcctl: %s\n", str(a, "note"));
+		fputs(str(a, "log"), stdout);
 	} else if (!strcmp(cmd, "list")) {
 		print_list(a);
 	} else if (!strcmp(cmd, "signals")) {

@@ -13,6 +13,7 @@
 
 #include <ev.h>
 
+#include "capture.h"
 #include "config.h"
 #include "control.h"
 #include "dtcd-build.h"
@@ -28,7 +29,14 @@
 #include "store_retry.h"
 #include "replay_many.h"
 
-enum mode { MODE_LIVE, MODE_REPLAY, MODE_CLEAR, MODE_LIST, MODE_CHECK };
+enum mode {
+	MODE_LIVE,
+	MODE_REPLAY,
+	MODE_CLEAR,
+	MODE_LIST,
+	MODE_CHECK,
+	MODE_CAPTURE
+};
 
 struct args {
 	enum mode mode;
@@ -38,7 +46,7 @@ struct args {
 	const char *state_dir;
 	const char *lang;
 	const char *interface;
-	const char *clear_code;
+	const char *clear_code; /* also --capture's */
 	const char *control;
 	const char *report;
 	const char *compare_config;
@@ -69,6 +77,7 @@ static void usage(FILE *out)
 		"[--compare-config FILE]\n"
 		"       dtcd --clear [CODE] --state DIR\n"
 		"       dtcd --list --state DIR\n"
+		"       dtcd --capture CODE --state DIR > ev.log\n"
 		"\n"
 		"  -c, --config FILE    configuration (INI)\n"
 		"  -n                   check the configuration, profile and "
@@ -97,6 +106,8 @@ static void usage(FILE *out)
 		"  --clear [CODE]       clear one or all DTCs (as UDS 0x14) "
 		"and exit\n"
 		"  --list               write the stored DTCs (JSON) and exit\n"
+		"  --capture CODE       write the evidence of CODE's last "
+		"event (candump)\n"
 		"  --control SOCKET     control socket for dtcctl (live: "
 		"default\n"
 		"                       " CONTROL_DEFAULT_PATH
@@ -125,7 +136,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		OPT_REPORT,
 		OPT_COMPARE,
 		OPT_POLL,
-		OPT_LISTEN_ONLY
+		OPT_LISTEN_ONLY,
+		OPT_CAPTURE
 	};
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -144,6 +156,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "compare-config", required_argument, NULL, OPT_COMPARE },
 		{ "poll", no_argument, NULL, OPT_POLL },
 		{ "listen-only", no_argument, NULL, OPT_LISTEN_ONLY },
+		{ "capture", required_argument, NULL, OPT_CAPTURE },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -213,6 +226,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_LIST:
 			a->mode = MODE_LIST;
+			break;
+		case OPT_CAPTURE:
+			a->mode = MODE_CAPTURE;
+			a->clear_code = optarg;
 			break;
 		case OPT_CONTROL:
 			a->control = optarg;
@@ -606,6 +623,15 @@ static int replay_many(const struct args *a, const struct config *cfg)
 	return replay_many_run(&o);
 }
 
+static int need_state(const struct config *cfg, const char *opt)
+{
+	if (cfg->state_dir)
+		return 0;
+	log_warnx("%s needs --state DIR (or state_dir in the configuration)",
+		  opt);
+	return -EINVAL;
+}
+
 static int64_t wall_clock_ns(void)
 {
 	struct timespec ts;
@@ -666,6 +692,7 @@ int main(int argc, char **argv)
 		if (r < 0)
 			break;
 		if (!a.control && !x.mqtt.ops) {
+			replay_show_progress(!a.quiet);
 			r = replay_run(p, a.replay, NULL);
 			break;
 		}
@@ -676,12 +703,9 @@ int main(int argc, char **argv)
 			r = replay_run_loop(x.loop, p, a.replay);
 		break;
 	case MODE_CLEAR:
-		if (!cfg->state_dir) {
-			log_warnx("--clear needs --state DIR (or state_dir in "
-				  "the configuration)");
-			r = -EINVAL;
+		r = need_state(cfg, "--clear");
+		if (r < 0)
 			break;
-		}
 		r = make_pipeline(cfg, prof, &a, &p, &x.mqtt);
 		/* the fleet hears of a clear too; freeing the output drains it
 		 */
@@ -696,13 +720,16 @@ int main(int argc, char **argv)
 				  a.clear_code ? a.clear_code : "all",
 				  strerror(-r));
 		break;
-	case MODE_LIST:
-		if (!cfg->state_dir) {
-			log_warnx("--list needs --state DIR (or state_dir in "
-				  "the configuration)");
-			r = -EINVAL;
+	case MODE_CAPTURE:
+		r = need_state(cfg, "--capture");
+		if (r < 0)
 			break;
-		}
+		r = capture_run(cfg->state_dir, a.clear_code);
+		break;
+	case MODE_LIST:
+		r = need_state(cfg, "--list");
+		if (r < 0)
+			break;
 		r = make_pipeline(cfg, prof, &a, &p, NULL);
 		if (r == 0)
 			r = list_dtcs(p);

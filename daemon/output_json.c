@@ -18,12 +18,25 @@ struct json_out {
  * 12.345000000000001; the decoded values never have more than ten
  * significant digits, so we give json-c the text to print.
  */
-struct json_object *output_json_number(double v)
+struct json_object *output_json_number_digits(double v, int digits)
 {
 	char buf[64];
 
-	snprintf(buf, sizeof(buf), "%.10g", v);
+	snprintf(buf, sizeof(buf), "%.*g", digits, v);
 	return json_object_new_double_s(v, buf);
+}
+
+struct json_object *output_json_number(double v)
+{
+	return output_json_number_digits(v, 10);
+}
+
+struct json_object *output_json_seconds(double t, int decimals)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%.*f", decimals, t);
+	return json_object_new_double_s(t, buf);
 }
 
 struct json_object *output_json_ts(int64_t ts_ns)

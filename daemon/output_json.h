@@ -22,6 +22,10 @@ struct json_object *output_json_event(const struct dtc_event *ev,
 struct json_object *
 output_json_freeze_frame(const struct dtc_freeze_frame *frame);
 struct json_object *output_json_number(double v);
+/* with at most digits significant digits (the report: 6, smaller pages) */
+struct json_object *output_json_number_digits(double v, int digits);
+/* seconds with decimals places after the point */
+struct json_object *output_json_seconds(double t, int decimals);
 struct json_object *output_json_ts(int64_t ts_ns);
 /* in the DTC list of dtcctl and MQTT status: failed, pending, confirmed or
  * stored since the last clear */

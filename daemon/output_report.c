@@ -10,6 +10,7 @@
 #include "catalogue.h"
 #include "detector.h"
 #include "dtcd-build.h"
+#include "output_json.h"
 #include "output_report.h"
 #include "report_assets.h"
 
@@ -144,20 +145,15 @@ static void report_cycle(void *state, int64_t ts_ns, enum cycle_change change,
 	}
 }
 
+/* values to 6 digits and times to the ms: the page stays small */
 static struct json_object *jnum(double v)
 {
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%.6g", v);
-	return json_object_new_double_s(v, buf);
+	return output_json_number_digits(v, 6);
 }
 
 static struct json_object *jtime(double t)
 {
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%.3f", t);
-	return json_object_new_double_s(t, buf);
+	return output_json_seconds(t, 3);
 }
 
 static void add_str(struct json_object *o, const char *key, const char *s)

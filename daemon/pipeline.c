@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "capsule.h"
 #include "catalogue.h"
 #include "cycle.h"
 #include "decoder.h"
@@ -38,6 +39,7 @@ struct pipeline {
 	struct detectors *detectors;
 	struct dtc_manager *manager;
 	struct dtc_store *store;
+	struct capsule_recorder *capsules; /* NULL: no store, or disabled */
 	struct catalogue *catalogue;
 	struct output *outbox; /* the output sending from the outbox */
 	struct output outputs[PIPELINE_MAX_OUTPUTS];
@@ -112,6 +114,8 @@ static void on_event(void *userdata, const struct dtc_event *ev)
 	for (size_t i = 0; i < p->n_outputs; i++)
 		if (p->outputs[i].ops->event)
 			p->outputs[i].ops->event(p->outputs[i].state, ev, e);
+	if (p->capsules)
+		capsule_recorder_event(p->capsules, ev);
 }
 
 /* ---- cycles, detectors, manager ---- */
@@ -296,6 +300,21 @@ static int setup_diagnosis(struct pipeline *p, char *errbuf, size_t errlen)
 		if (r < 0)
 			return r;
 	}
+	/* in memory (no --state) capsules would only cost RAM */
+	if (p->store && cfg->state_dir && cfg->capsule) {
+		struct capsule_limits cl = {
+			.before_ns = cfg->capsule_before_ns,
+			.after_ns = cfg->capsule_after_ns,
+			.ring_bytes = (size_t)cfg->capsule_ring_kb << 10,
+			.capsule_bytes = (size_t)cfg->capsule_max_kb << 10,
+			.store_bytes = (uint64_t)cfg->capsule_store_mb << 20,
+		};
+
+		r = capsule_recorder_new(&p->capsules, p->store, &cl,
+					 on_store_error, p);
+		if (r < 0)
+			return r;
+	}
 	snprintf(path, sizeof(path), "%s/dtc.ini", cfg->etc_dir);
 	r = dtc_manager_new(&p->manager, path, p->store, on_event, p, errbuf,
 			    errlen);
@@ -382,6 +401,7 @@ void pipeline_free(struct pipeline *p)
 	}
 	detectors_free(p->detectors);
 	dtc_manager_free(p->manager);
+	capsule_recorder_free(p->capsules);
 	dtc_store_close(p->store);
 	catalogue_free(p->catalogue);
 	decoder_free(p->decoder);
@@ -452,6 +472,9 @@ void pipeline_feed(struct pipeline *p, const struct frame *f)
 	}
 	p->last_ts_ns = f->ts_ns;
 	p->frames++;
+	/* before decoding: the frame that sets a DTC is in its capsule */
+	if (p->capsules)
+		capsule_recorder_frame(p->capsules, f);
 	decoder_feed(p->decoder, f);
 	for (size_t i = 0; i < p->n_frame_ids; i++) {
 		enum signal_id id = p->frame_ids[i];
@@ -474,6 +497,8 @@ void pipeline_finish(struct pipeline *p)
 		cycle_changed(p, p->last_ts_ns,
 			      cycle_end(&p->cycle, p->last_ts_ns));
 	}
+	if (p->capsules)
+		capsule_recorder_finish(p->capsules);
 	pipeline_flush(p);
 }
 
@@ -590,4 +615,14 @@ int pipeline_reload(struct pipeline *p, char *errbuf, size_t errlen)
 const struct profile *pipeline_profile(const struct pipeline *p)
 {
 	return p->profile;
+}
+
+struct dtc_store *pipeline_store(const struct pipeline *p)
+{
+	return p->store;
+}
+
+bool pipeline_capsule_recording(const struct pipeline *p, const char *code)
+{
+	return p->capsules && capsule_recorder_recording(p->capsules, code);
 }

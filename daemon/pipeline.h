@@ -50,6 +50,7 @@ int pipeline_clear(struct pipeline *p, int64_t ts_ns, const char *code);
 /* ---- what the control socket reads (outputs get struct output_env) ---- */
 struct catalogue;
 struct dtc_manager;
+struct dtc_store;
 
 /* NULL with --signals (no diagnosis) */
 const struct dtc_manager *pipeline_manager(const struct pipeline *p);
@@ -78,3 +79,7 @@ const struct decoder *pipeline_decoder(const struct pipeline *p);
 int pipeline_reload(struct pipeline *p, char *errbuf, size_t errlen);
 /* inside an operation cycle (spec 2) */
 bool pipeline_engine_running(const struct pipeline *p);
+/* the DTC store (evidence capsules); NULL without one */
+struct dtc_store *pipeline_store(const struct pipeline *p);
+/* the evidence of code is still being recorded (its after window) */
+bool pipeline_capsule_recording(const struct pipeline *p, const char *code);

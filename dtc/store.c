@@ -25,7 +25,7 @@
  * The manager batches the changes of one report/cycle into one transaction,
  * so the cost is one fsync per batch, not per row.
  */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 /* the history is a ring: older rows go, the DTC rows themselves stay */
 #define STORE_EVENT_CAP 100000
 
@@ -78,6 +78,26 @@ static const char schema_v2[] =
 	" rank INTEGER NOT NULL," /* 0 low .. 3 critical: who goes first */
 	" payload TEXT NOT NULL);";
 
+/*
+ * Version 3: evidence capsules, the raw frames around an event (frame
+ * records of can/frame_ring.h in one blob: a capsule is written and read
+ * whole).
+ */
+static const char schema_v3[] = "CREATE TABLE capsule ("
+				" id INTEGER PRIMARY KEY,"
+				" code TEXT NOT NULL,"
+				" events TEXT NOT NULL,"
+				" event_id INTEGER,"
+				" event_ns INTEGER NOT NULL,"
+				" start_ns INTEGER NOT NULL,"
+				" end_ns INTEGER NOT NULL,"
+				" frames INTEGER NOT NULL,"
+				" cut INTEGER NOT NULL,"
+				" ring_cut INTEGER NOT NULL,"
+				" complete INTEGER NOT NULL,"
+				" data BLOB NOT NULL);"
+				"CREATE INDEX capsule_code ON capsule (code);";
+
 enum stmt {
 	ST_BEGIN,
 	ST_COMMIT,
@@ -96,6 +116,11 @@ enum stmt {
 	ST_OB_DELETE,
 	ST_OB_NEXT,
 	ST_OB_STATS,
+	ST_CAP_PUT,
+	ST_CAP_VICTIM,
+	ST_CAP_DELETE,
+	ST_CAP_GET,
+	ST_CAP_STATS,
 	ST__MAX,
 };
 
@@ -140,6 +165,21 @@ static const char *const stmt_sql[ST__MAX] = {
 		       " WHERE event_id > ?1 ORDER BY event_id LIMIT 1",
 	[ST_OB_STATS] = "SELECT count(*), coalesce(sum(length(payload)), 0)"
 			" FROM outbox",
+	[ST_CAP_PUT] = "INSERT INTO capsule (code, events, event_id,"
+		       " event_ns, start_ns, end_ns, frames, cut, ring_cut,"
+		       " complete, data)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	/* a DTC no longer in event memory first, then the oldest */
+	[ST_CAP_VICTIM] = "SELECT c.id, length(c.data) FROM capsule c"
+			  " LEFT JOIN dtc d ON d.code = c.code"
+			  " WHERE c.id != ?1"
+			  " ORDER BY coalesce(d.stored, 0), c.id LIMIT 1",
+	[ST_CAP_DELETE] = "DELETE FROM capsule WHERE id = ?1",
+	[ST_CAP_GET] = "SELECT events, event_id, event_ns, start_ns, end_ns,"
+		       " frames, cut, ring_cut, complete, data FROM capsule"
+		       " WHERE code = ?1 ORDER BY id DESC LIMIT 1",
+	[ST_CAP_STATS] = "SELECT count(*), coalesce(sum(length(data)), 0)"
+			 " FROM capsule",
 };
 
 struct dtc_store {
@@ -254,8 +294,10 @@ static int migrate(struct dtc_store *s, int version)
 		rc = sqlite3_exec(s->db, schema, NULL, NULL, NULL);
 	if (rc == SQLITE_OK && version < 2)
 		rc = sqlite3_exec(s->db, schema_v2, NULL, NULL, NULL);
+	if (rc == SQLITE_OK && version < 3)
+		rc = sqlite3_exec(s->db, schema_v3, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(s->db, "PRAGMA user_version=2; COMMIT", NULL,
+		rc = sqlite3_exec(s->db, "PRAGMA user_version=3; COMMIT", NULL,
 				  NULL, NULL);
 	if (rc == SQLITE_OK)
 		return 0;
@@ -652,4 +694,122 @@ int dtc_store_outbox_ack(struct dtc_store *s, uint64_t event_id)
 uint64_t dtc_store_outbox_depth(const struct dtc_store *s)
 {
 	return s ? s->ob_events : 0;
+}
+
+/* ---- evidence capsules ---- */
+
+int dtc_store_capsule_stats(struct dtc_store *s, uint64_t *ret_n,
+			    uint64_t *ret_bytes)
+{
+	sqlite3_stmt *st = s->st[ST_CAP_STATS];
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		*ret_n = (uint64_t)sqlite3_column_int64(st, 0);
+		*ret_bytes = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : failed(s, rc);
+}
+
+/* the oldest capsules out until the rest fits max_bytes */
+static int capsule_trim(struct dtc_store *s, int64_t keep, uint64_t max_bytes,
+			unsigned *ret_dropped)
+{
+	uint64_t n, bytes;
+	int r = dtc_store_capsule_stats(s, &n, &bytes);
+
+	while (r == 0 && bytes > max_bytes) {
+		sqlite3_stmt *v = s->st[ST_CAP_VICTIM];
+		int64_t victim, vlen;
+		int rc;
+
+		sqlite3_bind_int64(v, 1, keep);
+		rc = sqlite3_step(v);
+		victim = sqlite3_column_int64(v, 0);
+		vlen = sqlite3_column_int64(v, 1);
+		sqlite3_reset(v);
+		sqlite3_clear_bindings(v);
+		if (rc == SQLITE_DONE)
+			break; /* only the new one is left */
+		if (rc != SQLITE_ROW)
+			return failed(s, rc);
+		sqlite3_bind_int64(s->st[ST_CAP_DELETE], 1, victim);
+		r = run(s, ST_CAP_DELETE);
+		bytes -= (uint64_t)vlen;
+		(*ret_dropped)++;
+	}
+	return r;
+}
+
+int dtc_store_capsule_put(struct dtc_store *s,
+			  const struct dtc_store_capsule *c, uint64_t max_bytes,
+			  unsigned *ret_dropped)
+{
+	sqlite3_stmt *st = s->st[ST_CAP_PUT];
+	int r;
+
+	*ret_dropped = 0;
+	r = dtc_store_begin(s);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, c->code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->events, -1, SQLITE_STATIC);
+	if (c->event_id)
+		sqlite3_bind_int64(st, 3, (int64_t)c->event_id);
+	sqlite3_bind_int64(st, 4, c->event_ns);
+	sqlite3_bind_int64(st, 5, c->start_ns);
+	sqlite3_bind_int64(st, 6, c->end_ns);
+	sqlite3_bind_int64(st, 7, (int64_t)c->frames);
+	sqlite3_bind_int64(st, 8, (int64_t)c->cut);
+	sqlite3_bind_int(st, 9, c->ring_cut);
+	sqlite3_bind_int(st, 10, c->complete);
+	sqlite3_bind_blob64(st, 11, c->len ? (const void *)c->data : "", c->len,
+			    SQLITE_STATIC);
+	r = run(s, ST_CAP_PUT);
+	if (r == 0 && max_bytes)
+		r = capsule_trim(s, sqlite3_last_insert_rowid(s->db), max_bytes,
+				 ret_dropped);
+	if (r == 0)
+		r = dtc_store_commit(s);
+	if (r < 0)
+		dtc_store_rollback(s);
+	return r;
+}
+
+int dtc_store_capsule_get(struct dtc_store *s, const char *code,
+			  int (*cb)(void *ud,
+				    const struct dtc_store_capsule *c),
+			  void *ud)
+{
+	sqlite3_stmt *st = s->st[ST_CAP_GET];
+	int rc, r = 0;
+
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		struct dtc_store_capsule c = {
+			.code = code,
+			.events = (const char *)sqlite3_column_text(st, 0),
+			.event_id = (uint64_t)sqlite3_column_int64(st, 1),
+			.event_ns = sqlite3_column_int64(st, 2),
+			.start_ns = sqlite3_column_int64(st, 3),
+			.end_ns = sqlite3_column_int64(st, 4),
+			.frames = (unsigned long)sqlite3_column_int64(st, 5),
+			.cut = (unsigned long)sqlite3_column_int64(st, 6),
+			.ring_cut = sqlite3_column_int(st, 7) != 0,
+			.complete = sqlite3_column_int(st, 8) != 0,
+			.data = sqlite3_column_blob(st, 9),
+			.len = (size_t)sqlite3_column_bytes(st, 9),
+		};
+
+		if (!c.events)
+			c.events = "";
+		r = cb(ud, &c);
+	} else if (rc != SQLITE_DONE) {
+		r = failed(s, rc);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return r;
 }

@@ -91,3 +91,38 @@ int dtc_store_outbox_next(struct dtc_store *s, uint64_t after_id,
 /* the broker has it: out of the outbox (own transaction) */
 int dtc_store_outbox_ack(struct dtc_store *s, uint64_t event_id);
 uint64_t dtc_store_outbox_depth(const struct dtc_store *s);
+
+/*
+ * Evidence capsules: the raw frames from before to after a pending or
+ * confirmed event (the records of can/frame_ring.h), so the event can be
+ * replayed elsewhere. Each put is its own transaction. Beyond max_bytes
+ * (0 = no bound) for all capsules the oldest of a DTC no longer in event
+ * memory (healed or cleared) go first, then the oldest of any; the new one
+ * always stays. *ret_dropped says how many went.
+ */
+struct dtc_store_capsule {
+	const char *code;
+	const char *events; /* "pending", "confirmed", "pending confirmed" */
+	uint64_t event_id;  /* of the first event, 0: none */
+	int64_t event_ns;
+	int64_t start_ns, end_ns; /* the window asked for */
+	unsigned long frames;
+	unsigned long cut; /* frames left out: beyond the capsule's bound */
+	bool ring_cut;	   /* the frames from start_ns no longer in memory */
+	bool complete;	   /* false: the input ended before end_ns */
+	const uint8_t *data;
+	size_t len;
+};
+
+int dtc_store_capsule_put(struct dtc_store *s,
+			  const struct dtc_store_capsule *c, uint64_t max_bytes,
+			  unsigned *ret_dropped);
+/* the latest capsule of code: cb's result (>= 0) after calling it, or 0
+ * and no call when there is none; the record is valid during the call */
+int dtc_store_capsule_get(struct dtc_store *s, const char *code,
+			  int (*cb)(void *ud,
+				    const struct dtc_store_capsule *c),
+			  void *ud);
+/* number and bytes of the capsules held */
+int dtc_store_capsule_stats(struct dtc_store *s, uint64_t *ret_n,
+			    uint64_t *ret_bytes);

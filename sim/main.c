@@ -21,7 +21,11 @@ static void usage(FILE *f)
 	      "10 min\n"
 	      "      --seed N         PRNG seed (default: the scenario's, else "
 	      "1)\n"
-	      "  -o, --output FILE    the log (default: standard output)\n"
+	      "  -o, --output FILE    the log (default: standard output); "
+	      "FILE.asc and\n"
+	      "                       FILE.blf are Vector ASC and BLF\n"
+	      "      --format F       candump, asc or blf, whatever the "
+	      "name\n"
 	      "      --truth FILE     also write \"ts,id,signal,value\" of "
 	      "each frame\n"
 	      "      --frames N       stop after N frames (the last cycle "
@@ -97,6 +101,7 @@ int main(int argc, char **argv)
 		{ "scenario", required_argument, NULL, 's' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'F' },
 		{ "truth", required_argument, NULL, 't' },
 		{ "frames", required_argument, NULL, 'n' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -109,6 +114,7 @@ int main(int argc, char **argv)
 	};
 	struct sim_options opt = { .out = stdout };
 	const char *scenario_path = NULL, *out_path = NULL, *truth_path = NULL;
+	const char *format = NULL;
 	struct scenario *sc = NULL;
 	struct profile *poll = NULL;
 	struct sim *s = NULL;
@@ -137,6 +143,16 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			truth_path = optarg;
+			break;
+		case 'F':
+			format = optarg;
+			if (log_writer_format_from_name(optarg, &opt.format)) {
+				fprintf(stderr,
+					"dtcd-sim: --format: expected "
+					"candump, asc or blf, not \"%s\"\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'n':
 			if (parse_u64(optarg, &opt.max_frames) ||
@@ -205,6 +221,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (!format && out_path)
+		opt.format = log_writer_format_of_path(out_path);
+	if (opt.format == LOG_WRITER_BLF &&
+	    (!out_path || !strcmp(out_path, "-"))) {
+		/* its header, written last, holds the counts */
+		fprintf(stderr, "dtcd-sim: BLF needs a file (-o FILE.blf)\n");
+		return 2;
+	}
 	r = scenario_path ? scenario_load(&sc, scenario_path, on_error, NULL) :
 			    scenario_new_default(&sc);
 	if (r) {

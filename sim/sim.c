@@ -35,6 +35,8 @@ int sim_new(struct sim **ret, const struct scenario *sc,
 	s->model.endless = opt->max_frames || opt->max_duration > 0;
 	s->t0_us = llround(sc->start_time * 1e6);
 	r = writer_new(&s->writer, opt->out, opt->truth, sc, seed);
+	if (!r && opt->format != LOG_WRITER_CANDUMP)
+		r = writer_set_format(s->writer, opt->format);
 	if (!r)
 		r = bus_new(&s->bus, sc, seed, s->writer, opt->poll);
 	if (r) {

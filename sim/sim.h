@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "log_writer.h"
 #include "poll_profile.h"
 
 #include "model.h"
@@ -15,8 +16,10 @@ struct sim_options {
 	bool seed_set;
 	uint64_t max_frames; /* 0 = no limit */
 	double max_duration; /* seconds of log time, 0 = no limit */
-	FILE *out;	     /* the candump -l log */
-	FILE *truth;	     /* "ts,id,signal,value" lines, or NULL */
+	FILE *out; /* the log */
+	/* candump -l (bus realism's malformed lines only there), ASC, BLF */
+	enum log_writer_format format;
+	FILE *truth; /* "ts,id,signal,value" lines, or NULL */
 	/* the testers ask this instead of their own rounds (NULL: those) */
 	const struct poll_plan *poll;
 };

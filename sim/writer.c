@@ -36,6 +36,7 @@ struct writer {
 	size_t len;
 	int (*sink)(void *ud, const struct writer_frame *f);
 	void *sink_ud;
+	struct log_writer *log; /* ASC, BLF; NULL: candump lines here */
 };
 
 static const char hex[] = "0123456789ABCDEF";
@@ -71,6 +72,7 @@ void writer_free(struct writer *w)
 {
 	if (!w)
 		return;
+	log_writer_free(w->log);
 	free(w->heap);
 	free(w->buf);
 	free(w);
@@ -245,6 +247,37 @@ static void put_frame(struct writer *w, const struct writer_frame *f)
 		put_malformed(w);
 }
 
+int writer_set_format(struct writer *w, enum log_writer_format format)
+{
+	log_writer_free(w->log);
+	w->log = NULL;
+	if (format == LOG_WRITER_CANDUMP)
+		return 0;
+	return log_writer_new(&w->log, w->out, format);
+}
+
+/* the frame to the ASC or BLF writer, as dtcd would read it from candump */
+static void put_log(struct writer *w, const struct writer_frame *wf)
+{
+	struct frame f = {
+		.ts_ns = wf->ts_us * 1000,
+		.id = wf->id,
+		.flags = wf->id > 0x7FF ? FRAME_EFF : 0,
+		.len = wf->len > 8 ? 8 : wf->len,
+	};
+	int r;
+
+	memcpy(f.iface, w->iface, w->iface_len + 1);
+	memcpy(f.data, wf->data, f.len);
+	r = log_writer_put(w->log, &f);
+	if (r < 0 && !w->error)
+		w->error = r;
+	w->frames++;
+	w->last_ts_us = wf->ts_us;
+	if (w->truth && wf->n_truth)
+		put_truth(w, wf);
+}
+
 bool writer_full(const struct writer *w)
 {
 	return w->limit && w->frames >= w->limit;
@@ -266,6 +299,10 @@ int writer_flush(struct writer *w, int64_t before_us)
 				return w->error = r;
 			continue;
 		}
+		if (w->log) {
+			put_log(w, &p.f);
+			continue;
+		}
 		if (w->len > OUT_BUF - 2 * LINE_MAX_LEN && drain(w))
 			return w->error;
 		put_frame(w, &p.f);
@@ -277,6 +314,12 @@ int writer_finish(struct writer *w)
 {
 	writer_flush(w, INT64_MAX);
 	drain(w);
+	if (w->log) {
+		int r = log_writer_finish(w->log);
+
+		if (r < 0 && !w->error)
+			w->error = r;
+	}
 	if (fflush(w->out))
 		w->error = -errno;
 	if (w->truth && fflush(w->truth))

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "log_writer.h"
 #include "scenario.h"
 
 #define WRITER_MAX_TRUTH 6
@@ -34,6 +35,9 @@ int writer_new(struct writer **ret, FILE *out, FILE *truth,
 /* Takes NULL. Does not close the streams. */
 void writer_free(struct writer *w);
 
+/* Writes ASC or BLF through can/log_writer.h instead of candump lines
+ * (which alone get the scenario's malformed lines). 0 or -errno. */
+int writer_set_format(struct writer *w, enum log_writer_format format);
 /* Stop after this many frames (0 = no limit). */
 void writer_set_limit(struct writer *w, uint64_t max_frames);
 /* Queues a frame; it may be dropped or jittered here. */

@@ -124,7 +124,7 @@ static const struct conf_key *table_of(const struct detectors *d,
 /* every key of the sample is one the parser takes, and the other way */
 static void sample_keys_are_the_tables(void **state)
 {
-	static const char *const sections[] = { "dtcd", "mqtt" };
+	static const char *const sections[] = { "dtcd", "mqtt", "capsule" };
 	struct signal_table t;
 	struct cycle c;
 	struct detectors *d = detectors(&t, &c);
@@ -144,15 +144,15 @@ static void sample_keys_are_the_tables(void **state)
 				 s.keys[i].line, s.keys[i].section,
 				 s.keys[i].key);
 	}
-	/* the other way: [dtcd], [mqtt], then [detector.NAME] per detector */
-	for (size_t i = 0; i < 2 + detectors_count(); i++) {
+	/* the other way: [dtcd], [mqtt], [capsule], then [detector.NAME] */
+	for (size_t i = 0; i < 3 + detectors_count(); i++) {
 		const struct conf_key *keys;
 
-		if (i < 2)
+		if (i < 3)
 			snprintf(name, sizeof(name), "%s", sections[i]);
 		else
 			snprintf(name, sizeof(name), "detector.%s",
-				 detectors_name(i - 2));
+				 detectors_name(i - 3));
 		keys = table_of(d, name);
 		assert_non_null(keys);
 		for (; keys->key; keys++, n_tables++)
@@ -182,7 +182,8 @@ static void sample_defaults_are_the_parsers(void **state)
 	for (size_t i = 0; i < s.n; i++) {
 		if (strncmp(s.keys[i].section, "detector.", 9) &&
 		    strcmp(s.keys[i].section, "dtcd") &&
-		    strcmp(s.keys[i].section, "mqtt"))
+		    strcmp(s.keys[i].section, "mqtt") &&
+		    strcmp(s.keys[i].section, "capsule"))
 			continue;
 		fprintf(f, "[%s]\n%s = %s\n", s.keys[i].section, s.keys[i].key,
 			s.keys[i].value);
@@ -201,6 +202,12 @@ static void sample_defaults_are_the_parsers(void **state)
 	assert_int_equal(all->mqtt_port, def->mqtt_port);
 	assert_string_equal(all->mqtt_topic, def->mqtt_topic);
 	assert_int_equal(all->mqtt_qos, def->mqtt_qos);
+	assert_int_equal(all->capsule, def->capsule);
+	assert_int_equal(all->capsule_before_ns, def->capsule_before_ns);
+	assert_int_equal(all->capsule_after_ns, def->capsule_after_ns);
+	assert_int_equal(all->capsule_max_kb, def->capsule_max_kb);
+	assert_int_equal(all->capsule_store_mb, def->capsule_store_mb);
+	assert_int_equal(all->capsule_ring_kb, def->capsule_ring_kb);
 	/* one truth: the paths the code uses are the ones the sample says */
 	assert_string_equal(sample_find(&s, "dtcd", "control_socket")->value,
 			    CONTROL_DEFAULT_PATH);

@@ -379,6 +379,68 @@ static void test_store_api(void **state)
 	c->store = NULL;
 }
 
+static int keep_events(void *ud, const struct dtc_store_capsule *cap)
+{
+	snprintf(ud, 64, "%s %lu %zu", cap->events, cap->frames, cap->len);
+	return 1;
+}
+
+/* beyond the bound the capsules of healed DTCs go first, then the oldest;
+ * the one just put always stays */
+static void test_capsules_bounded(void **state)
+{
+	struct ctx *c = *state;
+	uint8_t data[1000] = { 0 };
+	struct dtc_store_dtc d = { .detector = "x", .status = 0x2F };
+	struct dtc_store_capsule cap = { .events = "pending",
+					 .data = data,
+					 .len = sizeof(data),
+					 .frames = 7 };
+	static const char *const order[] = { "P0011", "P0014", "P0011",
+					     "P0301" };
+	char err[256], got[64] = "";
+	unsigned dropped = 0;
+
+	assert_int_equal(dtc_store_open(&c->store, c->dir, err, sizeof(err)),
+			 0);
+	assert_int_equal(dtc_store_begin(c->store), 0);
+	d.code = "P0011";
+	d.stored = true;
+	assert_int_equal(dtc_store_put_dtc(c->store, &d), 0);
+	d.code = "P0014"; /* healed: no longer in event memory */
+	d.stored = false;
+	assert_int_equal(dtc_store_put_dtc(c->store, &d), 0);
+	assert_int_equal(dtc_store_commit(c->store), 0);
+	for (size_t i = 0; i < 4; i++) {
+		cap.code = order[i];
+		cap.event_ns = (int64_t)i;
+		assert_int_equal(
+			dtc_store_capsule_put(c->store, &cap, 3000, &dropped),
+			0);
+		/* the fourth: P0014's (healed) goes although P0011's older */
+		assert_int_equal(dropped, i == 3 ? 1 : 0);
+	}
+	assert_int_equal(query_int(c->db,
+				   "SELECT count(*) FROM capsule "
+				   "WHERE code = ?1",
+				   "P0014"),
+			 0);
+	assert_int_equal(query_int(c->db, "SELECT count(*) FROM capsule", NULL),
+			 3);
+	/* one bigger than the bound pushes all others out but stays */
+	cap.code = "P0302";
+	assert_int_equal(dtc_store_capsule_put(c->store, &cap, 500, &dropped),
+			 0);
+	assert_int_equal(dropped, 3);
+	assert_int_equal(
+		dtc_store_capsule_get(c->store, "P0302", keep_events, got), 1);
+	assert_string_equal(got, "pending 7 1000");
+	assert_int_equal(
+		dtc_store_capsule_get(c->store, "P0011", keep_events, got), 0);
+	dtc_store_close(c->store);
+	c->store = NULL;
+}
+
 static void test_open_errors(void **state)
 {
 	struct ctx *c = *state;
@@ -418,6 +480,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_wal_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_api, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_capsules_bounded, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup,
 						teardown),

@@ -9,40 +9,49 @@
 
 	var data = JSON.parse(document.getElementById("dtcd-data").textContent);
 	var de = data.lang === "de";
-	var L = de ? {
-		title: "dtcd-Bericht", source: "Aufzeichnung", duration: "Dauer",
-		healthy: "Keine Fehlercodes: die Fahrt ist unauffällig.",
-		events: "Ereignisse", timeline: "Fahrtverlauf",
-		cycles: "Fahrzyklen", warmup: "Warmlaufzyklus",
-		signals: "Signale", status: "Statusbyte",
-		freeze: "Umweltdaten (Freeze Frame)", advice: "Für den Fahrer",
-		action: "Werkstatt", occurrences: "Auftreten",
-		severity: "Schwere", signal: "Signal", value: "Wert",
-		threshold: "Schwelle", failing: "Fehlerbereich",
-		points: "Punkte", at: "bei", s: "s",
-		rate: "Aussetzerrate Zyl.", band: "Soll ±"
-	} : {
-		title: "dtcd report", source: "Log", duration: "Duration",
-		healthy: "No DTC events: this drive looks healthy.",
-		events: "Events", timeline: "Drive timeline",
-		cycles: "operation cycles", warmup: "warm-up cycle",
-		signals: "Signals", status: "Status byte",
-		freeze: "Freeze frame", advice: "For the driver",
-		action: "Workshop action", occurrences: "Occurrences",
-		severity: "Severity", signal: "Signal", value: "Value",
-		threshold: "threshold", failing: "failing",
-		points: "points", at: "at", s: "s",
-		rate: "misfire rate cyl.", band: "target ±"
+	/* one row a word: [English, German] */
+	var WORDS = {
+		title: ["dtcd report", "dtcd-Bericht"],
+		source: ["Log", "Aufzeichnung"],
+		duration: ["Duration", "Dauer"],
+		healthy: ["No DTC events: this drive looks healthy.",
+			  "Keine Fehlercodes: die Fahrt ist unauffällig."],
+		events: ["Events", "Ereignisse"],
+		timeline: ["Drive timeline", "Fahrtverlauf"],
+		cycles: ["operation cycles", "Fahrzyklen"],
+		warmup: ["warm-up cycle", "Warmlaufzyklus"],
+		signals: ["Signals", "Signale"],
+		status: ["Status byte", "Statusbyte"],
+		freeze: ["Freeze frame", "Umweltdaten (Freeze Frame)"],
+		advice: ["For the driver", "Für den Fahrer"],
+		action: ["Workshop action", "Werkstatt"],
+		occurrences: ["Occurrences", "Auftreten"],
+		severity: ["Severity", "Schwere"],
+		signal: ["Signal", "Signal"],
+		value: ["Value", "Wert"],
+		threshold: ["threshold", "Schwelle"],
+		failing: ["failing", "Fehlerbereich"],
+		points: ["points", "Punkte"],
+		at: ["at", "bei"],
+		s: ["s", "s"],
+		rate: ["misfire rate cyl.", "Aussetzerrate Zyl."],
+		band: ["target ±", "Soll ±"]
 	};
+	var L = {};
+	for (var w in WORDS)
+		L[w] = WORDS[w][de ? 1 : 0];
+	/* the ISO 14229-1 names of the status bits, in German explained */
 	var STATUS = de ? [
-		"testFailed (Test fehlgeschlagen)",
-		"testFailedThisOperationCycle (in diesem Zyklus)",
-		"pendingDTC (vorläufig)", "confirmedDTC (bestätigt)",
-		"testNotCompletedSinceLastClear",
-		"testFailedSinceLastClear",
-		"testNotCompletedThisOperationCycle",
-		"warningIndicatorRequested (Warnlampe)"
-	] : dtcdDom.BITS;
+		["testFailed", "Test fehlgeschlagen"],
+		["testFailedThisOperationCycle", "in diesem Zyklus"],
+		["pendingDTC", "vorläufig"], ["confirmedDTC", "bestätigt"],
+		["testNotCompletedSinceLastClear"],
+		["testFailedSinceLastClear"],
+		["testNotCompletedThisOperationCycle"],
+		["warningIndicatorRequested", "Warnlampe"]
+	].map(function (b) {
+		return b[1] ? b[0] + " (" + b[1] + ")" : b[0];
+	}) : dtcdDom.BITS;
 	var COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
 		      "#8c564b", "#17becf", "#7f7f7f"];
 

@@ -4,12 +4,12 @@
 #   replay_many.py DTCD DTCD_SIM SCENARIOS_DIR
 import json
 import os
-import pty
 import shutil
 import subprocess
 import sys
 import tempfile
 
+import simrun
 from simrun import sim
 
 dtcd, dtcd_sim, scen = sys.argv[1:4]
@@ -122,22 +122,9 @@ with tempfile.TemporaryDirectory() as tmp:
     check("% of" not in run("--replay", logs).stderr,
           "progress written to a pipe")
     for quiet in (False, True):
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-            os.execv(dtcd, [dtcd, "--replay", logs] +
-                     (["-q"] if quiet else []))
-        out = b""
-        while True:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-        os.waitpid(pid, 0)
-        shown = b"% of 4 files" in out and b"frames/s" in out
+        _, out = simrun.on_pty([dtcd, "--replay", logs] +
+                               (["-q"] if quiet else []))
+        shown = "% of 4 files" in out and "frames/s" in out
         check(shown != quiet, "progress on a terminal%s: %r" %
               (" with -q" if quiet else "", out[-200:]))
 

@@ -130,3 +130,26 @@ class Checker:
             return 1
         print("all checks passed")
         return 0
+
+
+def on_pty(argv, stdout_path=os.devnull):
+    """runs argv with stderr (and stdin) on a pseudo-terminal, stdout to
+    stdout_path: (exit code, what the terminal got)"""
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.dup2(os.open(stdout_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
+                1)
+        os.execv(argv[0], argv)
+    got = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        got += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), got.decode(errors="replace")

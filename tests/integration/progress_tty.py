@@ -1,0 +1,64 @@
+#!/usr/bin/python3
+# progress_tty.py: a long replay of one log shows its progress when stderr
+# is a terminal (a pty here): percent of the file rising to 100 %, frames
+# per second, time left; nothing with -q, nothing when stderr is a pipe;
+# stdout (the events) is the same either way.
+# Args: dtcd dtcd-sim
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import simrun
+
+DTCD, SIM = sys.argv[1:3]
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+    return cond
+
+
+def run_pty(args, out_path):
+    """dtcd with stderr on a pty: exit code, the terminal's text, stdout"""
+    rc, err = simrun.on_pty([DTCD] + args, out_path)
+    with open(out_path) as f:
+        return rc, err, f.read()
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    log = os.path.join(tmp, "long.log")
+    # about 1.5 million frames: a few seconds of replay
+    subprocess.run([SIM, "-s", os.path.join(os.environ["DTCD_SOURCE_ROOT"],
+                                            "tests/scenarios/vanos.ini"),
+                    "--frames", "1500000", "-o", log], check=True)
+    piped = subprocess.run([DTCD, "--replay", log, "--json"],
+                           capture_output=True, text=True)
+    check(piped.returncode == 0 and piped.stderr == "",
+          "into a pipe: rc %d, stderr %r" % (piped.returncode,
+                                             piped.stderr[-200:]))
+    rc, err, out = run_pty(["--replay", log, "--json"],
+                          os.path.join(tmp, "out1"))
+    lines = re.findall(r"(\d+)% of 1 file, (\d+) frames/s, (\d+) s left",
+                       err)
+    check(rc == 0 and out == piped.stdout, "on a pty: rc %d, events "
+          "differ from the piped run" % rc)
+    check(len(lines) >= 2 and lines[-1][0] == "100" and
+          all(int(fps) > 0 for _, fps, _ in lines[1:]) and
+          [int(p) for p, _, _ in lines] == sorted(int(p) for p, _, _ in
+                                                  lines) and
+          err.endswith("\n"), "progress on a pty: %r" % err[-300:])
+    print("on a terminal: %d progress updates, last %r" %
+          (len(lines), lines[-1] if lines else None))
+    rc, err, out = run_pty(["--replay", log, "--json", "-q"],
+                          os.path.join(tmp, "out2"))
+    check(rc == 0 and err == "" and out == piped.stdout,
+          "-q on a pty: rc %d, %r" % (rc, err[-200:]))
+    print("-q: nothing; into a pipe: nothing")
+
+for f in failures:
+    print("FAIL:", f)
+sys.exit(1 if failures else 0)

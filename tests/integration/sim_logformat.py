@@ -1,0 +1,161 @@
+#!/usr/bin/python3
+# sim_logformat.py: dtcd-sim -o FILE.asc / FILE.blf (or --format) against
+# python-can, the independent reader and writer of both: python-can reads
+# them back equal to dtcd-sim's candump log of the same drive; python-can's
+# own ASCWriter writes the same text (but for the "date" line: its clock)
+# and its BLFWriter the same objects (but for its float rounding of the
+# times, under a microsecond); dtcd replays all three to the same events.
+# Args: dtcd dtcd-sim
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+
+import can
+
+DTCD, SIM = sys.argv[1:3]
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+    return cond
+
+
+def msgs_key(msgs):
+    t0 = msgs[0].timestamp if msgs else 0
+    return [(round(m.timestamp - t0, 6), m.arbitration_id, m.is_extended_id,
+             m.is_remote_frame, m.dlc, bytes(m.data)) for m in msgs]
+
+
+def blf_objects(path):
+    """the header fields and the inner objects (container-independent)"""
+    with open(path, "rb") as f:
+        d = f.read()
+    head = struct.unpack_from("<4sLBBBBBBBBQQLL8H8H", d)
+    pos, inner = 144, b""
+    while pos < len(d):
+        sig, _, _, size, typ = struct.unpack_from("<4sHHLL", d, pos)
+        if sig != b"LOBJ" or typ != 10:
+            return head, None
+        method, _ = struct.unpack_from("<H6xL4x", d, pos + 16)
+        body = d[pos + 32:pos + size]
+        inner += zlib.decompress(body) if method == 2 else body
+        pos += size + size % 4
+    objs, p = [], 0
+    while p < len(inner):
+        _, hs, ver, size, typ = struct.unpack_from("<4sHHLL", inner, p)
+        flags, client, over, ts = struct.unpack_from("<LHHQ", inner, p + 16)
+        objs.append(((hs, ver, size, typ, flags, client, over,
+                      inner[p + 32:p + size]), ts))
+        p += size + (size - 32) % 4
+    return head, objs
+
+
+def events(path):
+    r = subprocess.run([DTCD, "--replay", path, "--json"],
+                       capture_output=True, text=True, timeout=300)
+    check(r.returncode == 0 and not r.stderr, "dtcd --replay %s: rc %d %s" %
+          (path, r.returncode, r.stderr[-300:]))
+    return [json.loads(l) for l in r.stdout.splitlines()]
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    ini = os.path.join(tmp, "s.ini")
+    with open(ini, "w") as f:
+        f.write("[sim]\nseed = 3\nstart_time = 1718000000\n\n[fault m]\n"
+                "type = misfire\ncylinder = 5\nrate = 0.25\nstart_s = 120\n")
+    out = {}
+    for ext in ("log", "asc", "blf"):
+        out[ext] = os.path.join(tmp, "drive." + ext)
+        subprocess.run([SIM, "-s", ini, "--duration", "240", "-o",
+                        out[ext]], check=True)
+    # --format wins over the name; BLF needs a file it can seek in
+    r = subprocess.run([SIM, "-s", ini, "--duration", "240", "--format",
+                        "asc"], capture_output=True)
+    with open(out["asc"], "rb") as f:
+        check(r.returncode == 0 and r.stdout == f.read(),
+              "--format asc to stdout differs from -o drive.asc")
+    named = os.path.join(tmp, "really_asc.log")
+    subprocess.run([SIM, "-s", ini, "--duration", "240", "--format", "asc",
+                    "-o", named], check=True)
+    with open(named, "rb") as f, open(out["asc"], "rb") as g:
+        check(f.read() == g.read(), "--format asc -o x.log is not ASC")
+    r = subprocess.run([SIM, "-s", ini, "--format", "blf"],
+                       capture_output=True, text=True)
+    check(r.returncode == 2 and "BLF needs a file" in r.stderr,
+          "BLF to stdout: rc %d %r" % (r.returncode, r.stderr))
+    r = subprocess.run([SIM, "-s", ini, "--format", "mf4"],
+                       capture_output=True, text=True)
+    check(r.returncode == 2 and "candump, asc or blf" in r.stderr,
+          "--format mf4: rc %d %r" % (r.returncode, r.stderr))
+
+    # python-can reads ASC and BLF back as the candump log
+    ref = list(can.CanutilsLogReader(out["log"]))
+    asc = list(can.ASCReader(out["asc"]))
+    blf = list(can.BLFReader(out["blf"]))
+    check(len(ref) > 10000, "only %d frames" % len(ref))
+    k = msgs_key(ref)
+    check(msgs_key(asc) == k, "python-can reads the ASC as %d frames, "
+          "not the %d of the candump log" % (len(asc), len(ref)))
+    check(msgs_key(blf) == k, "python-can reads the BLF as %d frames, "
+          "not the %d of the candump log" % (len(blf), len(ref)))
+    check(abs(blf[0].timestamp - ref[0].timestamp) < 0.001,
+          "BLF start %.3f, candump %.6f" % (blf[0].timestamp,
+                                            ref[0].timestamp))
+    print("python-can: %d frames of candump, ASC and BLF alike" % len(ref))
+
+    # python-can writes the same
+    for m in ref:
+        m.channel = 0  # "can0": channel 1 in Vector's count
+    py_asc = os.path.join(tmp, "py.asc")
+    py_blf = os.path.join(tmp, "py.blf")
+    w = can.ASCWriter(py_asc)
+    for m in ref:
+        w.on_message_received(m)
+    w.stop()
+    w = can.BLFWriter(py_blf)
+    for m in ref:
+        w.on_message_received(m)
+    w.stop()
+    with open(py_asc) as f, open(out["asc"]) as g:
+        a, b = f.read().splitlines(), g.read().splitlines()
+    check(a[0].startswith("date ") and b[0].startswith("date ") and
+          a[1:] == b[1:], "ASC text differs from python-can's ASCWriter: "
+          "%s" % (next(((x, y) for x, y in zip(a[1:], b[1:]) if x != y),
+                       (len(a), len(b))),))
+    ha, oa = blf_objects(py_blf)
+    hb, ob = blf_objects(out["blf"])
+    check(oa is not None and ob is not None and len(oa) == len(ob) and
+          all(x[0] == y[0] for x, y in zip(oa, ob)),
+          "BLF objects differ from python-can's BLFWriter")
+    if oa and ob:
+        worst = max(abs(x[1] - y[1]) for x, y in zip(oa, ob))
+        check(worst < 1000, "BLF times differ by %d ns" % worst)
+        print("BLF: %d objects as python-can's, times within %d ns" %
+              (len(ob), worst))
+    # the header: all but the file size (the compression differs with
+    # python-can's float times)
+    check(ha[:10] == hb[:10] and ha[11:] == hb[11:],
+          "BLF header %s, python-can's %s" % (hb, ha))
+
+    # dtcd reads all three to the same events
+    ev = {ext: events(p) for ext, p in out.items()}
+    ours = [(e["event"], e["code"]) for e in ev["log"]]
+    check(any(c == "P0305" for _, c in ours), "no P0305: %s" % ours)
+    for ext in ("asc", "blf"):
+        got = [(e["event"], e["code"]) for e in ev[ext]]
+        dt = max((abs(x["ts"] - y["ts"]) for x, y in zip(ev["log"],
+                                                          ev[ext])),
+                 default=0)
+        check(got == ours and dt < 0.001, "dtcd on %s: %s (%.6f s off), "
+              "on candump %s" % (ext, got, dt, ours))
+    print("dtcd: %s from each" % ours)
+
+for f in failures:
+    print("FAIL:", f)
+sys.exit(1 if failures else 0)
