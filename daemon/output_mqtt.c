@@ -597,8 +597,11 @@ static void mqtt_event(void *state, const struct dtc_event *ev,
 		vin = ev->freeze_frame->vin;
 	if (!m->vehicle && vin && strncmp(vin, m->vin, SIG_VIN_LEN)) {
 		/* the car names itself: its own topics from now on; the old
-		 * "online" goes, the will follows at the next connection */
+		 * "online" and status go (nothing retained stays behind
+		 * under a name the car no longer has), the will follows at
+		 * the next connection */
 		publish(m, m->t_online, "", true);
+		publish(m, m->t_status, "", true);
 		if (m->connected && m->ha) {
 			char base[256];
 			struct mqtt_ha ha = ha_of(m, base, sizeof(base));

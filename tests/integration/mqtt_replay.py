@@ -69,8 +69,16 @@ def run_case(name, log, extra, tmp, broker, n):
                                           zip(events, lines) if a != b),
                                          None)))
     others = {t for t, p in got} - {base + "/events", base + "/status",
-                                    base + "/online", TOPIC + "/unknown/online"}
+                                    base + "/online", TOPIC + "/unknown/online",
+                                    TOPIC + "/unknown/status"}
     check(not others, "%s: unexpected topics %s" % (name, others))
+    # what was retained before the car named itself is cleared once it has
+    if vin != "unknown":
+        for t in ("/online", "/status"):
+            left = [p for tt, p in got if tt == TOPIC + "/unknown" + t]
+            check(not left or left[-1] in ("", None),
+                  "%s: %s/unknown%s left retained: %r" %
+                  (name, TOPIC, t, left[-1:] if left else None))
     # a status after the events (one per event while connected; one at the
     # connection for what happened before it), with the heartbeat counters
     statuses = [json.loads(p) for t, p in got if t == base + "/status"]
