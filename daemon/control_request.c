@@ -16,7 +16,8 @@ int control_request_parse(char *line, struct control_request *ret, char *errbuf,
 
 	if (!cmd) {
 		snprintf(errbuf, errlen,
-			 "expected list, signals, clear [CODE], capture CODE or status");
+			 "expected list, signals, clear [CODE], capture CODE "
+			 "or status");
 		return -EINVAL;
 	}
 	if (strtok_r(NULL, SEPARATORS, &save)) {

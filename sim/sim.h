@@ -16,7 +16,7 @@ struct sim_options {
 	bool seed_set;
 	uint64_t max_frames; /* 0 = no limit */
 	double max_duration; /* seconds of log time, 0 = no limit */
-	FILE *out; /* the log */
+	FILE *out;	     /* the log */
 	/* candump -l (bus realism's malformed lines only there), ASC, BLF */
 	enum log_writer_format format;
 	FILE *truth; /* "ts,id,signal,value" lines, or NULL */
