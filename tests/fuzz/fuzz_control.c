@@ -90,7 +90,8 @@ static void check_request(char *line)
 		FUZZ_ASSERT(!(n == 1 && (word_is(w[0], wl[0], "list") ||
 					 word_is(w[0], wl[0], "signals") ||
 					 word_is(w[0], wl[0], "status") ||
-					 word_is(w[0], wl[0], "clear"))));
+					 word_is(w[0], wl[0], "clear") ||
+					 word_is(w[0], wl[0], "capture"))));
 		return;
 	}
 	FUZZ_ASSERT(n == 1 || n == 2);
@@ -109,7 +110,10 @@ static void check_request(char *line)
 		FUZZ_ASSERT(n == 1 && word_is(w[0], wl[0], "status"));
 		break;
 	case CONTROL_CLEAR:
-		FUZZ_ASSERT(word_is(w[0], wl[0], "clear"));
+	case CONTROL_CAPTURE:
+		FUZZ_ASSERT(
+			word_is(w[0], wl[0],
+				q.verb == CONTROL_CLEAR ? "clear" : "capture"));
 		FUZZ_ASSERT(n == 1 ? !q.code :
 				     q.code && word_is(w[1], wl[1], q.code));
 		break;
