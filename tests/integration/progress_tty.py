@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 import simrun
 
@@ -31,16 +32,27 @@ def run_pty(args, out_path):
 
 with tempfile.TemporaryDirectory() as tmp:
     log = os.path.join(tmp, "long.log")
-    # about 1.5 million frames: a few seconds of replay
-    subprocess.run([SIM, "-s", os.path.join(os.environ["DTCD_SOURCE_ROOT"],
-                                            "tests/scenarios/vanos.ini"),
-                    "--frames", "1500000", "-o", log], check=True)
-    piped = subprocess.run([DTCD, "--replay", log, "--json"],
-                           capture_output=True, text=True)
+    # --signals (a line per value change) and a log long enough that the
+    # replay lasts over a second however fast this machine is: the first
+    # update comes after 0.2 s, then one every 0.5 s
+    frames = 1500000
+    while True:
+        subprocess.run([SIM, "-s",
+                        os.path.join(os.environ["DTCD_SOURCE_ROOT"],
+                                     "tests/scenarios/vanos.ini"),
+                        "--frames", str(frames), "-o", log], check=True)
+        t0 = time.monotonic()
+        piped = subprocess.run([DTCD, "--replay", log, "--signals"],
+                               capture_output=True, text=True)
+        took = time.monotonic() - t0
+        if took >= 1.2 or frames >= 12000000:
+            break
+        frames = min(12000000, int(frames * 1.5 / max(took, 0.05)))
+    print("%d frames, %.2f s piped" % (frames, took))
     check(piped.returncode == 0 and piped.stderr == "",
           "into a pipe: rc %d, stderr %r" % (piped.returncode,
                                              piped.stderr[-200:]))
-    rc, err, out = run_pty(["--replay", log, "--json"],
+    rc, err, out = run_pty(["--replay", log, "--signals"],
                           os.path.join(tmp, "out1"))
     lines = re.findall(r"(\d+)% of 1 file, (\d+) frames/s, (\d+) s left",
                        err)
@@ -53,7 +65,7 @@ with tempfile.TemporaryDirectory() as tmp:
           err.endswith("\n"), "progress on a pty: %r" % err[-300:])
     print("on a terminal: %d progress updates, last %r" %
           (len(lines), lines[-1] if lines else None))
-    rc, err, out = run_pty(["--replay", log, "--json", "-q"],
+    rc, err, out = run_pty(["--replay", log, "--signals", "-q"],
                           os.path.join(tmp, "out2"))
     check(rc == 0 and err == "" and out == piped.stdout,
           "-q on a pty: rc %d, %r" % (rc, err[-200:]))
