@@ -111,7 +111,7 @@ echo "deb_install: installed and enabled (multi-user.target.wants/dtcd.service)"
 # --- the installed programs, configuration and data, chrooted --------------
 # their shared libraries from this machine, at the same paths
 for b in "$root"/usr/sbin/dtcd "$root"/usr/bin/dtcctl "$root"/usr/bin/dtcd-sim \
-	/bin/sh; do
+	/bin/sh /bin/kill; do
 	ldd "$b" | grep -o '/[^ ]*' | while read -r lib; do
 		[ -e "$root$lib" ] && continue
 		mkdir -p "$root$(dirname "$lib")"
@@ -119,6 +119,8 @@ for b in "$root"/usr/sbin/dtcd "$root"/usr/bin/dtcctl "$root"/usr/bin/dtcd-sim \
 	done
 done
 [ -e "$root/bin/sh" ] || { mkdir -p "$root/bin"; cp -L /bin/sh "$root/bin/sh"; }
+# the unit's ExecReload= (procps, a dependency of the package)
+[ -e "$root/bin/kill" ] || cp -L /bin/kill "$root/bin/kill"
 set +e
 chroot "$root" /usr/sbin/dtcd -n -c /etc/dtcd/dtcd.conf >"$tmp/n.out" 2>&1
 rc=$?
