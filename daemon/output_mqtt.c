@@ -352,6 +352,10 @@ static void mqtt_watch(struct mqtt_out *m)
 		ev_io_set(&m->wio, fd, EV_WRITE);
 		ev_io_start(m->loop, &m->rio);
 	}
+	/* no socket (refused, abandoned): the write watcher still holds the
+	 * closed one's number, and libev asserts on an fd it cannot watch */
+	if (m->fd < 0)
+		return;
 	if (mosquitto_want_write(m->mosq))
 		ev_io_start(m->loop, &m->wio);
 	else
