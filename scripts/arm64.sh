@@ -40,6 +40,7 @@ native() {
 cross() {
 	[ -f build-arm64/build.ninja ] ||
 		meson setup build-arm64 --cross-file cross/aarch64-debian.ini \
+			-Dcollect=false \
 			>/dev/null || return 1
 	nice -n 10 meson compile -C build-arm64 >/dev/null
 }
