@@ -421,6 +421,14 @@ static void slot_timeout(struct poller *p, struct slot *s, int64_t now)
 		p->e[s->out].timeouts++;
 	s->out = OUT_NONE;
 	s->fails++;
+	/*
+	 * An answer after P2 is late, not lost: asked at once, the ECU's
+	 * next request could take it, and a negative answer names only the
+	 * service, so a late 7F 22 31 would drop a DID it was never about.
+	 * A quiet P2 lets it land on an idle slot, where it is ignored.
+	 */
+	if (s->quiet_until_ns < now + p->plan->p2_ns)
+		s->quiet_until_ns = now + p->plan->p2_ns;
 	if (s->fails >= 2) {
 		backoff = s->fails - 2 < 20 ?
 				  BACKOFF_BASE_NS << (s->fails - 2) :

@@ -48,7 +48,8 @@ struct h {
 	struct poller *p;
 	enum behaviour b;
 	int64_t now, delay;
-	bool echo; /* the raw socket sees our own requests */
+	int64_t nrc_delay; /* NRC_31_5A30's refusal, if not delay */
+	bool echo;	   /* the raw socket sees our own requests */
 	struct sent_rec sent[MAX_SENDS];
 	size_t n_sent;
 	struct pending pend[MAX_PENDING];
@@ -166,8 +167,10 @@ static int on_send(void *ud, const struct poll_request *to, const uint8_t *data,
 		break;
 	case NRC_31_5A30:
 		if (data[0] == 0x22 && data[1] == 0x5A && data[2] == 0x30) {
-			queue(h, h->now + h->delay, at, ecu,
-			      (const uint8_t[]){ 0x7F, 0x22, 0x31 }, 3);
+			queue(h,
+			      h->now + (h->nrc_delay ? h->nrc_delay : h->delay),
+			      at, ecu, (const uint8_t[]){ 0x7F, 0x22, 0x31 },
+			      3);
 			return 0;
 		}
 		break;
@@ -420,6 +423,23 @@ static void test_refused(void **state)
 	teardown(h);
 }
 
+/* a refusal after P2 is ignored, never taken for the next request's */
+static void test_refused_late(void **state)
+{
+	struct poll_plan plan;
+	struct h *h = setup(&plan, dme, 4, NRC_31_5A30);
+
+	h->delay = 40 * MS;
+	h->nrc_delay = 80 * MS;
+	poller_vehicle(h->p, 0, true, true, true);
+	run(h, 20 * S);
+	assert_int_equal(said(h, "NRC 0x31"), 0);
+	assert_in_range(count(h, "225A20", 0, 20 * S), 80, 110);
+	assert_in_range(count(h, "225A10", 0, 20 * S), 18, 22);
+	assert_in_range(count(h, "225A30", 0, 20 * S), 18, 22);
+	teardown(h);
+}
+
 /* supported bitmaps read first; an unlisted PID/MID never asked */
 static void test_bitmaps(void **state)
 {
@@ -578,6 +598,7 @@ int main(void)
 		cmocka_unit_test(test_pending),
 		cmocka_unit_test(test_busy),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_refused_late),
 		cmocka_unit_test(test_bitmaps),
 		cmocka_unit_test(test_other_tester),
 		cmocka_unit_test(test_own_echo_late),
