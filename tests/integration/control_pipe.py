@@ -12,15 +12,11 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
+from checks import check  # noqa: E402
 
 DTCD, DTCCTL, SIM, SCEN = sys.argv[1:5]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
 
 
 def ctl(sock, *args):
@@ -160,6 +156,4 @@ with tempfile.TemporaryDirectory() as tmp:
         if dtcd.poll() is None:
             dtcd.kill()
             dtcd.wait()
-for f in failures:
-    print("FAIL:", f)
-sys.exit(1 if failures else 0)
+checks.done()

@@ -30,6 +30,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mqtt_broker  # noqa: E402
+import checks  # noqa: E402
+from checks import check  # noqa: E402
 
 DTCD, SIM, SCEN = sys.argv[1:4]
 KILLS = int(sys.argv[4])
@@ -38,13 +40,6 @@ SEED = int(os.environ.get("MQTT_CRASH_SEED", os.getpid()))
 SCENARIOS = ("multi-fault", "misfire", "vanos", "turbo-pump-dead",
              "fuel-heater", "egr-leak", "coil")
 TOPIC = "crash"
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
 
 
 def snapshot(state):
@@ -117,8 +112,7 @@ def dtcd(log, state, cfg, client):
 
 
 if mqtt_broker.need_tools():
-    print("SKIP: missing %s" % mqtt_broker.need_tools())
-    sys.exit(1 if os.environ.get("CI") == "true" else 77)
+    checks.skip_or_fail("SKIP: missing %s" % mqtt_broker.need_tools())
 
 rnd = random.Random(SEED)
 t_start = time.monotonic()
@@ -206,7 +200,7 @@ with tempfile.TemporaryDirectory() as tmp:
             stats["sent"] += 1
             if eid in recorded:
                 stats["after_puback"] += 1
-                failures.append("%s: event %d sent again after its PUBACK "
+                checks.failures.append("%s: event %d sent again after its PUBACK "
                                 "was recorded" % (client, eid))
             elif eid in seen:
                 prev = last_sent.get(eid)
@@ -279,6 +273,4 @@ print("mqtt_crash (seed %d): %d kills on %d state directories, %d events "
        stats["resent_acked"], stats["resent_unacked"], stats["after_puback"],
        stats["lost"], stats["kills_with_inflight"], stats["aimed"], runtime,
        os.getloadavg()[0]))
-for f in failures[:30]:
-    print("FAIL:", f)
-sys.exit(1 if failures else 0)
+checks.done(limit=30)

@@ -14,16 +14,11 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mqtt_broker  # noqa: E402
+import checks  # noqa: E402
+from checks import check  # noqa: E402
 
 DTCD, SIM, SCEN = sys.argv[1:4]
 TOPIC = "fleet"
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -87,6 +82,4 @@ with tempfile.TemporaryDirectory() as tmp:
             dtcd.kill()
             dtcd.wait()
         broker.stop()
-for f in failures:
-    print("FAIL:", f)
-sys.exit(1 if failures else 0)
+checks.done()

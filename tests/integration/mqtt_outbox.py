@@ -23,16 +23,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mqtt_broker  # noqa: E402
+import checks  # noqa: E402
+from checks import check  # noqa: E402
 
 DTCD, SIM, SCEN = sys.argv[1:4]
 TOPIC = "fleet"
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
 
 
 def outbox(state):
@@ -229,6 +224,4 @@ with tempfile.TemporaryDirectory() as tmp:
           "%d kept (%d critical)" % (len(ev) - len(drops),
                                      sum(e["dropped"] for e in drops),
                                      len(drops), len(ob), len(crit)))
-for f in failures:
-    print("FAIL:", f)
-sys.exit(1 if failures else 0)
+checks.done()

@@ -15,6 +15,8 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mqtt_broker  # noqa: E402
+import checks  # noqa: E402
+from checks import check  # noqa: E402
 
 DTCD = sys.argv[1]
 SIM = sys.argv[2] if len(sys.argv) > 2 else ""
@@ -22,13 +24,6 @@ SCEN = sys.argv[3] if len(sys.argv) > 3 else ""
 SHARED = os.environ["DTCD_SHARED"]
 TOPIC = "fleet"
 
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
 
 
 def run_case(name, log, extra, tmp, broker, n):
@@ -160,6 +155,4 @@ with tempfile.TemporaryDirectory() as tmp:
             print("no dtcd-sim or scenarios: demo case skipped")
     finally:
         broker.stop()
-for f in failures:
-    print("FAIL:", f)
-sys.exit(1 if failures else 0)
+checks.done()

@@ -7,7 +7,6 @@
 # and plain text to the TLS listener are refused (no event arrives, dtcd
 # says why and keeps the events in the outbox).
 # usage: mqtt_tls.py DTCD DTCD_SIM SCENARIOS_DIR
-import json
 import os
 import pwd
 import queue
@@ -19,9 +18,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mqtt_broker  # noqa: E402
+import checks  # noqa: E402
+from checks import check  # noqa: E402
 
 DTCD, SIM, SCEN = sys.argv[1:4]
-failures = []
 CA_CNF = """[ca]
 default_ca = d
 [d]
@@ -36,12 +36,6 @@ unique_subject = no
 [p]
 commonName = supplied
 """
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
 
 
 def ossl(*args):
@@ -163,8 +157,7 @@ def run(tmp, pki, broker, name, extra, want_events):
 
 with tempfile.TemporaryDirectory() as tmp:
     if mqtt_broker.need_tools():
-        print("SKIP: missing %s" % mqtt_broker.need_tools())
-        sys.exit(1 if os.environ.get("CI") == "true" else 77)
+        checks.skip_or_fail("SKIP: missing %s" % mqtt_broker.need_tools())
     os.chmod(tmp, 0o755)
     LOG = os.path.join(tmp, "demo.log")
     subprocess.run([SIM, "-s", os.path.join(SCEN, "demo.ini"), "-o", LOG],
@@ -298,6 +291,4 @@ with tempfile.TemporaryDirectory() as tmp:
           (script, r.stderr[-300:], v.stdout + v.stderr))
     print("docs/mqtt.md: %d openssl commands, %s" %
           (script.count("openssl "), v.stdout.strip()))
-for f in failures:
-    print("FAIL:", f)
-sys.exit(1 if failures else 0)
+checks.done()

@@ -10,27 +10,25 @@ profile and DBC that say which IDs the kernel filter must pass).
 """
 import configparser
 import json
+import os
 import re
 import sys
 
 import canmatrix.formats
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
+from checks import check  # noqa: E402
 
 d, replay, etc = sys.argv[1], sys.argv[2], sys.argv[3]
 ALLOWED = {0x01, 0x02, 0x03, 0x06, 0x07, 0x09, 0x0A, 0x22}
 ALLOWED_19 = {0x01, 0x02, 0x04, 0x06}
-fails = []
-
-
-def check(cond, what):
-    if not cond:
-        fails.append(what)
 
 
 def text(name):
     try:
         return open(f"{d}/{name}").read()
     except FileNotFoundError:
-        fails.append(f"{name} missing")
+        checks.failures.append(f"{name} missing")
         return ""
 
 
@@ -88,7 +86,7 @@ def status(name):
     try:
         return json.loads(text(name))
     except json.JSONDecodeError:
-        fails.append(f"{name}: not JSON: {text(name)!r}")
+        checks.failures.append(f"{name}: not JSON: {text(name)!r}")
         return {}
 
 
@@ -342,6 +340,4 @@ check(sig.get("engine_speed_rpm", {}).get("src") is not None,
       f"quiet: no engine speed from vcan1: {sig.get('engine_speed_rpm')}")
 exited("quiet")
 
-for f in fails:
-    print("poll_vcan: FAIL:", f)
-sys.exit(1 if fails else 0)
+checks.done("poll_vcan: ")

@@ -12,15 +12,11 @@ import tempfile
 import time
 
 import simrun
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
+from checks import check  # noqa: E402
 
 DTCD, SIM = sys.argv[1:3]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
 
 
 def run_pty(args, out_path):
@@ -71,6 +67,4 @@ with tempfile.TemporaryDirectory() as tmp:
           "-q on a pty: rc %d, %r" % (rc, err[-200:]))
     print("-q: nothing; into a pipe: nothing")
 
-for f in failures:
-    print("FAIL:", f)
-sys.exit(1 if failures else 0)
+checks.done()

@@ -15,7 +15,6 @@ all the same). Then:
 4. SIGTERM: exit 0.
 (The same on a real bus, with polling, is in poll_vcan.sh.)
 """
-import json
 import os
 import re
 import signal
@@ -23,21 +22,16 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
+from checks import check  # noqa: E402
 
 DTCD, DTCCTL, SIM, SCEN = sys.argv[1:5]
-failures = []
 
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
 
 
 def ctl(sock, *args):
-    r = subprocess.run([DTCCTL, "-s", sock, "-j"] + list(args),
-                       capture_output=True, text=True, timeout=30)
-    return json.loads(r.stdout) if r.returncode == 0 else None
+    return checks.ctl_json(DTCCTL, sock, *args)
 
 
 def conf(path, sock, profile, extra=""):
@@ -134,10 +128,8 @@ with tempfile.TemporaryDirectory() as tmp:
             proc.kill()
             rc = None
     check(rc == 0, f"exit {rc} on SIGTERM")
-    if failures:
+    if checks.failures:
         print(open(errpath).read())
 
-for f in failures:
-    print("reload_hup: FAIL:", f)
-print("reload_hup:", "FAIL" if failures else "OK")
-sys.exit(1 if failures else 0)
+print("reload_hup:", "FAIL" if checks.failures else "OK")
+checks.done("reload_hup: ")

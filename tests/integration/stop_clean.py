@@ -27,24 +27,16 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mqtt_broker import Broker, need_tools  # noqa: E402
 import mqtt_broker  # noqa: E402
+import checks  # noqa: E402
+from checks import check  # noqa: E402
 
 DTCD, DTCCTL, SIM, SCEN = sys.argv[1:5]
 TOPIC = "dtcd-stop"
-failures = []
 
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
 
 
 def ctl_json(sock, *args):
-    r = subprocess.run([DTCCTL, "-s", sock, "-j"] + list(args),
-                       capture_output=True, text=True, timeout=30)
-    if r.returncode != 0:
-        return None
-    return json.loads(r.stdout)
+    return checks.ctl_json(DTCCTL, sock, *args)
 
 
 def await_status(sock, proc, want, seconds=20):
@@ -161,7 +153,7 @@ def live_mqtt(tmp, log):
         online = [p for t, p in got if t.endswith("/online")]
         check(online[-1:] == ["offline"], "live: online messages %s" %
               online)
-        if not failures:
+        if not checks.failures:
             print("stop_clean: live: %d cleared events drained to the broker "
                   "after SIGTERM, exit 0" % len(events))
     finally:
@@ -184,6 +176,4 @@ with tempfile.TemporaryDirectory() as tmp:
         print("stop_clean: live part skipped: no %s" % missing)
     else:
         live_mqtt(tmp, log)
-for f in failures:
-    print("FAIL:", f)
-sys.exit(1 if failures else 0)
+checks.done()
