@@ -44,12 +44,8 @@ mkdir -p "$stage"
 cp "$dtcd" "$stage/dtcd"
 cp "$dtcctl" "$stage/dtcctl"
 # the broker runs in the VM too, if this host has one to copy
-mosq=$(command -v mosquitto || ls /usr/sbin/mosquitto 2>/dev/null || true)
-msub=$(command -v mosquitto_sub || true)
-if [ -n "$mosq" ] && [ -n "$msub" ]; then
-	cp "$mosq" "$stage/mosquitto"
-	cp "$msub" "$stage/mosquitto_sub"
-elif [ "${CI:-}" = true ]; then
+. "$src/tests/vm/broker.sh"
+if ! broker_stage "$stage" "$src" && [ "${CI:-}" = true ]; then
 	fail "mosquitto and mosquitto_sub are needed (scripts/install-deps.sh)"
 fi
 cp -r "$src/etc" "$stage/etc"
@@ -77,17 +73,8 @@ control_socket = /tmp/control
 EOC
 mqtt=no
 if [ -x ./mosquitto ]; then
-	printf 'listener 1883 127.0.0.1\nallow_anonymous true\nuser root\n' \
-		>/tmp/mosquitto.conf
-	./mosquitto -c /tmp/mosquitto.conf >/tmp/mosquitto.log 2>&1 &
-	n=0
-	until ./mosquitto_sub -h 127.0.0.1 -t probe -C 1 -W 1 \
-		-E >/dev/null 2>&1; do
-		n=$((n + 1))
-		[ $n -le 50 ] || break
-		sleep 0.2
-	done
-	if [ $n -le 50 ]; then
+	. ./broker.sh
+	if broker_start; then
 		mqtt=yes
 		printf '[mqtt]\nhost = 127.0.0.1\nqos = 1\n' >>/tmp/dtcd.conf
 		./mosquitto_sub -h 127.0.0.1 -q 1 -t 'dtcd/#' -F '%t %p' \
