@@ -170,6 +170,9 @@ n=$(wc -l <"$log")
 valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" \
 	--toggle-collect=pipeline_feed "$build/daemon/dtcd" --replay "$log" \
 	>/dev/null 2>"$tmp/cg.err"
-ir=$(callgrind_annotate "$tmp/cg" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
+# awk reads to the end: an early exit would SIGPIPE callgrind_annotate and
+# pipefail would end the script without a word
+ir=$(callgrind_annotate "$tmp/cg" 2>/dev/null |
+	awk '/PROGRAM TOTALS/ && !n++ { gsub(",", "", $1); print $1 }')
 echo "4. pipeline_feed (decode, detectors, DTC manager) over $n frames of a"
 echo "   polling run: $ir instructions, $((ir / n)) per frame (callgrind)"
