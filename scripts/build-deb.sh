@@ -11,7 +11,10 @@
 # packages). Then lintian checks the package: errors fail, warnings are
 # printed. DEB_BUILD_OPTIONS is passed on; without it the host build runs
 # the unit tests and a cross build sets nocheck (its programs cannot run
-# here without qemu: scripts/arm64.sh runs them).
+# here without qemu: scripts/arm64.sh runs them). A cross build makes the
+# dtcd package only (build profile pkg.dtcd.nocollect, added to
+# DEB_BUILD_PROFILES): dtc-collect needs libpq-dev for the target, and
+# bookworm's cannot be installed beside the host's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 arch=$(dpkg --print-architecture)
@@ -24,6 +27,7 @@ args=(-b -us -uc)
 if [ "$arch" != "$(dpkg --print-architecture)" ]; then
 	args+=(-a "$arch")
 	export DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS:-nocheck}
+	export DEB_BUILD_PROFILES="${DEB_BUILD_PROFILES:+$DEB_BUILD_PROFILES }pkg.dtcd.nocollect"
 fi
 version=$(dpkg-parsechangelog -S Version)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/build-deb.XXXXXX")

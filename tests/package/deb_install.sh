@@ -18,8 +18,9 @@
 #   the installed data, and names FILE:LINE of a broken one; dtcd-sim and
 #   dtcd --replay of the shipped demo drive find the misfire;
 # - systemd-analyze verify of the installed unit; its security score
-#   (systemd-analyze security --offline) printed, at most 1.3, and at most
-#   1.0 with the shipped no-network drop-in (a car without MQTT);
+#   (systemd-analyze security --offline) printed, at most 1.2 (IP to
+#   unicast addresses only), and at most 1.0 with the shipped no-network
+#   drop-in (a car without MQTT), which blocks all IP addresses;
 # - a changed dtcd.conf survives reinstalling; purge removes the files, the
 #   conffile, the enablement and the kept state.
 set -euo pipefail
@@ -156,8 +157,8 @@ for f in /usr/bin/dtc-collect /etc/dtcd/dtc-collect.conf \
 	/usr/share/man/man1/dtc-collect.1.gz; do
 	grep -qx "$f" "$tmp/cfiles" || fail "$f not in the dtc-collect package"
 done
-grep -qx /usr/bin/dtc-collect "$tmp/files" &&
-	fail "dtc-collect is in the dtcd package too"
+grep dtc-collect "$tmp/files" &&
+	fail "dtc-collect's files are in the dtcd package too"
 dpkg-deb --ctrl-tarfile "$cdeb" | tar -xO ./conffiles | grep -qx /etc/dtcd/dtc-collect.conf ||
 	fail "/etc/dtcd/dtc-collect.conf is no conffile"
 inst -i "$cdeb"
@@ -195,13 +196,17 @@ score() {
 	awk -v s="$s" -v m="$2" 'BEGIN { exit !(s <= m) }' ||
 		{ cat "$tmp/security"; fail "$1: exposure $s, more than $2"; }
 }
-score "the unit" 1.3
+score "the unit" 1.2
+grep -q 'IPAddressDeny=.*allow list with non-localhost entries' "$tmp/security" ||
+	{ cat "$tmp/security"; fail "the unit has no IP address allow list"; }
 dropin=$root/etc/systemd/system/dtcd.service.d
 mkdir -p "$dropin"
 cp "$root/usr/share/doc/dtcd/examples/no-network.conf" "$dropin/"
 systemd-analyze verify --root="$root" dtcd.service >"$tmp/verify" 2>&1 ||
 	{ cat "$tmp/verify"; fail "systemd-analyze verify with no-network.conf"; }
 score "with no-network.conf" 1.0
+grep -q 'IPAddressDeny=.*blocks all IP address ranges' "$tmp/security" ||
+	{ cat "$tmp/security"; fail "no-network.conf leaves IP addresses allowed"; }
 rm -r "$dropin"
 
 # --- conffile kept, purge -----------------------------------------------------

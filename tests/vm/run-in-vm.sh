@@ -22,6 +22,7 @@
 # Environment: DTCD_VM_ARCH    amd64 or arm64 [amd64]
 #              DTCD_VM_CACHE   [${XDG_CACHE_HOME:-~/.cache}/dtcd-vm]
 #              DTCD_VM_TIMEOUT seconds before the guest is killed [120]
+#              DTCD_VM_SMP     virtual CPUs [1]
 #              DTCD_VM_ACCEL   tcg or kvm [tcg]
 #              DTCD_VM_VERBOSE 1: guest console to stderr when done
 # Host packages: qemu-system-x86 busybox-static cpio kmod can-utils iproute2
@@ -48,7 +49,7 @@ arm64 | aarch64)
 *) die "DTCD_VM_ARCH: expected amd64 or arm64, got '$varch'" ;;
 esac
 
-for t in $qemu cpio depmod modprobe dpkg-deb xz ldd canplayer \
+for t in $qemu perl cpio depmod modprobe dpkg-deb xz ldd canplayer \
 	 /usr/sbin/ip /bin/dash; do
 	command -v "$t" >/dev/null ||
 		die "$t missing: run scripts/install-deps.sh"
@@ -60,17 +61,29 @@ done
 mkdir -p "$cache"
 exec 8>"$cache/lock"
 flock 8
-pkg=$(apt-cache depends "linux-image-$varch:$varch" 2>/dev/null |
-	awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }' ||
-	true)
-pkg=${pkg%%:*}
-if [ -z "$pkg" ] || { [ ! -f "$cache/$pkg/ok" ] &&
-		      ! apt-cache show "$pkg" >/dev/null 2>&1; }; then
-	# no apt lists, or lists naming a kernel the archive dropped
-	pkg=$(cd "$cache" && ls -d linux-image-*/ok 2>/dev/null |
-		sort -V | tail -n1 | cut -d/ -f1)
-	[ -n "$pkg" ] ||
-		die "no kernel package known to apt (apt-get update) nor cached"
+# apt's answer is kept for a day: without a pkgcache.bin (Docker's
+# docker-clean turns it off) each apt-cache call reads all the lists, 3 to
+# 6 s of every boot on a loaded host
+pkg= looked_up=
+if [ -n "$(find "$cache/kernel" -mmin -1440 2>/dev/null)" ]; then
+	pkg=$(cat "$cache/kernel")
+	[ -f "$cache/$pkg/ok" ] || pkg=
+fi
+if [ -z "$pkg" ]; then
+	pkg=$(apt-cache depends "linux-image-$varch:$varch" 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }' ||
+		true)
+	pkg=${pkg%%:*}
+	looked_up=$pkg
+	if [ -z "$pkg" ] || { [ ! -f "$cache/$pkg/ok" ] &&
+			      ! apt-cache show "$pkg" >/dev/null 2>&1; }; then
+		# no apt lists, or lists naming a kernel the archive dropped
+		looked_up=
+		pkg=$(cd "$cache" && ls -d linux-image-*/ok 2>/dev/null |
+			sort -V | tail -n1 | cut -d/ -f1)
+		[ -n "$pkg" ] ||
+			die "no kernel package known to apt (apt-get update) nor cached"
+	fi
 fi
 kdir=$cache/$pkg
 # the modules the VM loads; a cache made for another list is made anew
@@ -128,6 +141,7 @@ if [ ! -f "$kdir/ok" ]; then
 		[ "$old" = "$kdir" ] || rm -rf "$old"
 	done
 fi
+[ -z "$looked_up" ] || echo "$looked_up" >"$cache/kernel"
 # the guest's tools for arm64: Debian's arm64 packages and the libraries
 # they need (the closure of their lib* dependencies), unpacked once
 tools=$cache/tools
@@ -212,9 +226,9 @@ add() {
 t=
 [ $varch = amd64 ] || t=$tools/root
 cp "$t/bin/busybox" "$root/bin/busybox"
-for a in $(/bin/busybox --list); do
-	[ -e "$root/bin/$a" ] || ln -s busybox "$root/bin/$a"
-done
+# one process for the 270 links (an ln each took 2 s on a loaded host)
+perl -e 'chdir shift or die; -l or -e or symlink "busybox", $_ or die "$_: $!" for @ARGV' \
+	"$root/bin" $(/bin/busybox --list)
 # dash, not busybox, as /bin/sh: busybox sh prefers its own applets to
 # PATH, and its ip cannot make a vcan link
 rm -f "$root/bin/sh" "$root/bin/ip"
@@ -268,12 +282,14 @@ arm64)
 	append="console=ttyAMA0 quiet panic=-1 oops=panic dtcd_vm_console=ttyAMA0"
 	;;
 esac
+# (made here: a qemu that cannot start writes none of them)
+: >"$tmp/console"
 : >"$tmp/out"
 : >"$tmp/status"
 set +e
 timeout -k 5 "${DTCD_VM_TIMEOUT:-120}" $qemu \
 	-nodefaults -no-user-config -display none -no-reboot \
-	"${accel_args[@]}" "${machine[@]}" -smp 1 \
+	"${accel_args[@]}" "${machine[@]}" -smp "${DTCD_VM_SMP:-1}" \
 	-kernel "$kimg" -initrd "$tmp/initrd" \
 	-append "$append" \
 	"${serials[@]}" </dev/null >"$tmp/qemu.log" 2>&1 &
