@@ -33,16 +33,6 @@ static void fmt_double(char *buf, size_t len, double d)
 	snprintf(buf, len, "%.6f", d);
 }
 
-/* a write and its commit; a failed one leaves nothing */
-static int finish(struct db *db, int r)
-{
-	if (r == 0)
-		r = db_commit(db);
-	if (r < 0)
-		db_rollback(db);
-	return r;
-}
-
 int store_event(struct db *db, const struct ingest_event *ev, double now,
 		bool *ret_new)
 {
@@ -69,9 +59,6 @@ int store_event(struct db *db, const struct ingest_event *ev, double now,
 		snprintf(st, sizeof(st), "%d", ev->status);
 		p[6] = st;
 	}
-	r = db_begin(db);
-	if (r < 0)
-		return r;
 	r = db_exec(db,
 		    "INSERT INTO events (vehicle, event_id, ts, event, code, "
 		    "severity, status, received, payload) "
@@ -85,7 +72,6 @@ int store_event(struct db *db, const struct ingest_event *ev, double now,
 			    "VALUES ($1, $2) ON CONFLICT (vehicle) DO UPDATE "
 			    "SET last_seen = excluded.last_seen",
 			    2, pv, NULL, NULL);
-	r = finish(db, r);
 	if (r == 0)
 		*ret_new = added > 0;
 	return r;
@@ -149,9 +135,6 @@ int store_status(struct db *db, const struct ingest_status *st, double now,
 		snprintf(ob, sizeof(ob), "%lld", (long long)st->outbox);
 		p[5] = ob;
 	}
-	r = db_begin(db);
-	if (r < 0)
-		return r;
 	/* the vehicle's row is locked from here to the commit: two
 	 * collectors replacing the list of one car take turns */
 	r = db_exec(db,
@@ -179,7 +162,6 @@ int store_status(struct db *db, const struct ingest_status *st, double now,
 	     r == 0 && applied && i < json_object_array_length(st->dtcs); i++)
 		r = put_dtc(db, st->vehicle,
 			    json_object_array_get_idx(st->dtcs, i));
-	r = finish(db, r);
 	if (r == 0)
 		*ret_applied = applied > 0;
 	return r;

@@ -9,9 +9,12 @@
 struct json_object;
 
 /*
- * Each write is one transaction, committed when this returns 0. An event
- * already stored (same vehicle and event_id) is left as it is: 0, and
- * *ret_new false. now: the collector's clock, s since 1970.
+ * Each write runs inside the caller's transaction (db_begin() ..
+ * db_commit(): collect/batch.c stores a burst of messages in one); after
+ * a failure the caller rolls back. Each is idempotent, so a rolled-back
+ * batch is applied again as it is. An event already stored (same vehicle
+ * and event_id) is left as it is: 0, and *ret_new false. now: the
+ * collector's clock, s since 1970.
  */
 int store_event(struct db *db, const struct ingest_event *ev, double now,
 		bool *ret_new);
