@@ -147,10 +147,9 @@ bool batch_due(const struct batch *b, bool more_readable)
 }
 
 /*
- * By vehicle, then as read: every transaction takes its row locks
- * (PostgreSQL: the vehicle's row, its DTCs, its events' keys) in the same
- * order, so two collectors writing batches that share vehicles wait for
- * each other instead of deadlocking. One car's messages keep their order.
+ * By vehicle, then as read: one car's messages keep their order, and
+ * store_seen() locks the batch's vehicles in the same order in every
+ * collector (see apply()).
  */
 static int by_vehicle(const void *pa, const void *pb)
 {
@@ -160,25 +159,45 @@ static int by_vehicle(const void *pa, const void *pb)
 	return c ? c : (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-static int apply_one(struct db *db, struct entry *e, double now)
-{
-	switch (e->kind) {
-	case ENTRY_EVENT:
-		return store_event(db, &e->ev, now, &e->stored);
-	case ENTRY_STATUS:
-		return store_status(db, &e->st, now, &e->stored);
-	default:
-		return store_online(db, e->id, e->online, now);
-	}
-}
-
-/* the whole batch, or (rolled back) nothing */
+/*
+ * The whole batch, or (rolled back) nothing, in a few statements rather
+ * than two per message: a statement is a round trip to PostgreSQL. The
+ * vehicles' rows first, in order: PostgreSQL then holds each row another
+ * collector's batch could touch (the vehicle, its DTCs, its events' keys)
+ * from the start, so two collectors with vehicles in common wait for each
+ * other instead of deadlocking.
+ */
 static int apply(struct batch *b, double now)
 {
-	int r = db_begin(b->db);
+	const char *seen[BATCH_MAX];
+	const struct ingest_event *evs[BATCH_MAX];
+	bool added[BATCH_MAX];
+	size_t nseen = 0, nev = 0, k = 0;
+	int r;
 
-	for (size_t i = 0; r == 0 && i < b->n; i++)
-		r = apply_one(b->db, &b->e[i], now);
+	for (size_t i = 0; i < b->n; i++) {
+		const char *v = vehicle(&b->e[i]);
+
+		if (!nseen || strcmp(seen[nseen - 1], v))
+			seen[nseen++] = v;
+		if (b->e[i].kind == ENTRY_EVENT)
+			evs[nev++] = &b->e[i].ev;
+	}
+	r = db_begin(b->db);
+	if (r == 0)
+		r = store_seen(b->db, seen, nseen, now);
+	if (r == 0)
+		r = store_events(b->db, evs, nev, now, added);
+	for (size_t i = 0; r == 0 && i < b->n; i++) {
+		struct entry *e = &b->e[i];
+
+		if (e->kind == ENTRY_EVENT)
+			e->stored = added[k++];
+		else if (e->kind == ENTRY_STATUS)
+			r = store_status(b->db, &e->st, now, &e->stored);
+		else
+			r = store_online(b->db, e->id, e->online, now);
+	}
 	if (r == 0)
 		r = db_commit(b->db);
 	if (r < 0)
