@@ -15,7 +15,7 @@
  * before the commit (docs/fleet.md): at most BATCH_MAX messages, read over
  * at most BATCH_WAIT s.
  */
-#define BATCH_MAX 256
+#define BATCH_MAX 1024
 #define BATCH_WAIT 0.05
 
 struct batch;
