@@ -265,6 +265,7 @@ void batch_commit(struct batch *b)
 			  b->n);
 	if (r == 0)
 		count(b);
+	b->stats.seconds += now_s() - now;
 	release(b);
 }
 

@@ -23,6 +23,7 @@ struct batch;
 /* what has been committed since batch_new() */
 struct batch_stats {
 	unsigned long events, duplicates, statuses, onlines, commits;
+	double seconds; /* in the database: from BEGIN to COMMIT, retries */
 };
 
 /* stop: a failed commit is retried until it succeeds or *stop is set */

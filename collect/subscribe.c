@@ -308,9 +308,10 @@ int subscribe_run(const struct settings *s, struct db *db,
 	batch_commit(sb.batch);
 	st = batch_stats(sb.batch);
 	log_info("stopping: %lu events stored, %lu duplicates dropped, %lu "
-		 "status messages, %lu rejected, in %lu commits",
+		 "status messages, %lu rejected, in %lu commits (%.1f s in "
+		 "the database)",
 		 st->events, st->duplicates, st->statuses, sb.rejected,
-		 st->commits);
+		 st->commits, st->seconds);
 	mosquitto_disconnect_v5(sb.mosq, 0, NULL);
 	mosquitto_destroy(sb.mosq);
 	mosquitto_lib_cleanup();

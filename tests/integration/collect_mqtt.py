@@ -3,7 +3,8 @@
 # replays: every event of a multi-fault drive stored once in the SQLite
 # file, as the --json line it extends; the DTC list and the online state per
 # vehicle; a duplicate (same vehicle, event_id) stored once; a bad payload
-# rejected with its reason; a drive published while the collector is down
+# rejected with its reason; a burst of 8 cars with every event sent twice
+# stored once each; a drive published while the collector is down
 # (SIGKILL) is stored after its restart (persistent session, QoS 1).
 # usage: collect_mqtt.py DTC_COLLECT DTCD DTCD_SIM SCENARIOS_DIR
 import json
@@ -61,7 +62,7 @@ def check_vehicle(db, vehicle, events, broker):
 with tempfile.TemporaryDirectory() as tmp:
     if mqtt_broker.need_tools():
         fleet.skip_or_fail("mosquitto missing: %s" % mqtt_broker.need_tools())
-    broker = mqtt_broker.Broker(tmp)
+    broker = mqtt_broker.Broker(tmp, extra=fleet.BROKER_CONF)
     broker.start()
     db = os.path.join(tmp, "fleet.db")
     conf = fleet.write_collect_conf(os.path.join(tmp, "collect.conf"),
@@ -103,6 +104,23 @@ with tempfile.TemporaryDirectory() as tmp:
               "not JSON" in text, "bad payloads not rejected with a reason: "
               + text[-800:])
 
+        # a burst of 8 cars, each event twice: what arrives together is
+        # one transaction; every event once, every resent one dropped
+        burst = ["BURST%d" % i for i in range(8)]
+        dropped = col.text().count("duplicate, dropped")
+        nb = fleet.publish_burst(broker.port, burst, 250)
+        n = fleet.wait_rows(lambda: fleet.sqlite_count(db) - len(ev_a), nb)
+        check(n == nb, "burst: %d of %d events stored" % (n, nb))
+        ids = fleet.rows(db, "SELECT vehicle, COUNT(*), MIN(event_id), "
+                         "MAX(event_id) FROM events WHERE vehicle LIKE "
+                         "'BURST%' GROUP BY vehicle ORDER BY vehicle")
+        check(ids == [(v, 250, 1, 250) for v in burst],
+              "burst: events per car %s" % ids)
+        n = fleet.wait_rows(lambda: col.text().count("duplicate, dropped")
+                            - dropped, nb, 30)
+        check(n == nb, "burst: %d of %d resent events dropped as duplicates"
+              % (n, nb))
+
         # the collector killed; a car publishes meanwhile; nothing lost
         col.stop(signal.SIGKILL)
         log_b = fleet.drive(DTCD, SIM, os.path.join(SCEN, "vanos.ini"),
@@ -116,9 +134,9 @@ with tempfile.TemporaryDirectory() as tmp:
         check(n == len(ev_b), "CARB: %d of %d events stored after the "
               "restart" % (n, len(ev_b)))
         check_vehicle(db, "CARB", ev_b, broker)
-        check(fleet.sqlite_count(db) == len(ev_a) + len(ev_b),
-              "events of both cars: %d, expected %d"
-              % (fleet.sqlite_count(db), len(ev_a) + len(ev_b)))
+        check(fleet.sqlite_count(db) == len(ev_a) + len(ev_b) + nb,
+              "events of all cars: %d, expected %d"
+              % (fleet.sqlite_count(db), len(ev_a) + len(ev_b) + nb))
         ver = fleet.rows(db, "SELECT MAX(version) FROM schema_version")
         check(ver == [(1,)], "schema_version %s" % ver)
         check(col.stop() == 0, "dtc-collect did not stop cleanly on SIGTERM")
