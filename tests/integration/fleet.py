@@ -149,7 +149,14 @@ def publish_burst(broker_port, vehicles, n):
     """n events of each vehicle, each sent twice in a row (a car resending
     after a lost PUBACK), all vehicles at once (a mosquitto_pub -l each):
     what arrives together is stored in one transaction. Returns the number
-    of distinct events."""
+    of distinct events once all are published."""
+    total, procs = start_burst(broker_port, vehicles, n)
+    end_burst(procs)
+    return total
+
+
+def start_burst(broker_port, vehicles, n):
+    """publish_burst() under way: (distinct events, the publishers)"""
     procs = []
     for v in vehicles:
         lines = []
@@ -168,10 +175,13 @@ def publish_burst(broker_port, vehicles, n):
     for p, data in procs:
         p.stdin.write(data)
         p.stdin.close()
-    for p, _ in procs:
+    return len(vehicles) * n, [p for p, _ in procs]
+
+
+def end_burst(procs):
+    for p in procs:
         if p.wait(120) != 0:
             raise RuntimeError("mosquitto_pub -l exited %d" % p.returncode)
-    return len(vehicles) * n
 
 
 def expected_dtcs(events):
