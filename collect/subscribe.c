@@ -1,6 +1,5 @@
 /* subscribe.c: libmosquitto subscriber; a burst read is one commit (batch.c) */
 #include <errno.h>
-#include <json-c/json.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 #include <poll.h>
