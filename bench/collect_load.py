@@ -3,15 +3,23 @@
 # by default) through one local mosquitto to one dtc-collect, or two in a
 # shared subscription, storing in SQLite or PostgreSQL. Prints per run:
 # events published and stored per second, end-to-end latency p50/p99 (the
-# collector's received time minus the event's ts, both this machine's
-# clock), losses, the collector's CPU. SQLite with synchronous = FULL,
-# PostgreSQL with fsync on, as they run in production. A benchmark, not a
-# test: run it under nice -n 19 and say the load (uptime) with the figures.
+# collector's received time, taken when it stores a batch, minus the
+# event's ts, both this machine's clock), losses, drain (how long after the
+# last PUBACK to the cars the last event was in the database, by this
+# script's clock: it includes the last commit), events per commit (from
+# the collectors' log), the share of the time a collector spent in the
+# database (BEGIN to COMMIT, over the run), and the CPU per event of the collector, the
+# broker, PostgreSQL (SQLite works inside the collector) and the cars.
+# SQLite with synchronous = FULL, PostgreSQL with fsync on, as they run in
+# production. A benchmark, not a test: run it under nice -n 19 and say the
+# load (uptime) with the figures.
 #
 #   bench/collect_load.py BUILD_DIR [--n 1000,2000] [--rate 1] [--seconds 30]
 #                         [--db sqlite,pg] [--collectors 1,2]
 import argparse
 import os
+import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -41,6 +49,23 @@ def cpu_s(pid):
     with open("/proc/%d/stat" % pid) as f:
         v = f.read().rsplit(")", 1)[1].split()
     return (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pg_cpu(pg):
+    """CPU s of each PostgreSQL process: the postmaster and its children
+    (the collectors' backends, the WAL writer, the checkpointer)"""
+    with open(os.path.join(pg.data, "postmaster.pid")) as f:
+        pm = int(f.readline())
+    out = {}
+    for d in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                v = f.read().rsplit(")", 1)[1].split()
+        except (OSError, ValueError):
+            continue
+        if int(d) == pm or int(v[1]) == pm:
+            out[int(d)] = (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
+    return out
 
 
 def stats(engine, db, pg):
@@ -88,11 +113,18 @@ def run(engine, n, ncol):
                 c.start()
                 cols.append(c)
             cpu0 = [cpu_s(c.proc.pid) for c in cols]
+            broker0 = cpu_s(broker.proc.pid)
+            db0 = pg_cpu(pg) if pg else {}
+            ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             r = subprocess.run([LOAD, "-p", str(broker.port), "-n", str(n),
                                 "-r", str(a.rate), "-d", str(a.seconds)],
                                capture_output=True, text=True)
+            ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            load_cpu = (ru1.ru_utime + ru1.ru_stime - ru0.ru_utime -
+                        ru0.ru_stime)
             out = r.stdout.split()
             published = int(out[1])
+            t_pub = time.monotonic()
             # until all are stored, or nothing more comes for 10 s
             last, since = -1, time.monotonic()
             while True:
@@ -103,18 +135,37 @@ def run(engine, n, ncol):
                     last, since = got, time.monotonic()
                 elif time.monotonic() - since > 10:
                     break
-                time.sleep(0.5)
+                time.sleep(0.2)
+            drain = time.monotonic() - t_pub
             cpu = sum(cpu_s(c.proc.pid) - c0 for c, c0 in zip(cols, cpu0))
+            broker_cpu = cpu_s(broker.proc.pid) - broker0
+            db_cpu = (sum(t - db0.get(pid, 0)
+                          for pid, t in pg_cpu(pg).items()) if pg else 0)
             stored, t0, t1, lat = stats(engine, target, pg)
+            for c in cols:
+                c.stop()
+            # "... in N commits (S s in the database)" at the stop
+            ends = [m.groups() for c in cols for m in re.finditer(
+                r"in (\d+) commits \(([\d.]+) s in the database\)",
+                c.text())]
+            commits = sum(int(e[0]) for e in ends)
+            db_s = sum(float(e[1]) for e in ends)
             p = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
                  if lat else float("nan"))
             print("%-6s N=%-6d collectors=%d published=%d (%.0f/s) "
                   "stored=%d (%.0f/s) lost=%d p50=%.3fs p99=%.3fs "
-                  "max=%.3fs collector_cpu=%.1fs (%.2f ms/event)"
+                  "max=%.3fs drain=%.1fs %.1f events/commit, %.0f%% of "
+                  "the time in the database; CPU ms/event: "
+                  "collector %.3f broker %.3f postgresql %.3f cars %.3f"
                   % (engine, n, ncol, published, published / a.seconds,
                      stored, stored / max(t1 - t0, 1e-9), published - stored,
-                     p(0.5), p(0.99), lat[-1] if lat else float("nan"), cpu,
-                     1000 * cpu / max(stored, 1)),
+                     p(0.5), p(0.99), lat[-1] if lat else float("nan"),
+                     drain, stored / max(commits, 1),
+                     100 * db_s / ncol / (a.seconds + drain),
+                     1000 * cpu / max(stored, 1),
+                     1000 * broker_cpu / max(stored, 1),
+                     1000 * db_cpu / max(stored, 1),
+                     1000 * load_cpu / max(published, 1)),
                   flush=True)
         finally:
             for c in cols:

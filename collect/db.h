@@ -5,8 +5,8 @@
 #include <stddef.h>
 
 /*
- * The statements are written once for both engines: parameters $1..$n (a
- * named parameter to SQLite, numbered in order of appearance), upserts with
+ * The statements are written once for both engines: parameters $1..$n
+ * (?1..?n to SQLite: no other $ in a statement's text), upserts with
  * ON CONFLICT, RETURNING, types both know (TEXT, BIGINT, DOUBLE PRECISION,
  * INTEGER). Parameters and results are text, NULL for SQL NULL; the engine
  * converts by the column's type.

@@ -1,6 +1,8 @@
 /* db_sqlite.c: the collector's database in one SQLite file */
+#include <ctype.h>
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,18 +49,58 @@ static void sq_close(void *h)
 	sqlite3_close(h);
 }
 
+/*
+ * $N (PostgreSQL's parameter N) in SQLite's terms. SQLite looks each $N or
+ * ?N up among the parameters before it, when parsing and again when
+ * generating code, so the thousands of store_events() took quadratic
+ * time; a plain ? (the next number) is not looked up. So: ? where the $N
+ * come as 1, 2, 3, ... each once (the batch's statements), else ?N. The
+ * statements have no $ in their text otherwise.
+ */
+static char *numbered(const char *sql)
+{
+	char *q = malloc(strlen(sql) + 1), *o = q;
+	bool in_order = true;
+	long next = 1;
+
+	if (!q)
+		return NULL;
+	for (const char *p = sql; (p = strchr(p, '$')); p++)
+		if (isdigit((unsigned char)p[1]) &&
+		    strtol(p + 1, NULL, 10) != next++)
+			in_order = false;
+	for (const char *p = sql; *p;) {
+		if (*p != '$' || !isdigit((unsigned char)p[1])) {
+			*o++ = *p++;
+			continue;
+		}
+		*o++ = '?';
+		p++;
+		while (in_order && isdigit((unsigned char)*p))
+			p++;
+	}
+	*o = '\0';
+	return q;
+}
+
 static int sq_exec(void *h, const char *sql, int n, const char *const *params,
 		   db_row_fn fn, void *ud)
 {
 	const char *vals[32];
 	sqlite3_stmt *st = NULL;
+	char *q;
 	int rc, r = 0, ncols;
 
 	if (n < 0)
 		return sqlite3_exec(h, sql, NULL, NULL, NULL) == SQLITE_OK ?
 			       0 :
 			       -EIO;
-	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+	q = numbered(sql);
+	if (!q)
+		return -ENOMEM;
+	rc = sqlite3_prepare_v2(h, q, -1, &st, NULL);
+	free(q);
+	if (rc != SQLITE_OK)
 		return -EIO;
 	for (int i = 0; i < n; i++) {
 		rc = params[i] ? sqlite3_bind_text(st, i + 1, params[i], -1,

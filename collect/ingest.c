@@ -64,6 +64,9 @@ static struct json_object *parse(const char *payload, size_t len, char *errbuf,
 		bad(errbuf, errlen, "out of memory");
 		return NULL;
 	}
+	/* PostgreSQL refuses text that is not UTF-8: such a payload would
+	 * fail its batch's commit again and again, holding the collector */
+	json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
 	o = json_tokener_parse_ex(tok, payload, (int)len);
 	e = json_tokener_get_error(tok);
 	if (o && json_tokener_get_parse_end(tok) < len)

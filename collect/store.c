@@ -33,61 +33,124 @@ static void fmt_double(char *buf, size_t len, double d)
 	snprintf(buf, len, "%.6f", d);
 }
 
-/* a write and its commit; a failed one leaves nothing */
-static int finish(struct db *db, int r)
+/* "($k+1, .., $k+cols), .." for rows rows: one statement for many */
+static char *values(const char *head, size_t rows, int cols, const char *tail)
 {
-	if (r == 0)
-		r = db_commit(db);
-	if (r < 0)
-		db_rollback(db);
+	size_t len = strlen(head) + strlen(tail) + rows * (cols * 9 + 4) + 1;
+	char *sql = malloc(len), *p;
+	int k = 0;
+
+	if (!sql)
+		return NULL;
+	p = sql + sprintf(sql, "%s", head);
+	for (size_t i = 0; i < rows; i++) {
+		*p++ = i ? ',' : ' ';
+		*p++ = '(';
+		for (int c = 0; c < cols; c++)
+			p += sprintf(p, "%s$%d", c ? ", " : "", ++k);
+		*p++ = ')';
+	}
+	sprintf(p, " %s", tail);
+	return sql;
+}
+
+int store_seen(struct db *db, const char *const *vehicles, size_t n, double now)
+{
+	char rcv[32], *sql;
+	const char **p;
+	int r;
+
+	if (n == 0)
+		return 0;
+	sql = values("INSERT INTO vehicles (vehicle, last_seen) VALUES", n, 2,
+		     "ON CONFLICT (vehicle) DO UPDATE "
+		     "SET last_seen = excluded.last_seen");
+	p = calloc(2 * n, sizeof(*p));
+	fmt_double(rcv, sizeof(rcv), now);
+	for (size_t i = 0; p && i < n; i++) {
+		p[2 * i] = vehicles[i];
+		p[2 * i + 1] = rcv;
+	}
+	r = sql && p ? db_exec(db, sql, (int)(2 * n), p, NULL, NULL) : -ENOMEM;
+	free(p);
+	free(sql);
 	return r;
 }
 
-int store_event(struct db *db, const struct ingest_event *ev, double now,
-		bool *ret_new)
-{
-	char id[24], ts[32], st[8], rcv[32];
-	const char *p[9] = { ev->vehicle,
-			     id,
-			     ts,
-			     ev->event,
-			     ev->code,
-			     ev->severity,
-			     NULL,
-			     rcv,
-			     json_object_to_json_string_ext(
-				     ev->obj,
-				     JSON_C_TO_STRING_PLAIN |
-					     JSON_C_TO_STRING_NOSLASHESCAPE) };
-	const char *pv[2] = { ev->vehicle, rcv };
-	int added = 0, r;
+/* the numbers of one event as parameter text */
+struct event_text {
+	char id[24], ts[32], status[8];
+};
 
-	snprintf(id, sizeof(id), "%lld", (long long)ev->event_id);
-	fmt_double(ts, sizeof(ts), ev->ts);
+struct inserted {
+	const struct ingest_event *const *evs;
+	size_t n;
+	bool *ret_new;
+};
+
+/* a (vehicle, event_id) RETURNING gave back: the first of the batch's
+ * events with that key is new (any other is a duplicate in the batch) */
+static int mark_new(void *ud, int ncols, const char *const *v)
+{
+	struct inserted *in = ud;
+	long long id = strtoll(v[1], NULL, 10);
+
+	for (size_t i = 0; i < in->n; i++)
+		if (!in->ret_new[i] && in->evs[i]->event_id == id &&
+		    !strcmp(in->evs[i]->vehicle, v[0])) {
+			in->ret_new[i] = true;
+			break;
+		}
+	return 0;
+}
+
+int store_events(struct db *db, const struct ingest_event *const *evs, size_t n,
+		 double now, bool *ret_new)
+{
+	struct inserted in = { evs, n, ret_new };
+	struct event_text *t;
+	char rcv[32], *sql;
+	const char **p;
+	int r;
+
+	if (n == 0)
+		return 0;
+	sql = values("INSERT INTO events (vehicle, event_id, ts, event, code, "
+		     "severity, status, received, payload) VALUES",
+		     n, 9,
+		     "ON CONFLICT (vehicle, event_id) DO NOTHING "
+		     "RETURNING vehicle, event_id");
+	p = calloc(9 * n, sizeof(*p));
+	t = calloc(n, sizeof(*t));
 	fmt_double(rcv, sizeof(rcv), now);
-	if (ev->status >= 0) {
-		snprintf(st, sizeof(st), "%d", ev->status);
-		p[6] = st;
+	for (size_t i = 0; p && t && i < n; i++) {
+		const struct ingest_event *ev = evs[i];
+		const char **q = p + 9 * i;
+
+		ret_new[i] = false;
+		snprintf(t[i].id, sizeof(t[i].id), "%lld",
+			 (long long)ev->event_id);
+		fmt_double(t[i].ts, sizeof(t[i].ts), ev->ts);
+		if (ev->status >= 0)
+			snprintf(t[i].status, sizeof(t[i].status), "%d",
+				 ev->status);
+		q[0] = ev->vehicle;
+		q[1] = t[i].id;
+		q[2] = t[i].ts;
+		q[3] = ev->event;
+		q[4] = ev->code;
+		q[5] = ev->severity;
+		q[6] = ev->status >= 0 ? t[i].status : NULL;
+		q[7] = rcv;
+		q[8] = json_object_to_json_string_ext(
+			ev->obj, JSON_C_TO_STRING_PLAIN |
+					 JSON_C_TO_STRING_NOSLASHESCAPE);
 	}
-	r = db_begin(db);
-	if (r < 0)
-		return r;
-	r = db_exec(db,
-		    "INSERT INTO events (vehicle, event_id, ts, event, code, "
-		    "severity, status, received, payload) "
-		    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-		    "ON CONFLICT (vehicle, event_id) DO NOTHING "
-		    "RETURNING event_id",
-		    9, p, count_row, &added);
-	if (r == 0)
-		r = db_exec(db,
-			    "INSERT INTO vehicles (vehicle, last_seen) "
-			    "VALUES ($1, $2) ON CONFLICT (vehicle) DO UPDATE "
-			    "SET last_seen = excluded.last_seen",
-			    2, pv, NULL, NULL);
-	r = finish(db, r);
-	if (r == 0)
-		*ret_new = added > 0;
+	r = sql && p && t ? db_exec(db, sql, (int)(9 * n), p, mark_new, &in) :
+			    -ENOMEM;
+	free(t);
+	free(p);
+	free(sql);
 	return r;
 }
 
@@ -149,9 +212,6 @@ int store_status(struct db *db, const struct ingest_status *st, double now,
 		snprintf(ob, sizeof(ob), "%lld", (long long)st->outbox);
 		p[5] = ob;
 	}
-	r = db_begin(db);
-	if (r < 0)
-		return r;
 	/* the vehicle's row is locked from here to the commit: two
 	 * collectors replacing the list of one car take turns */
 	r = db_exec(db,
@@ -179,7 +239,6 @@ int store_status(struct db *db, const struct ingest_status *st, double now,
 	     r == 0 && applied && i < json_object_array_length(st->dtcs); i++)
 		r = put_dtc(db, st->vehicle,
 			    json_object_array_get_idx(st->dtcs, i));
-	r = finish(db, r);
 	if (r == 0)
 		*ret_applied = applied > 0;
 	return r;

@@ -9,12 +9,25 @@
 struct json_object;
 
 /*
- * Each write is one transaction, committed when this returns 0. An event
- * already stored (same vehicle and event_id) is left as it is: 0, and
- * *ret_new false. now: the collector's clock, s since 1970.
+ * Each write runs inside the caller's transaction (db_begin() ..
+ * db_commit(): collect/batch.c stores a burst of messages in one); after
+ * a failure the caller rolls back. Each is idempotent, so a rolled-back
+ * batch is applied again as it is. now: the collector's clock, s since
+ * 1970.
  */
-int store_event(struct db *db, const struct ingest_event *ev, double now,
-		bool *ret_new);
+/*
+ * The vehicles heard of, last seen now, in one statement: n distinct
+ * vehicles, whose rows it locks (PostgreSQL) in the order given.
+ */
+int store_seen(struct db *db, const char *const *vehicles, size_t n,
+	       double now);
+/*
+ * n events in one statement. An event already stored, or earlier in evs
+ * (same vehicle and event_id), is left as it is: ret_new[i] false, else
+ * true.
+ */
+int store_events(struct db *db, const struct ingest_event *const *evs, size_t n,
+		 double now, bool *ret_new);
 /* the DTC list replaced, unless a newer status is stored already */
 int store_status(struct db *db, const struct ingest_status *st, double now,
 		 bool *ret_applied);

@@ -1,47 +1,37 @@
-/* subscribe.c: libmosquitto subscriber; each message committed in on_message */
+/* subscribe.c: libmosquitto subscriber; a burst read is one commit (batch.c) */
 #include <errno.h>
-#include <json-c/json.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "batch.h"
 #include "ingest.h"
 #include "log.h"
 #include "mqtt_tls.h"
-#include "store.h"
 #include "subscribe.h"
 
 #define SUB_KEEPALIVE 30
 #define SUB_RECONNECT_MIN 1.0
 #define SUB_RECONNECT_MAX 30.0
-#define SUB_DB_RETRY_MAX 5.0
 /* the broker keeps the session (subscriptions, queued QoS 1 messages)
  * while the collector is away: as MQTT 3.1.1's clean_session = false */
 #define SUB_SESSION_EXPIRY UINT32_MAX
 
 struct sub {
 	const struct settings *s;
-	struct db *db;
-	volatile sig_atomic_t *stop;
+	struct batch *batch;
 	struct mosquitto *mosq;
 	const char *topic;
 	size_t topic_len;
 	bool connected;
 	double reconnect_delay;
-	unsigned long events, duplicates, statuses, rejected;
+	unsigned long rejected;
 	char last_error[256];
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void sleep_s(double s)
 {
@@ -70,44 +60,10 @@ static bool split_topic(struct sub *sb, const char *topic, char *vehicle,
 	return true;
 }
 
-/*
- * libmosquitto has acknowledged the message when on_message runs: a
- * failed commit is retried here, reading nothing else meanwhile, so only
- * a collector killed in the meantime loses it (docs/fleet.md).
- */
-static bool retry_store(struct sub *sb, int r, const char *what)
-{
-	static double delay;
-
-	if (r == 0) {
-		if (delay > 0)
-			log_warnx("db: %s stored again", db_engine(sb->db));
-		delay = 0;
-		return false;
-	}
-	if (*sb->stop) {
-		log_warnx("db: %s: %s; stopping: %s is lost", db_engine(sb->db),
-			  db_errmsg(sb->db), what);
-		delay = 0;
-		return false;
-	}
-	if (delay == 0) {
-		log_warnx("db: %s: %s; retrying %s, reading nothing meanwhile",
-			  db_engine(sb->db), db_errmsg(sb->db), what);
-		delay = 0.1;
-	}
-	sleep_s(delay);
-	delay = delay * 2 > SUB_DB_RETRY_MAX ? SUB_DB_RETRY_MAX : delay * 2;
-	db_reset(sb->db);
-	return true;
-}
-
 static void on_event(struct sub *sb, const struct mosquitto_message *msg)
 {
 	struct ingest_event ev;
-	char err[256], what[128];
-	bool added = false;
-	int r;
+	char err[256];
 
 	if (ingest_event(msg->payload, (size_t)msg->payloadlen, &ev, err,
 			 sizeof(err)) < 0) {
@@ -115,29 +71,13 @@ static void on_event(struct sub *sb, const struct mosquitto_message *msg)
 		log_warnx("%s: rejected: %s", msg->topic, err);
 		return;
 	}
-	snprintf(what, sizeof(what), "event %lld of %s", (long long)ev.event_id,
-		 ev.vehicle);
-	do
-		r = store_event(sb->db, &ev, now_s(), &added);
-	while (retry_store(sb, r, what));
-	if (r == 0 && added)
-		sb->events++;
-	else if (r == 0)
-		sb->duplicates++;
-	log_debug("%s: event %lld %s %s: %s", msg->topic,
-		  (long long)ev.event_id, ev.event, ev.code ? ev.code : "-",
-		  r < 0 ? "lost" :
-		  added ? "stored" :
-			  "duplicate, dropped");
-	ingest_event_free(&ev);
+	batch_add_event(sb->batch, &ev);
 }
 
 static void on_status(struct sub *sb, const struct mosquitto_message *msg)
 {
 	struct ingest_status st;
-	char err[256], what[128];
-	bool applied = false;
-	int r;
+	char err[256];
 
 	if (msg->payloadlen == 0)
 		return; /* a retained status cleared */
@@ -147,23 +87,13 @@ static void on_status(struct sub *sb, const struct mosquitto_message *msg)
 		log_warnx("%s: rejected: %s", msg->topic, err);
 		return;
 	}
-	snprintf(what, sizeof(what), "the status of %s", st.vehicle);
-	do
-		r = store_status(sb->db, &st, now_s(), &applied);
-	while (retry_store(sb, r, what));
-	sb->statuses++;
-	log_debug("%s: status, %zu DTCs: %s", msg->topic,
-		  json_object_array_length(st.dtcs),
-		  applied ? "stored" : "older than the stored one");
-	ingest_status_free(&st);
+	batch_add_status(sb->batch, &st);
 }
 
 static void on_online(struct sub *sb, const char *vehicle,
 		      const struct mosquitto_message *msg)
 {
 	int online = ingest_online(msg->payload, (size_t)msg->payloadlen);
-	char what[128];
-	int r;
 
 	if (msg->payloadlen == 0)
 		return; /* the car's retained state cleared (VIN now known) */
@@ -173,11 +103,7 @@ static void on_online(struct sub *sb, const char *vehicle,
 			  msg->topic);
 		return;
 	}
-	snprintf(what, sizeof(what), "the online state of %s", vehicle);
-	do
-		r = store_online(sb->db, vehicle, online, now_s());
-	while (retry_store(sb, r, what));
-	log_debug("%s: %s", msg->topic, online ? "online" : "offline");
+	batch_add_online(sb->batch, vehicle, online);
 }
 
 static void on_message(struct mosquitto *mosq, void *ud,
@@ -226,7 +152,7 @@ static void on_connect(struct mosquitto *mosq, void *ud, int rc, int flags,
 		 "%s, %s, %s",
 		 c->mqtt_host, c->mqtt_port, c->mqtt_client_id,
 		 flags & 1 ? "the kept" : "a new", events, status, online);
-	/* QoS 1 at most: see retry_store() for what on_message promises */
+	/* QoS 1 at most: QoS 2 buys nothing here (docs/fleet.md) */
 	r = mosquitto_subscribe_v5(mosq, NULL, events, 1, 0, NULL);
 	if (r == MOSQ_ERR_SUCCESS)
 		r = mosquitto_subscribe_v5(mosq, NULL, status, 1,
@@ -309,34 +235,56 @@ static int setup(struct sub *sb, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/*
+ * More of a burst is waiting: read it into the batch before committing.
+ * libmosquitto reads one packet per mosquitto_loop() (lib/loop.c, when it
+ * has nothing queued to send) and over TLS drains what OpenSSL holds, so
+ * the socket alone says whether more has come.
+ */
+static bool more_readable(struct mosquitto *mosq)
+{
+	struct pollfd p = { .fd = mosquitto_socket(mosq), .events = POLLIN };
+
+	return p.fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
 int subscribe_run(const struct settings *s, struct db *db,
 		  volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
 {
-	struct sub sb = { .s = s, .db = db, .stop = stop };
+	struct sub sb = { .s = s };
 	const struct config *c = s->mqtt;
+	const struct batch_stats *st;
 	bool warned = false;
 	int rc, r;
 
 	sb.topic = c->mqtt_topic;
 	sb.topic_len = strlen(sb.topic);
 	sb.reconnect_delay = SUB_RECONNECT_MIN;
+	r = batch_new(&sb.batch, db, stop);
+	if (r < 0) {
+		snprintf(errbuf, errlen, "%s", strerror(-r));
+		return r;
+	}
 	mosquitto_lib_init();
 	r = setup(&sb, errbuf, errlen);
 	if (r < 0) {
 		mosquitto_destroy(sb.mosq);
 		mosquitto_lib_cleanup();
+		batch_free(sb.batch);
 		return r;
 	}
 	rc = connect_broker(&sb);
 	while (!*stop) {
+		if (rc == MOSQ_ERR_SUCCESS)
+			/* with messages held, only what has come already */
+			rc = mosquitto_loop(
+				sb.mosq, batch_empty(sb.batch) ? 1000 : 0, 1);
+		if (batch_due(sb.batch,
+			      rc == MOSQ_ERR_SUCCESS && more_readable(sb.mosq)))
+			batch_commit(sb.batch);
 		if (rc == MOSQ_ERR_SUCCESS) {
-			/* one packet at a time: each message is committed
-			 * before the next is read */
-			rc = mosquitto_loop(sb.mosq, 1000, 1);
-			if (rc == MOSQ_ERR_SUCCESS) {
-				warned = false;
-				continue;
-			}
+			warned = false;
+			continue;
 		}
 		if (*stop)
 			break;
@@ -355,11 +303,17 @@ int subscribe_run(const struct settings *s, struct db *db,
 		if (!*stop)
 			rc = connect_broker(&sb);
 	}
+	/* what was read before the stop */
+	batch_commit(sb.batch);
+	st = batch_stats(sb.batch);
 	log_info("stopping: %lu events stored, %lu duplicates dropped, %lu "
-		 "status messages, %lu rejected",
-		 sb.events, sb.duplicates, sb.statuses, sb.rejected);
+		 "status messages, %lu rejected, in %lu commits (%.1f s in "
+		 "the database)",
+		 st->events, st->duplicates, st->statuses, sb.rejected,
+		 st->commits, st->seconds);
 	mosquitto_disconnect_v5(sb.mosq, 0, NULL);
 	mosquitto_destroy(sb.mosq);
 	mosquitto_lib_cleanup();
+	batch_free(sb.batch);
 	return 0;
 }

@@ -4,6 +4,8 @@
 # (started here as an unprivileged user): four cars' drives through dtcd and
 # a real mosquitto, every event stored exactly once (rows read with psql),
 # both collectors took a share, a duplicate sent to the group stored once,
+# a payload that is not UTF-8 rejected, a burst of 8 cars with every
+# event sent twice stored once each,
 # the report reads PostgreSQL as it reads SQLite. Skips (77) when the
 # server cannot start, fails instead under CI=true.
 # usage: collect_pg.py DTC_COLLECT DTCD DTCD_SIM SCENARIOS_DIR
@@ -44,7 +46,7 @@ with tempfile.TemporaryDirectory() as tmp:
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
         pg.stop()
         fleet.skip_or_fail("PostgreSQL cannot start here: %s" % e)
-    broker = mqtt_broker.Broker(tmp)
+    broker = mqtt_broker.Broker(tmp, extra=fleet.BROKER_CONF)
     broker.start()
     cols = []
     try:
@@ -116,6 +118,37 @@ with tempfile.TemporaryDirectory() as tmp:
         check(sum(c.text().count("duplicate, dropped") for c in cols) == 4,
               "4 resent events not all dropped as duplicates")
         check(pg_count(pg) == total, "a resent event stored again")
+        # a payload that is not UTF-8 (PostgreSQL would refuse its text):
+        # rejected with the reason, the burst after it stored
+        bad = json.dumps({"ts": 1767225600.0, "event": "pending",
+                          "code": "P0303", "severity": "high",
+                          "vehicle": "CARA", "event_id": 10 ** 6,
+                          "dtcd_version": "test"}).encode()
+        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p",
+                        str(broker.port), "-q", "1", "-t",
+                        "fleet/CARA/events", "-m",
+                        bad.replace(b"P0303", b"P\xff303")], check=True)
+        n = fleet.wait_rows(lambda: sum(c.text().count("invalid utf-8")
+                                        for c in cols), 1, 20)
+        check(n == 1, "a payload that is not UTF-8 not rejected: %s"
+              % cols[0].text()[-500:])
+        # a burst of 8 cars, each event twice: the batches of both
+        # collectors share vehicles and hold duplicates; each stored once
+        burst = ["BURST%d" % i for i in range(8)]
+        dropped = sum(c.text().count("duplicate, dropped") for c in cols)
+        nb = fleet.publish_burst(broker.port, burst, 250)
+        n = fleet.wait_rows(lambda: pg_count(pg), total + nb)
+        check(n == total + nb, "burst: %d of %d events in PostgreSQL: %s"
+              % (n - total, nb, cols[0].text()[-800:]))
+        ids = pg.sql("SELECT vehicle, COUNT(*), MIN(event_id), "
+                     "MAX(event_id) FROM events WHERE vehicle LIKE 'BURST%' "
+                     "GROUP BY vehicle ORDER BY vehicle")
+        check(ids == [[v, "250", "1", "250"] for v in burst],
+              "burst: events per car %s" % ids)
+        n = fleet.wait_rows(lambda: sum(c.text().count("duplicate, dropped")
+                                        for c in cols) - dropped, nb, 30)
+        check(n == nb, "burst: %d of %d resent events dropped as duplicates"
+              % (n, nb))
         check(pg.sql("SELECT MAX(version), COUNT(*) FROM schema_version") ==
               [["1", "1"]], "schema_version after two concurrent starts")
         r = subprocess.run([COLLECT, "--db", pg.uri(), "report", "--json"],
@@ -124,8 +157,9 @@ with tempfile.TemporaryDirectory() as tmp:
         if r.returncode == 0:
             got = {v["vehicle"]: {d["code"] for d in v["dtcs"]}
                    for v in json.loads(r.stdout)}
-            check(got == {v: set(fleet.retained_dtcs(broker, v))
-                          for v in events},
+            # the burst's cars sent events but no DTC list
+            check(got == dict({v: set(fleet.retained_dtcs(broker, v))
+                               for v in events}, **{v: set() for v in burst}),
                   "report on PostgreSQL: %s" % got)
         for c in cols:
             check(c.stop() == 0, "%s did not stop cleanly" % c.logpath)

@@ -14,6 +14,11 @@ from simrun import sim
 TOPIC = "fleet"
 
 
+# the broker as docs/fleet.md configures it: it must not drop what a
+# collector has not taken yet (mosquitto's default queue is 1,000 a client)
+BROKER_CONF = "max_queued_messages 0\nmax_queued_bytes 0\n"
+
+
 def write_collect_conf(path, broker_port, db, client_id, extra=""):
     with open(path, "w") as f:
         f.write("[mqtt]\nhost = 127.0.0.1\nport = %d\ntopic = %s\n"
@@ -138,6 +143,45 @@ def stored_events(text):
     """how many events a collector's -v -v log says it stored"""
     import re
     return len(re.findall(r": event \d+ \S+ \S+: stored", text))
+
+
+def publish_burst(broker_port, vehicles, n):
+    """n events of each vehicle, each sent twice in a row (a car resending
+    after a lost PUBACK), all vehicles at once (a mosquitto_pub -l each):
+    what arrives together is stored in one transaction. Returns the number
+    of distinct events once all are published."""
+    total, procs = start_burst(broker_port, vehicles, n)
+    end_burst(procs)
+    return total
+
+
+def start_burst(broker_port, vehicles, n):
+    """publish_burst() under way: (distinct events, the publishers)"""
+    procs = []
+    for v in vehicles:
+        lines = []
+        for k in range(1, n + 1):
+            e = json.dumps({"ts": 1767225600.0 + k, "event": "pending",
+                            "code": "P0303", "detector": "misfire",
+                            "severity": "high", "status": 39,
+                            "occurrences": 1, "vehicle": v, "event_id": k,
+                            "dtcd_version": "test"})
+            lines += [e, e]
+        p = subprocess.Popen(["mosquitto_pub", "-h", "127.0.0.1", "-p",
+                              str(broker_port), "-q", "1", "-t",
+                              "fleet/%s/events" % v, "-l"],
+                             stdin=subprocess.PIPE, text=True)
+        procs.append((p, "\n".join(lines) + "\n"))
+    for p, data in procs:
+        p.stdin.write(data)
+        p.stdin.close()
+    return len(vehicles) * n, [p for p, _ in procs]
+
+
+def end_burst(procs):
+    for p in procs:
+        if p.wait(120) != 0:
+            raise RuntimeError("mosquitto_pub -l exited %d" % p.returncode)
 
 
 def expected_dtcs(events):
