@@ -247,9 +247,10 @@ void batch_commit(struct batch *b)
 	qsort(b->e, b->n, sizeof(b->e[0]), by_vehicle);
 	while ((r = apply(b, now)) < 0 && !*b->stop) {
 		if (delay == 0)
-			log_warnx("db: %s: %s; retrying %zu messages, reading "
+			log_warnx("db: %s: %s; retrying %zu message%s, reading "
 				  "nothing meanwhile",
-				  db_engine(b->db), db_errmsg(b->db), b->n);
+				  db_engine(b->db), db_errmsg(b->db), b->n,
+				  b->n == 1 ? "" : "s");
 		delay = delay == 0 ? BATCH_RETRY_MIN : delay * 2;
 		if (delay > BATCH_RETRY_MAX)
 			delay = BATCH_RETRY_MAX;
@@ -257,12 +258,13 @@ void batch_commit(struct batch *b)
 		db_reset(b->db);
 	}
 	if (r < 0)
-		log_warnx("db: %s: %s; stopping: %zu messages read since the "
-			  "last commit are lost",
-			  db_engine(b->db), db_errmsg(b->db), b->n);
+		log_warnx("db: %s: %s; stopping: %zu message%s read since the "
+			  "last commit lost",
+			  db_engine(b->db), db_errmsg(b->db), b->n,
+			  b->n == 1 ? "" : "s");
 	else if (delay > 0)
-		log_warnx("db: %s: %zu messages stored again", db_engine(b->db),
-			  b->n);
+		log_warnx("db: %s: %zu message%s stored again",
+			  db_engine(b->db), b->n, b->n == 1 ? "" : "s");
 	if (r == 0)
 		count(b);
 	b->stats.seconds += now_s() - now;
