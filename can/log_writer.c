@@ -62,6 +62,20 @@ uint8_t log_format_fd_dlc(unsigned len)
 	return 15;
 }
 
+uint8_t log_format_classic_dlc(const struct frame *f)
+{
+	if (f->len == 8 && f->len8_dlc > 8 && f->len8_dlc <= 15)
+		return f->len8_dlc;
+	return f->len > 8 ? 8 : f->len;
+}
+
+int64_t log_format_start(int64_t ns)
+{
+	int64_t r = ns % 1000000;
+
+	return ns - (r < 0 ? r + 1000000 : r);
+}
+
 /* by enum log_writer_format */
 static const struct log_writer_ops *const writers[] = {
 	&candump_writer_ops,
