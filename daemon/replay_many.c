@@ -35,9 +35,13 @@ struct job {
 	int status[2];
 };
 
+/* the summary counts DTCs, not events: one pending then confirmed is one */
+#define MAX_CODES 64
+
 struct counter {
 	unsigned sev[MAX_SEVERITY];
-	unsigned events;
+	unsigned codes;
+	char code[MAX_CODES][8];
 };
 
 /* ---- the child's side ---- */
@@ -50,7 +54,13 @@ static void count_event(void *state, const struct dtc_event *ev,
 	(void)e;
 	if (ev->type != DTC_EVENT_PENDING && ev->type != DTC_EVENT_CONFIRMED)
 		return;
-	c->events++;
+	for (unsigned i = 0; i < c->codes; i++)
+		if (!strncmp(c->code[i], ev->code, sizeof(c->code[i])))
+			return;
+	/* beyond MAX_CODES (more than the catalogue has) each event counts */
+	if (c->codes < MAX_CODES)
+		snprintf(c->code[c->codes++], sizeof(c->code[0]), "%s",
+			 ev->code);
 	if ((unsigned)ev->severity < MAX_SEVERITY)
 		c->sev[ev->severity]++;
 }
