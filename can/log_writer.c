@@ -125,7 +125,10 @@ static char *put_hex(char *p, uint32_t v, int digits)
 /* as can-utils' sprint_canframe() and candump -l write it */
 size_t log_writer_candump_line(const struct frame *f, char *buf)
 {
-	uint64_t us = f->ts_ns >= 0 ? (uint64_t)f->ts_ns / 1000 : 0;
+	/* a time before 1970 as the unsigned microseconds it was read from
+	 * (a log whose clock went back past 0 wraps: candump.c reads it back
+	 * negative) */
+	uint64_t us = (uint64_t)(f->ts_ns / 1000 - (f->ts_ns % 1000 < 0));
 	char *p = buf + sprintf(buf, "(%" PRIu64 ".%06" PRIu64 ") %s ",
 				us / 1000000, us % 1000000,
 				f->iface[0] ? f->iface : "can0");

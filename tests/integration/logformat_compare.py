@@ -347,6 +347,16 @@ with tempfile.TemporaryDirectory() as tmp:
                 same_times(what, g, oo, 0)
                 same("%s read by %s" % (what, by), g, oo, keys,
                      "the candump original")
+        # 3. our candump writer (dtcd --capture, dtcd-sim) keeps it all
+        out = os.path.join(tmp, "ours.log")
+        r = subprocess.run([dump, "-o", out, path], capture_output=True,
+                           text=True)
+        check(r.returncode == 0 and not r.stderr, "%s as our candump: rc "
+              "%d %r" % (name, r.returncode, r.stderr[:300]))
+        got, err = ours(out)
+        check(not err, "%s as our candump: errors %s" % (name, err[:300]))
+        same("%s as our candump" % name, got, orig, ALL,
+             "the candump original")
         n_files += 1
         n_frames += len(orig)
 
