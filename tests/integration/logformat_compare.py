@@ -16,7 +16,8 @@
 #     must read it as the candump original, times exactly.
 # What a format cannot hold is listed in docs/desk.md and left out of the
 # comparison here by name; python-can's own misreadings likewise.
-# dtcd --replay of the ASC and BLF copies gives the original's events.
+# dtcd --replay of the ASC and BLF copies gives the original's events, and
+# --report the same report (our copies: to the byte of its data).
 import os
 import re
 import subprocess
@@ -379,6 +380,18 @@ with tempfile.TemporaryDirectory() as tmp:
         import json
         return [(e["event"], e["code"]) for e in
                 map(json.loads, r.stdout.splitlines())]
+
+    def report(p):
+        import json
+        page = os.path.join(tmp, "report.html")
+        r = subprocess.run([dtcd, "--replay", p, "--report", page],
+                           capture_output=True, text=True)
+        check(r.returncode == 0, "dtcd --report %s: %s" % (p, r.stderr[:300]))
+        with open(page) as f:
+            m = re.search(r'id="dtcd-data">(.*?)</script>', f.read(), re.S)
+        d = json.loads(m.group(1)) if m else {}
+        d.pop("source", None)  # the log's name
+        return d
     want = events(log)
     check(any(c.startswith("P030") for _, c in want),
           "the misfire drive has no misfire event: %s" % want)
@@ -388,6 +401,20 @@ with tempfile.TemporaryDirectory() as tmp:
         os.rename(os.path.join(tmp, "drive." + fmt), p)
         check(events(p) == want, "dtcd --replay of the %s copy: %s, the "
               "candump original: %s" % (fmt, events(p), want))
+        # the report of python-can's copy: the same events and samples
+        # (python-can moves the times by the start's part under a ms)
+        a, b = report(p), report(log)
+        check([(e["type"], e["code"]) for e in a.get("events", [])] ==
+              [(e["type"], e["code"]) for e in b.get("events", [])] and
+              {k: len(v["t"]) for k, v in a.get("signals", {}).items()} ==
+              {k: len(v["t"]) for k, v in b.get("signals", {}).items()},
+              "dtcd --report of python-can's %s copy differs from the "
+              "candump original's" % fmt)
+        # of our writer's copy: the very same report
+        ourp = os.path.join(tmp, "ours-drive." + fmt)
+        subprocess.run([dump, "-o", ourp, log], check=True)
+        check(report(ourp) == b and b.get("events"), "dtcd --report of our "
+              "%s copy differs from the candump original's" % fmt)
 
     # bad input: named by file and line (ASC) or object (BLF), the rest read
     bad = os.path.join(tmp, "bad.asc")
