@@ -7,6 +7,7 @@
 import html.parser
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -85,6 +86,15 @@ class Dom(html.parser.HTMLParser):
 
 
 def render(page, tmp):
+    # self-contained: nothing in the file loads another (no CDN); the
+    # only URL it names is the SVG namespace
+    with open(page) as f:
+        src = f.read()
+    loads = re.findall(r'(?:\bsrc|\bhref)\s*=|@import|url\(', src)
+    urls = set(re.findall(r'[a-z]+://[^"\'\s)]*', src)) - {
+        "http://www.w3.org/2000/svg"}
+    check(not loads and not urls, "%s loads %s, names %s" %
+          (page, loads[:3], sorted(urls)[:3]))
     r = browser(["--dump-dom"], page, tmp)
     check(r.returncode == 0, "chromium --dump-dom %s: rc %d: %s" %
           (page, r.returncode, r.stderr[-500:]))
