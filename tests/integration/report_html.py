@@ -63,7 +63,7 @@ class Dom(html.parser.HTMLParser):
             self.charts.append({"code": a.get("data-code"),
                                 "type": a.get("data-type"),
                                 "fail": 0, "threshold": 0, "lines": 0,
-                                "band": 0})
+                                "band": 0, "ticks": set()})
             self.depth = 1
         elif self.depth and tag == "figure":
             self.depth += 1
@@ -76,6 +76,8 @@ class Dom(html.parser.HTMLParser):
                     c[k] += 1
             if tag == "path" and "line" in cls and len(a.get("d", "")) > 20:
                 c["lines"] += 1
+        self.tick = self.depth and self.charts and tag == "text" and \
+            "tick" in cls
 
     def handle_endtag(self, tag):
         if self.depth and tag == "figure":
@@ -83,6 +85,8 @@ class Dom(html.parser.HTMLParser):
 
     def handle_data(self, data):
         self.text.append(data)
+        if getattr(self, "tick", False):
+            self.charts[-1]["ticks"].add(data.strip())
 
 
 def render(page, tmp):
@@ -147,6 +151,10 @@ with tempfile.TemporaryDirectory() as tmp:
                   (ini, ev["event"], ev["code"]))
             check(ch["threshold"] + ch["band"] >= 1,
                   "%s %s: no threshold drawn" % (ini, ev["code"]))
+            # the time axis: from 60 s before the event to 30 s after
+            check({"-60 s", "+30 s"} <= ch["ticks"],
+                  "%s %s: time axis %s, not -60 s to +30 s" %
+                  (ini, ev["code"], sorted(ch["ticks"])))
             if ev.get("action"):
                 check(ev["action"][:60] in text,
                       "%s %s: workshop action not on the page" %
