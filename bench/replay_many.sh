@@ -14,8 +14,8 @@ fi
 meson compile -C "$build" >/dev/null
 dir=${BENCH_DIR:-/tmp}/dtcd-bench-many-$mb
 mkdir -p "$dir"
-# a healthy-multi frame is about 40 bytes of candump text
-per=$((mb * 1024 * 1024 / 40 / nfiles))
+# a healthy-multi frame is about 46 bytes of candump text
+per=$((mb * 1024 * 1024 / 46 / nfiles))
 for i in $(seq "$nfiles"); do
 	f=$dir/drive-$i.log
 	[ -s "$f" ] || "$build/sim/dtcd-sim" -s tests/scenarios/healthy-multi.ini \
@@ -23,13 +23,25 @@ for i in $(seq "$nfiles"); do
 done
 frames=$(cat "$dir"/*.log | wc -l)
 size=$(du -sm "$dir" | cut -f1)
-printf '%s MB, %d files, %d frames\n' "$size" "$nfiles" "$frames"
+printf '%s MB, %d files, %d frames; %s\n' "$size" "$nfiles" "$frames" \
+	"$(uptime | sed 's/.*load/load/')"
 printf '%-6s %10s %14s\n' jobs seconds frames_per_s
 t=$(mktemp)
-trap 'rm -f "$t"' EXIT
+e=$(mktemp)
+trap 'rm -f "$t" "$e"' EXIT
 for j in 1 2; do
-	/usr/bin/time -f '%e' -o "$t" "$build/daemon/dtcd" --replay "$dir" \
-		-j "$j" -q --json >/dev/null 2>&1
+	# the summary table goes to stderr with --json: kept, to check it
+	if ! /usr/bin/time -f '%e' -o "$t" "$build/daemon/dtcd" --replay "$dir" \
+		-j "$j" -q --json >/dev/null 2>"$e"; then
+		echo "dtcd --replay $dir -j $j failed:" >&2
+		tail -n 5 "$e" >&2
+		exit 1
+	fi
+	if grep -q '(failed)' "$e"; then
+		echo "dtcd --replay $dir -j $j: a file failed:" >&2
+		grep '(failed)' "$e" >&2
+		exit 1
+	fi
 	s=$(tail -n1 "$t")
 	awk -v j="$j" -v s="$s" -v n="$frames" \
 		'BEGIN { printf "%-6d %10.2f %14.0f\n", j, s, n / s }'

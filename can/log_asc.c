@@ -219,8 +219,12 @@ static const char *parse_classic(char **save, int base, struct frame *f)
 	tok = strtok_r(NULL, " \t", save);
 	if (tolower((unsigned char)kind[0]) == 'r') {
 		f->flags |= FRAME_RTR;
-		if (tok && parse_num(tok, 16, 15, &dlc))
+		if (tok && parse_num(tok, 16, 15, &dlc)) {
 			f->len = dlc > 8 ? 8 : (uint8_t)dlc;
+			/* a raw DLC 9..F, as candump's "R8_F" */
+			if (dlc > 8)
+				f->len8_dlc = (uint8_t)dlc;
+		}
 		return NULL;
 	}
 	if (!parse_num(tok, 16, 15, &dlc))
@@ -454,14 +458,16 @@ struct asc_writer {
 /* "Mon Jun 10 06:13:20.123 AM 2024" in local time, as the reader reads */
 static void asc_date(int64_t ns, char *buf, size_t len)
 {
-	time_t t = (time_t)(ns / 1000000000);
+	/* ns is a whole millisecond (log_format_start), also before 1970 */
+	int64_t ms = ns / 1000000, sec = ms / 1000 - (ms % 1000 < 0);
+	time_t t = (time_t)sec;
 	struct tm tm;
 	char a[32], b[16];
 
 	localtime_r(&t, &tm);
 	strftime(a, sizeof(a), "%a %b %d %I:%M:%S", &tm);
 	strftime(b, sizeof(b), "%p %Y", &tm);
-	snprintf(buf, len, "%s.%03d %s", a, (int)(ns / 1000000 % 1000), b);
+	snprintf(buf, len, "%s.%03d %s", a, (int)(ms - sec * 1000), b);
 }
 
 static int asc_writer_open(void **ret_state, FILE *f)
@@ -478,7 +484,7 @@ static int asc_writer_open(void **ret_state, FILE *f)
 /* "{timestamp: 9.6f} ": seconds since the first frame */
 static void asc_time(struct asc_writer *w, int64_t ns)
 {
-	int64_t us = (ns >= w->start_ns ? ns - w->start_ns : ns) / 1000;
+	int64_t us = (ns - w->start_ns) / 1000;
 	char num[40];
 
 	snprintf(num, sizeof(num), " %lld.%06lld", (long long)(us / 1000000),
@@ -491,8 +497,8 @@ static void asc_start(struct asc_writer *w, int64_t ns)
 	char date[64];
 
 	w->started = true;
-	w->start_ns = ns;
-	asc_date(ns, date, sizeof(date));
+	w->start_ns = log_format_start(ns);
+	asc_date(w->start_ns, date, sizeof(date));
 	fprintf(w->f,
 		"date %s\nbase hex  timestamps absolute\n"
 		"internal events logged\nBegin Triggerblock %s\n",
@@ -517,6 +523,9 @@ static int asc_writer_put(void *state, const struct frame *fr)
 
 	if (!w->started)
 		asc_start(w, fr->ts_ns);
+	/* times count from the first frame and cannot be negative */
+	if (fr->ts_ns < w->start_ns)
+		return -ERANGE;
 	asc_time(w, fr->ts_ns);
 	if (fr->flags & FRAME_ERR) {
 		fprintf(w->f, "%u  ErrorFrame\n", ch);
@@ -538,10 +547,11 @@ static int asc_writer_put(void *state, const struct frame *fr)
 			0, 0, 0, 0, 0);
 	} else if (fr->flags & FRAME_RTR) {
 		fprintf(w->f, "%u  %-15s %-4s r %x \n", ch, id, dir,
-			len > 8 ? 8 : len);
+			log_format_classic_dlc(fr));
 	} else {
+		fprintf(w->f, "%u  %-15s %-4s d %x ", ch, id, dir,
+			log_format_classic_dlc(fr));
 		len = len > 8 ? 8 : len;
-		fprintf(w->f, "%u  %-15s %-4s d %x ", ch, id, dir, len);
 		asc_data(w->f, fr, len);
 		fputc('\n', w->f);
 	}

@@ -135,14 +135,14 @@ static int decode(uint32_t type, const uint8_t *d, size_t n, struct frame *f,
 		set_id(f, le32(d + 4));
 		f->dir = d[2] & MSG_DIR_TX ? 'T' : 'R';
 		len = d[3] & 0x0f;
-		if (d[2] & MSG_REMOTE) {
-			f->flags |= FRAME_RTR;
-			f->len = len > 8 ? 8 : (uint8_t)len;
-			break;
-		}
+		/* a raw DLC 9..F (remote or data) is candump's "_F" */
 		if (len > 8)
 			f->len8_dlc = (uint8_t)len;
 		f->len = len > 8 ? 8 : (uint8_t)len;
+		if (d[2] & MSG_REMOTE) {
+			f->flags |= FRAME_RTR;
+			break;
+		}
 		memcpy(f->data, d + 8, f->len);
 		break;
 	case BLF_CAN_ERROR_EXT:
@@ -585,8 +585,9 @@ static int blf_add(struct blf_writer *w, uint32_t type, const uint8_t *data,
 	size_t pad = n % 4; /* as python-can pads */
 
 	if (!w->have_start) {
+		/* the header's SYSTEMTIME holds milliseconds */
 		w->have_start = true;
-		w->start_ns = ts_ns;
+		w->start_ns = log_format_start(ts_ns);
 	}
 	w->stop_ns = ts_ns;
 	if (w->len + 32 + n + pad > w->cap)
@@ -599,7 +600,7 @@ static int blf_add(struct blf_writer *w, uint32_t type, const uint8_t *data,
 	wr32(p + 12, type);
 	wr32(p + 16, TIME_ONE_NANS);
 	wr32(p + 20, 0);
-	wr64(p + 24, ts_ns > w->start_ns ? (uint64_t)(ts_ns - w->start_ns) : 0);
+	wr64(p + 24, (uint64_t)(ts_ns - w->start_ns));
 	memcpy(p + 32, data, n);
 	memset(p + 32 + n, 0, pad);
 	w->len += 32 + n + pad;
@@ -620,6 +621,10 @@ static int blf_writer_put(void *state, const struct frame *fr)
 
 	if (w->error)
 		return w->error;
+	/* objects' times count from the first frame, unsigned: not an error
+	 * of the stream, the frame is left out */
+	if (w->have_start && fr->ts_ns < w->start_ns)
+		return -ERANGE;
 	wr16(d, ch);
 	if (fr->flags & FRAME_ERR) {
 		d[10] = (uint8_t)(len > 8 ? 8 : len);
@@ -638,7 +643,7 @@ static int blf_writer_put(void *state, const struct frame *fr)
 		r = blf_add(w, BLF_CAN_FD_MESSAGE, d, 84, fr->ts_ns);
 	} else {
 		d[2] = flags;
-		d[3] = (uint8_t)(len > 8 ? 8 : len);
+		d[3] = log_format_classic_dlc(fr);
 		wr32(d + 4, id);
 		if (!(fr->flags & FRAME_RTR))
 			memcpy(d + 8, fr->data, 8);

@@ -81,3 +81,9 @@ extern const struct log_writer_ops log_blf_writer_ops;
 unsigned log_format_channel(const char *iface);
 /* the CAN FD DLC of a payload length (0..64): 9 for 12 bytes ... 15 */
 uint8_t log_format_fd_dlc(unsigned len);
+/* a classic frame's DLC: its raw 9..F (len8_dlc, candump's "_F") with 8
+ * bytes, else its length (at most 8) */
+uint8_t log_format_classic_dlc(const struct frame *f);
+/* ns down to the millisecond the formats' start dates hold (also before
+ * 1970): the writers count times from it, so every frame keeps its own */
+int64_t log_format_start(int64_t ns);

@@ -62,6 +62,20 @@ uint8_t log_format_fd_dlc(unsigned len)
 	return 15;
 }
 
+uint8_t log_format_classic_dlc(const struct frame *f)
+{
+	if (f->len == 8 && f->len8_dlc > 8 && f->len8_dlc <= 15)
+		return f->len8_dlc;
+	return f->len > 8 ? 8 : f->len;
+}
+
+int64_t log_format_start(int64_t ns)
+{
+	int64_t r = ns % 1000000;
+
+	return ns - (r < 0 ? r + 1000000 : r);
+}
+
 /* by enum log_writer_format */
 static const struct log_writer_ops *const writers[] = {
 	&candump_writer_ops,
@@ -111,7 +125,10 @@ static char *put_hex(char *p, uint32_t v, int digits)
 /* as can-utils' sprint_canframe() and candump -l write it */
 size_t log_writer_candump_line(const struct frame *f, char *buf)
 {
-	uint64_t us = f->ts_ns >= 0 ? (uint64_t)f->ts_ns / 1000 : 0;
+	/* a time before 1970 as the unsigned microseconds it was read from
+	 * (a log whose clock went back past 0 wraps: candump.c reads it back
+	 * negative) */
+	uint64_t us = (uint64_t)(f->ts_ns / 1000 - (f->ts_ns % 1000 < 0));
 	char *p = buf + sprintf(buf, "(%" PRIu64 ".%06" PRIu64 ") %s ",
 				us / 1000000, us % 1000000,
 				f->iface[0] ? f->iface : "can0");

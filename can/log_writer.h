@@ -21,7 +21,14 @@ struct log_writer;
 /* out stays the caller's (not closed by log_writer_free) */
 int log_writer_new(struct log_writer **ret, FILE *out,
 		   enum log_writer_format format);
-/* frames in time order; 0 or -errno (the stream's error) */
+/*
+ * Frames in time order; 0 or -errno (the stream's error). ASC and BLF count
+ * time from the first frame: an earlier frame is -ERANGE, left out, and the
+ * writer goes on. What they cannot hold (docs/desk.md): an error frame's
+ * direction and FD flag (both), its class and data (ASC, whose ErrorFrame
+ * line has neither); an interface's name but for its number; a frame
+ * without a direction is written as received.
+ */
 int log_writer_put(struct log_writer *w, const struct frame *f);
 /* writes what a format keeps to the end (BLF's last container and its
  * header), flushes; 0 or -errno */

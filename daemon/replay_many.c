@@ -35,9 +35,13 @@ struct job {
 	int status[2];
 };
 
+/* the summary counts DTCs, not events: one pending then confirmed is one */
+#define MAX_CODES 64
+
 struct counter {
 	unsigned sev[MAX_SEVERITY];
-	unsigned events;
+	unsigned codes;
+	char code[MAX_CODES][8];
 };
 
 /* ---- the child's side ---- */
@@ -50,7 +54,13 @@ static void count_event(void *state, const struct dtc_event *ev,
 	(void)e;
 	if (ev->type != DTC_EVENT_PENDING && ev->type != DTC_EVENT_CONFIRMED)
 		return;
-	c->events++;
+	for (unsigned i = 0; i < c->codes; i++)
+		if (!strncmp(c->code[i], ev->code, sizeof(c->code[i])))
+			return;
+	/* beyond MAX_CODES (more than the catalogue has) each event counts */
+	if (c->codes < MAX_CODES)
+		snprintf(c->code[c->codes++], sizeof(c->code[0]), "%s",
+			 ev->code);
 	if ((unsigned)ev->severity < MAX_SEVERITY)
 		c->sev[ev->severity]++;
 }
@@ -297,13 +307,17 @@ static void summary(const struct job *jobs, size_t n, FILE *out)
 		"seconds", "low", "med", "high", "crit");
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *s = read_stats(jobs[i].stats[0]);
-		const char *name = jobs[i].path;
+		const char *name = jobs[i].path, *cut = "";
 		size_t len = strlen(name);
 
-		if (len > 40)
-			name += len - 40;
-		fprintf(out, "%-40s %10lld %10.1f %4lld %4lld %4lld %4lld%s\n",
-			name, (long long)stat_i(s, "frames"),
+		/* a long path keeps its end, the file's name, and says so */
+		if (len > 40) {
+			name += len - 37;
+			cut = "...";
+		}
+		fprintf(out, "%s%-*s %10lld %10.1f %4lld %4lld %4lld %4lld%s\n",
+			cut, 40 - (int)strlen(cut), name,
+			(long long)stat_i(s, "frames"),
 			(double)(stat_i(s, "last_ns") - stat_i(s, "first_ns")) /
 				1e9,
 			(long long)stat_i(s, "low"),

@@ -1,10 +1,12 @@
 /* candump_dump.c: prints what the log reader reads (candump, ASC, BLF), one
- * frame a line */
+ * frame a line; with -o OUT writes it through the log writer instead */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "log_reader.h"
+#include "log_writer.h"
 #include "macro.h"
 
 /*
@@ -50,20 +52,67 @@ static void print_frame(const struct frame *f)
 	       flags, f->len, f->len8_dlc, data, f->dir ? f->dir : '-');
 }
 
+/* OUT's format by its extension (.asc, .blf, else candump); 0 or 1 */
+static int write_all(struct log_reader *r, const char *in, const char *out)
+{
+	enum log_writer_format fmt = log_writer_format_of_path(out);
+	FILE *f = fopen(out, "wb");
+	struct log_writer *w = NULL;
+	struct frame fr;
+	int ret;
+
+	ret = f ? log_writer_new(&w, f, fmt) : -errno;
+	if (ret < 0) {
+		fprintf(stderr, "%s: %s\n", out, strerror(-ret));
+		if (f)
+			fclose(f);
+		return 1;
+	}
+	while ((ret = log_reader_next(r, &fr)) > 0) {
+		ret = log_writer_put(w, &fr);
+		if (ret == -ERANGE)
+			fprintf(stderr,
+				"%s:%lu: expected a time from the first "
+				"frame's on (%s counts from it): left out\n",
+				in, log_reader_position(r), out);
+		else if (ret < 0)
+			break;
+	}
+	if (ret == 0)
+		ret = log_writer_finish(w);
+	log_writer_free(w);
+	if (fclose(f) && ret == 0)
+		ret = -EIO;
+	if (ret < 0)
+		fprintf(stderr, "%s: %s\n", out, strerror(-ret));
+	return ret < 0;
+}
+
 int main(int argc, char **argv)
 {
+	const char *out = NULL;
 	struct log_reader *r;
 	struct frame f;
 	int ret;
 
+	if (argc == 4 && !strcmp(argv[1], "-o")) {
+		out = argv[2];
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: candump_dump FILE|-\n");
+		fprintf(stderr, "usage: candump_dump [-o OUT] FILE|-\n");
 		return 2;
 	}
 	ret = log_reader_open(&r, argv[1], on_error, NULL);
 	if (ret < 0) {
 		fprintf(stderr, "%s: %s\n", argv[1], strerror(-ret));
 		return 1;
+	}
+	if (out) {
+		ret = write_all(r, argv[1], out);
+		log_reader_free(r);
+		return ret;
 	}
 	while ((ret = log_reader_next(r, &f)) > 0)
 		print_frame(&f);

@@ -66,6 +66,16 @@ with tempfile.TemporaryDirectory() as tmp:
             check(row and row[0].split()[1] == str(frames),
                   "-j %s: summary row for %s: %s (want %d frames)" %
                   (j, f, row, frames))
+            # DTCs by severity: a code pending then confirmed is one DTC
+            sev = {}
+            for e in single[f]:
+                if e["event"] in ("pending", "confirmed"):
+                    sev[e["code"]] = e["severity"]
+            want_sev = [str(list(sev.values()).count(s))
+                        for s in ("low", "medium", "high", "critical")]
+            check(row and row[0].split()[3:7] == want_sev,
+                  "-j %s: %s: DTCs by severity %s, want %s" %
+                  (j, f, row[0].split()[3:7] if row else None, want_sev))
     check(outs["1"] == outs["2"], "-j 1 and -j 2 print different things")
     check(any(e["code"].startswith("P030") for e in events(outs["2"])),
           "no misfire event in the fault logs")

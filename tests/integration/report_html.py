@@ -7,6 +7,7 @@
 import html.parser
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -62,7 +63,7 @@ class Dom(html.parser.HTMLParser):
             self.charts.append({"code": a.get("data-code"),
                                 "type": a.get("data-type"),
                                 "fail": 0, "threshold": 0, "lines": 0,
-                                "band": 0})
+                                "band": 0, "ticks": set()})
             self.depth = 1
         elif self.depth and tag == "figure":
             self.depth += 1
@@ -75,6 +76,8 @@ class Dom(html.parser.HTMLParser):
                     c[k] += 1
             if tag == "path" and "line" in cls and len(a.get("d", "")) > 20:
                 c["lines"] += 1
+        self.tick = self.depth and self.charts and tag == "text" and \
+            "tick" in cls
 
     def handle_endtag(self, tag):
         if self.depth and tag == "figure":
@@ -82,9 +85,20 @@ class Dom(html.parser.HTMLParser):
 
     def handle_data(self, data):
         self.text.append(data)
+        if getattr(self, "tick", False):
+            self.charts[-1]["ticks"].add(data.strip())
 
 
 def render(page, tmp):
+    # self-contained: nothing in the file loads another (no CDN); the
+    # only URL it names is the SVG namespace
+    with open(page) as f:
+        src = f.read()
+    loads = re.findall(r'(?:\bsrc|\bhref)\s*=|@import|url\(', src)
+    urls = set(re.findall(r'[a-z]+://[^"\'\s)]*', src)) - {
+        "http://www.w3.org/2000/svg"}
+    check(not loads and not urls, "%s loads %s, names %s" %
+          (page, loads[:3], sorted(urls)[:3]))
     r = browser(["--dump-dom"], page, tmp)
     check(r.returncode == 0, "chromium --dump-dom %s: rc %d: %s" %
           (page, r.returncode, r.stderr[-500:]))
@@ -137,6 +151,10 @@ with tempfile.TemporaryDirectory() as tmp:
                   (ini, ev["event"], ev["code"]))
             check(ch["threshold"] + ch["band"] >= 1,
                   "%s %s: no threshold drawn" % (ini, ev["code"]))
+            # the time axis: from 60 s before the event to 30 s after
+            check({"-60 s", "+30 s"} <= ch["ticks"],
+                  "%s %s: time axis %s, not -60 s to +30 s" %
+                  (ini, ev["code"], sorted(ch["ticks"])))
             if ev.get("action"):
                 check(ev["action"][:60] in text,
                       "%s %s: workshop action not on the page" %
