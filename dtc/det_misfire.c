@@ -202,7 +202,7 @@ static void on_rpm(struct det_misfire *m, int64_t ts_ns)
 		return;
 	}
 	if (m->have_rpm && ts_ns > m->rpm_ts_ns &&
-	    ts_ns - m->rpm_ts_ns <= detector_s_to_ns(m->base.max_age_s)) {
+	    ts_ns - m->rpm_ts_ns <= m->base.max_age_ns) {
 		/* trapezoid: rpm / 60 revolutions per second */
 		revs = (m->rpm + v) / 2 / 60 * (double)(ts_ns - m->rpm_ts_ns) /
 		       1e9;
@@ -222,7 +222,7 @@ static void on_counter(struct det_misfire *m, int c, int64_t ts_ns)
 
 	if (!detector_get(&m->base, SIG_MISFIRE_COUNT_CYL_1 + c, ts_ns, &v))
 		return;
-	if (!k->have || ts_ns - k->ts_ns > detector_s_to_ns(m->base.max_age_s))
+	if (!k->have || ts_ns - k->ts_ns > m->base.max_age_ns)
 		goto baseline;
 	if (v >= k->last)
 		delta = v - k->last;
@@ -273,8 +273,7 @@ static void misfire_on_tick(struct detector *d, int64_t now_ns)
 	struct det_misfire *m = to_misfire(d);
 
 	/* speed gone stale: no revolutions are integrated across the gap */
-	if (m->have_rpm &&
-	    now_ns - m->rpm_ts_ns > detector_s_to_ns(d->max_age_s))
+	if (m->have_rpm && now_ns - m->rpm_ts_ns > d->max_age_ns)
 		m->have_rpm = false;
 }
 
