@@ -332,17 +332,23 @@ void detectors_cycle_changed(struct detectors *d, int64_t ts_ns,
 bool detector_get(const struct detector *d, enum signal_id id, int64_t now_ns,
 		  double *ret_value)
 {
-	double v;
+	const struct signal_slot *s;
 
-	if (!signal_table_get(d->env->signals, id, now_ns, d->max_age_ns, &v))
+	/* signal_table_get(), !signal_at_rail() with one look at each */
+	if (id < 0 || id >= SIG__MAX)
+		return false;
+	s = &d->env->signals->slot[id];
+	if (!s->valid)
+		return false;
+	if (d->max_age_ns > 0 && now_ns - s->ts_ns > d->max_age_ns)
 		return false;
 	/* a value from the future (out-of-order frames) is not "fresh" */
-	if (d->env->signals->slot[id].ts_ns > now_ns)
+	if (s->ts_ns > now_ns)
 		return false;
-	/* an open or shorted sensor: no measurement (signal.c says which) */
-	if (signal_at_rail(id, v))
+	/* implausible, or an open or shorted sensor: no measurement */
+	if (!signal_usable(id, s->value))
 		return false;
-	*ret_value = v;
+	*ret_value = s->value;
 	return true;
 }
 
