@@ -173,18 +173,19 @@ static void window_complete(struct det_misfire *m, int w, int64_t ts_ns)
 	*win = (struct window){ 0 };
 }
 
+static void advance_window(struct det_misfire *m, int w, double size,
+			   double revs, int64_t ts_ns)
+{
+	m->win[w].revs += revs;
+	if (m->win[w].revs >= size)
+		window_complete(m, w, ts_ns);
+}
+
+/* each speed value: both windows, without an array of their sizes */
 static void advance(struct det_misfire *m, double revs, int64_t ts_ns)
 {
-	const double size[N_WIN] = {
-		[WIN_RATE] = m->cfg.window_revs,
-		[WIN_CATALYST] = m->cfg.cat_window_revs,
-	};
-
-	for (int w = 0; w < N_WIN; w++) {
-		m->win[w].revs += revs;
-		if (m->win[w].revs >= size[w])
-			window_complete(m, w, ts_ns);
-	}
+	advance_window(m, WIN_RATE, m->cfg.window_revs, revs, ts_ns);
+	advance_window(m, WIN_CATALYST, m->cfg.cat_window_revs, revs, ts_ns);
 }
 
 static bool counting(const struct det_misfire *m)
