@@ -197,7 +197,7 @@ static void run_vanos(struct recorded *rec, bool as_frame)
 static void test_frame_is_values(void **state)
 {
 	struct recorded one = { 0 }, each = { 0 };
-	bool failed = false;
+	bool failed = false, passed = false;
 
 	run_vanos(&one, true);
 	run_vanos(&each, false);
@@ -205,8 +205,10 @@ static void test_frame_is_values(void **state)
 	for (size_t i = 0; i < one.n; i++) {
 		assert_string_equal(one.what[i], each.what[i]);
 		failed |= strncmp(one.what[i], "P0014 1 ", 8) == 0;
+		passed |= failed && strncmp(one.what[i], "P0014 0 ", 8) == 0;
 	}
 	assert_true(failed);
+	assert_true(passed); /* after the failure */
 }
 
 struct config_case {
