@@ -25,6 +25,18 @@ struct msg_bind {
 	size_t n;
 };
 
+/* the bindings of one DID, in the profile's order */
+struct did_group {
+	uint16_t did;
+	size_t first, n; /* in did_index */
+};
+
+/* what reads an 11-bit data frame (decoder.route) */
+enum {
+	ROUTE_DBC = 1 << 0,   /* std[id] is bound */
+	ROUTE_ISOTP = 1 << 1, /* diagnostic addressing is possible */
+};
+
 struct obd_request {
 	bool valid;
 	uint8_t service;
@@ -41,8 +53,13 @@ struct decoder {
 	struct isotp *tp;
 	/* O(1) for 11-bit IDs; extended IDs are rare in a profile */
 	struct msg_bind *std[STD_IDS];
+	uint8_t route[STD_IDS];
 	struct msg_bind *msgs;
 	size_t n_msgs;
+	/* an answer's DID finds its bindings without a scan of all */
+	struct did_group *did_groups;
+	size_t n_did_groups;
+	size_t *did_index; /* into p->did */
 	/* what the tester asked last, so a 7F answer can say which is gone */
 	struct obd_request obd_req[8];
 	struct obd_request obd_functional;
@@ -155,19 +172,79 @@ static int bind_dbc(struct decoder *d, char *errbuf, size_t errlen)
 	for (size_t i = 0; i < d->n_msgs; i++) {
 		const struct dbc_message *m = d->msgs[i].msg;
 
-		if (!dbc_message_extended(m) && dbc_message_id(m) < STD_IDS)
+		if (!dbc_message_extended(m) && dbc_message_id(m) < STD_IDS) {
 			d->std[dbc_message_id(m)] = &d->msgs[i];
+			d->route[dbc_message_id(m)] |= ROUTE_DBC;
+		}
 	}
 	return 0;
 }
 
-static void feed_dbc(struct decoder *d, const struct frame *f)
+static struct did_group *did_group_get(const struct decoder *d, uint16_t did)
 {
-	struct msg_bind *mb = NULL;
+	for (size_t i = 0; i < d->n_did_groups; i++)
+		if (d->did_groups[i].did == did)
+			return &d->did_groups[i];
+	return NULL;
+}
+
+/* the profile's DID bindings grouped by DID, each group in its order */
+static int group_dids(struct decoder *d)
+{
+	const struct profile *p = d->p;
+	size_t at = 0;
+
+	if (!p->n_did)
+		return 0;
+	d->did_groups = calloc(p->n_did, sizeof(*d->did_groups));
+	d->did_index = calloc(p->n_did, sizeof(*d->did_index));
+	if (!d->did_groups || !d->did_index)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_did; i++) {
+		struct did_group *g = did_group_get(d, p->did[i].did);
+
+		if (!g) {
+			g = &d->did_groups[d->n_did_groups++];
+			g->did = p->did[i].did;
+		}
+		g->n++;
+	}
+	for (size_t i = 0; i < d->n_did_groups; i++) {
+		d->did_groups[i].first = at;
+		at += d->did_groups[i].n;
+		d->did_groups[i].n = 0;
+	}
+	for (size_t i = 0; i < p->n_did; i++) {
+		struct did_group *g = did_group_get(d, p->did[i].did);
+
+		d->did_index[g->first + g->n++] = i;
+	}
+	return 0;
+}
+
+static void feed_msg(struct decoder *d, const struct msg_bind *mb,
+		     const struct frame *f)
+{
 	double v;
 
+	d->ts_ns = f->ts_ns;
+	d->src = f->id;
+	for (size_t i = 0; i < mb->n; i++) {
+		/* a short frame or another multiplexor value: nothing to say */
+		if (dbc_signal_decode(mb->sigs[i].signal, f->data, f->len,
+				      &v) == 0)
+			emit(d, mb->sigs[i].sig, true, v);
+	}
+}
+
+/* what route[] does not cover: extended IDs (rare in a profile) */
+static const struct msg_bind *msg_of(const struct decoder *d,
+				     const struct frame *f)
+{
+	const struct msg_bind *mb = NULL;
+
 	if (f->flags & (FRAME_RTR | FRAME_ERR))
-		return;
+		return NULL;
 	if (!(f->flags & FRAME_EFF)) {
 		if (f->id < STD_IDS)
 			mb = d->std[f->id];
@@ -177,16 +254,7 @@ static void feed_dbc(struct decoder *d, const struct frame *f)
 			    dbc_message_id(d->msgs[i].msg) == f->id)
 				mb = &d->msgs[i];
 	}
-	if (!mb)
-		return;
-	d->ts_ns = f->ts_ns;
-	d->src = f->id;
-	for (size_t i = 0; i < mb->n; i++) {
-		/* a short frame or another multiplexor value: nothing to say */
-		if (dbc_signal_decode(mb->sigs[i].signal, f->data, f->len,
-				      &v) == 0)
-			emit(d, mb->sigs[i].sig, true, v);
-	}
+	return mb;
 }
 
 /* ---- OBD-II ---- */
@@ -312,14 +380,14 @@ static void did_values(struct decoder *d, uint16_t did, const uint8_t *payload,
 		       size_t len, bool negative)
 {
 	const struct profile *p = d->p;
+	const struct did_group *g = did_group_get(d, did);
 
-	for (size_t i = 0; i < p->n_did; i++) {
-		const struct profile_did_binding *b = &p->did[i];
+	for (size_t i = 0; g && i < g->n; i++) {
+		const struct profile_did_binding *b =
+			&p->did[d->did_index[g->first + i]];
 		double v;
 		int r;
 
-		if (b->did != did)
-			continue;
 		if (negative) {
 			emit(d, b->sig, false, 0);
 			continue;
@@ -400,8 +468,13 @@ int decoder_new(struct decoder **ret, const struct profile *profile,
 	d->ops = ops ? ops : &no_ops;
 	d->userdata = userdata;
 	r = bind_dbc(d, errbuf, errlen);
+	if (r == 0)
+		r = group_dids(d);
 	if (r == 0 && (profile->n_obd || profile->n_monitor || profile->n_did))
 		r = isotp_new(&d->tp, profile->isotp_timeout_ns, on_isotp, d);
+	/* the only IDs that isotp_feed() takes */
+	for (uint32_t id = 0x600; r == 0 && d->tp && id < 0x800; id++)
+		d->route[id] |= ROUTE_ISOTP;
 	if (r < 0) {
 		if (r == -ENOMEM)
 			snprintf(errbuf, errlen, "out of memory");
@@ -419,6 +492,8 @@ void decoder_free(struct decoder *d)
 	for (size_t i = 0; i < d->n_msgs; i++)
 		free(d->msgs[i].sigs);
 	free(d->msgs);
+	free(d->did_groups);
+	free(d->did_index);
 	isotp_free(d->tp);
 	dbc_free(d->dbc);
 	free(d);
@@ -426,10 +501,25 @@ void decoder_free(struct decoder *d)
 
 void decoder_feed(struct decoder *d, const struct frame *f)
 {
-	if (d->tp && isotp_feed(d->tp, f))
-		return;
-	if (d->n_msgs)
-		feed_dbc(d, f);
+	const struct msg_bind *mb = NULL;
+
+	/* 11-bit data frames, nearly all of a bus: one look-up for both */
+	if (!(f->flags & (FRAME_EFF | FRAME_RTR | FRAME_ERR)) &&
+	    f->id < STD_IDS) {
+		uint8_t route = d->route[f->id];
+
+		if ((route & ROUTE_ISOTP) && isotp_feed(d->tp, f))
+			return;
+		if (route & ROUTE_DBC)
+			mb = d->std[f->id];
+	} else {
+		if (d->tp && isotp_feed(d->tp, f))
+			return;
+		if (d->n_msgs)
+			mb = msg_of(d, f);
+	}
+	if (mb)
+		feed_msg(d, mb, f);
 }
 
 size_t decoder_dbc_ids(const struct decoder *d, uint32_t *ids, bool *eff,

@@ -126,6 +126,19 @@ bool signal_at_rail(enum signal_id id, double value)
 	       ((i->rails & SIGNAL_RAIL_MAX) && value == i->max);
 }
 
+bool signal_usable(enum signal_id id, double value)
+{
+	const struct signal_info *i = signal_info(id);
+
+	if (!i || i->is_text)
+		return false;
+	/* a rail end excluded; NaN fails every comparison */
+	if ((i->rails & SIGNAL_RAIL_MIN) ? !(value > i->min) :
+					   !(value >= i->min))
+		return false;
+	return (i->rails & SIGNAL_RAIL_MAX) ? value < i->max : value <= i->max;
+}
+
 void signal_table_init(struct signal_table *t)
 {
 	memset(t, 0, sizeof(*t));

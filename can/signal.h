@@ -87,6 +87,8 @@ enum signal_id signal_from_name(const char *name);
 bool signal_plausible(enum signal_id id, double value);
 /* value is exactly at one of the signal's rails: no measurement */
 bool signal_at_rail(enum signal_id id, double value);
+/* plausible and not at a rail, in one look at the table */
+bool signal_usable(enum signal_id id, double value);
 
 /* The last value of each canonical signal, with the frame time it came at. */
 struct signal_slot {

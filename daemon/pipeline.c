@@ -44,7 +44,9 @@ struct pipeline {
 	struct output *outbox; /* the output sending from the outbox */
 	struct output outputs[PIPELINE_MAX_OUTPUTS];
 	size_t n_outputs;
-	bool any_sample; /* an output takes every value (report) */
+	/* --signals, or an output takes every value (report) */
+	bool signal_outputs;
+	uint64_t listened; /* bit per signal id the detectors read */
 	int64_t tick_ns;
 	int64_t last_tick_ns;
 	int64_t last_ts_ns; /* the clock at the last frame (timebase.h) */
@@ -52,10 +54,12 @@ struct pipeline {
 	struct timebase tb;
 	unsigned long frames;
 	struct last_value last[SIG__MAX][SRCS_PER_SIGNAL];
-	/* signals of the frame being decoded, for the detectors after it */
+	/*
+	 * signals of the frame being decoded, for the detectors after it
+	 * (all at the frame's time: one frame ends at most one message)
+	 */
 	enum signal_id frame_ids[SIG__MAX];
-	int64_t frame_ts[SIG__MAX];
-	bool frame_queued[SIG__MAX];
+	uint64_t frame_queued; /* bit per id in frame_ids */
 	size_t n_frame_ids;
 };
 
@@ -142,11 +146,49 @@ cycle_changed(struct pipeline *p, int64_t ts_ns, enum cycle_change change)
 	detectors_cycle_changed(p->detectors, ts_ns, change);
 }
 
-static void on_signal(void *userdata, int64_t ts_ns, enum signal_id id,
-		      const struct signal_slot *slot)
+/* implausible or "no value" never drives a cycle */
+static __attribute__((noinline)) void
+cycle_value(struct pipeline *p, int64_t ts_ns, enum signal_id id,
+	    const struct signal_slot *slot)
 {
-	struct pipeline *p = userdata;
+	enum cycle_change change;
 
+	if (!slot->valid || !signal_plausible(id, slot->value))
+		return;
+	change = cycle_on_signal(&p->cycle, ts_ns, id, slot->value);
+	if (change != CYCLE_NONE)
+		cycle_changed(p, ts_ns, change);
+}
+
+/*
+ * The part of each value without outputs, a leaf but for the cycle's tail
+ * call: a torque value nobody reads costs a few instructions
+ */
+static inline void on_value(struct pipeline *p, int64_t ts_ns,
+			    enum signal_id id, const struct signal_slot *slot)
+{
+	uint64_t bit = UINT64_C(1) << id;
+
+	/*
+	 * The detectors see a frame's values once all of it is decoded: one
+	 * UDS answer carries a VANOS target and its actual angle, a pump's
+	 * duty and speed; evaluated value by value, a new target would be
+	 * compared with the previous answer's actual angle.
+	 */
+	if ((p->listened & bit) && !(p->frame_queued & bit)) {
+		p->frame_queued |= bit;
+		p->frame_ids[p->n_frame_ids++] = id;
+	}
+	if (CYCLE_SIGNALS & bit)
+		cycle_value(p, ts_ns, id, slot);
+}
+
+/* with --signals, or an output that takes every value */
+static __attribute__((noinline)) void signal_out(struct pipeline *p,
+						 int64_t ts_ns,
+						 enum signal_id id,
+						 const struct signal_slot *slot)
+{
 	if (p->signals_only) {
 		if (!signal_changed(p, id, slot))
 			return;
@@ -156,30 +198,22 @@ static void on_signal(void *userdata, int64_t ts_ns, enum signal_id id,
 							  ts_ns, id, slot);
 		return;
 	}
-	/* per value: the outputs' loop only when one of them wants it */
-	for (size_t i = 0; p->any_sample && i < p->n_outputs; i++)
+	for (size_t i = 0; i < p->n_outputs; i++)
 		if (p->outputs[i].ops->sample)
 			p->outputs[i].ops->sample(p->outputs[i].state, ts_ns,
 						  id, slot);
-	/* implausible or "no value" never drives a cycle */
-	if (slot->valid && signal_plausible(id, slot->value)) {
-		enum cycle_change change =
-			cycle_on_signal(&p->cycle, ts_ns, id, slot->value);
+	on_value(p, ts_ns, id, slot);
+}
 
-		if (change != CYCLE_NONE)
-			cycle_changed(p, ts_ns, change);
-	}
-	/*
-	 * The detectors see a frame's values once all of it is decoded: one
-	 * UDS answer carries a VANOS target and its actual angle, a pump's
-	 * duty and speed; evaluated value by value, a new target would be
-	 * compared with the previous answer's actual angle.
-	 */
-	if (!p->frame_queued[id]) {
-		p->frame_queued[id] = true;
-		p->frame_ids[p->n_frame_ids++] = id;
-	}
-	p->frame_ts[id] = ts_ns;
+static void on_signal(void *userdata, int64_t ts_ns, enum signal_id id,
+		      const struct signal_slot *slot)
+{
+	struct pipeline *p = userdata;
+
+	if (p->signal_outputs)
+		signal_out(p, ts_ns, id, slot);
+	else
+		on_value(p, ts_ns, id, slot);
 }
 
 static void on_ecu_status(void *userdata, int64_t ts_ns, uint32_t ecu_id,
@@ -262,6 +296,7 @@ static int make_detectors(struct pipeline *p, struct detectors **ret,
 		}
 	}
 	detectors_check_profile(ds, p->profile->bound, detector_inactive, p);
+	p->listened = detectors_signals(ds);
 	*ret = ds;
 	return 0;
 }
@@ -372,8 +407,9 @@ int pipeline_new(struct pipeline **ret, struct pipeline_options *opts,
 	memcpy(p->outputs, opts->outputs, sizeof(p->outputs));
 	p->n_outputs = opts->n_outputs;
 	opts->n_outputs = 0;
+	p->signal_outputs = p->signals_only;
 	for (size_t i = 0; i < p->n_outputs; i++)
-		p->any_sample |= p->outputs[i].ops->sample != NULL;
+		p->signal_outputs |= p->outputs[i].ops->sample != NULL;
 	signal_table_init(&p->table);
 	timebase_init(&p->tb);
 	cycle_init(&p->cycle, NULL);
@@ -476,13 +512,12 @@ void pipeline_feed(struct pipeline *p, const struct frame *f)
 	if (p->capsules)
 		capsule_recorder_frame(p->capsules, f);
 	decoder_feed(p->decoder, f);
-	for (size_t i = 0; i < p->n_frame_ids; i++) {
-		enum signal_id id = p->frame_ids[i];
-
-		p->frame_queued[id] = false;
-		detectors_on_signal(p->detectors, p->frame_ts[id], id);
+	if (p->n_frame_ids) {
+		detectors_on_frame(p->detectors, f->ts_ns, p->frame_ids,
+				   p->n_frame_ids);
+		p->n_frame_ids = 0;
+		p->frame_queued = 0;
 	}
-	p->n_frame_ids = 0;
 }
 
 void pipeline_finish(struct pipeline *p)

@@ -43,8 +43,13 @@ void cycle_init(struct cycle *c, const struct cycle_config *cfg);
 
 /*
  * Feed every canonical signal update (only engine speed, run state and
- * coolant matter). Returns what changed at this time.
+ * coolant matter: CYCLE_SIGNALS, so a caller can skip the others). Returns
+ * what changed at this time.
  */
+#define CYCLE_SIGNALS                          \
+	(UINT64_C(1) << SIG_ENGINE_SPEED_RPM | \
+	 UINT64_C(1) << SIG_ENGINE_RUN_STATE | \
+	 UINT64_C(1) << SIG_COOLANT_TEMP_C)
 enum cycle_change cycle_on_signal(struct cycle *c, int64_t ts_ns,
 				  enum signal_id id, double value);
 /* Time passes without frames: the stop timer can still expire. */

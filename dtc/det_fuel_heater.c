@@ -91,15 +91,16 @@ static void check_heater(struct det_fuel_heater *h, bool off, int64_t now_ns)
 	bool have_on, have_amps, heating;
 	int64_t stopped, at = now_ns;
 
-	have_on = detector_get_asof(&h->base, SIG_FUEL_HEATER_ON, now_ns, &on,
-				    &at);
-	have_amps = detector_get_asof(&h->base, SIG_FUEL_HEATER_CURRENT_A,
-				      now_ns, &amps, &at);
+	/* before the values: the engine runs at most of the calls */
 	if (!off) {
 		h->heater_failing = false;
 		h->heater_since = DETECTOR_NEVER;
 		return;
 	}
+	have_on = detector_get_asof(&h->base, SIG_FUEL_HEATER_ON, now_ns, &on,
+				    &at);
+	have_amps = detector_get_asof(&h->base, SIG_FUEL_HEATER_CURRENT_A,
+				      now_ns, &amps, &at);
 	if (!have_on && !have_amps) {
 		h->heater_since = DETECTOR_NEVER;
 		return;
@@ -200,6 +201,7 @@ const struct detector_ops det_fuel_heater_ops = {
 	.base = offsetof(struct det_fuel_heater, base),
 	.init = fuel_heater_init,
 	.on_signal = fuel_heater_on_signal,
+	.reads_all = true,
 	.on_tick = fuel_heater_on_tick,
 	.on_cycle = fuel_heater_on_cycle,
 };

@@ -173,18 +173,19 @@ static void window_complete(struct det_misfire *m, int w, int64_t ts_ns)
 	*win = (struct window){ 0 };
 }
 
+static void advance_window(struct det_misfire *m, int w, double size,
+			   double revs, int64_t ts_ns)
+{
+	m->win[w].revs += revs;
+	if (m->win[w].revs >= size)
+		window_complete(m, w, ts_ns);
+}
+
+/* each speed value: both windows, without an array of their sizes */
 static void advance(struct det_misfire *m, double revs, int64_t ts_ns)
 {
-	const double size[N_WIN] = {
-		[WIN_RATE] = m->cfg.window_revs,
-		[WIN_CATALYST] = m->cfg.cat_window_revs,
-	};
-
-	for (int w = 0; w < N_WIN; w++) {
-		m->win[w].revs += revs;
-		if (m->win[w].revs >= size[w])
-			window_complete(m, w, ts_ns);
-	}
+	advance_window(m, WIN_RATE, m->cfg.window_revs, revs, ts_ns);
+	advance_window(m, WIN_CATALYST, m->cfg.cat_window_revs, revs, ts_ns);
 }
 
 static bool counting(const struct det_misfire *m)
@@ -202,7 +203,7 @@ static void on_rpm(struct det_misfire *m, int64_t ts_ns)
 		return;
 	}
 	if (m->have_rpm && ts_ns > m->rpm_ts_ns &&
-	    ts_ns - m->rpm_ts_ns <= detector_s_to_ns(m->base.max_age_s)) {
+	    ts_ns - m->rpm_ts_ns <= m->base.max_age_ns) {
 		/* trapezoid: rpm / 60 revolutions per second */
 		revs = (m->rpm + v) / 2 / 60 * (double)(ts_ns - m->rpm_ts_ns) /
 		       1e9;
@@ -222,7 +223,7 @@ static void on_counter(struct det_misfire *m, int c, int64_t ts_ns)
 
 	if (!detector_get(&m->base, SIG_MISFIRE_COUNT_CYL_1 + c, ts_ns, &v))
 		return;
-	if (!k->have || ts_ns - k->ts_ns > detector_s_to_ns(m->base.max_age_s))
+	if (!k->have || ts_ns - k->ts_ns > m->base.max_age_ns)
 		goto baseline;
 	if (v >= k->last)
 		delta = v - k->last;
@@ -273,8 +274,7 @@ static void misfire_on_tick(struct detector *d, int64_t now_ns)
 	struct det_misfire *m = to_misfire(d);
 
 	/* speed gone stale: no revolutions are integrated across the gap */
-	if (m->have_rpm &&
-	    now_ns - m->rpm_ts_ns > detector_s_to_ns(d->max_age_s))
+	if (m->have_rpm && now_ns - m->rpm_ts_ns > d->max_age_ns)
 		m->have_rpm = false;
 }
 

@@ -177,6 +177,7 @@ const struct detector_ops det_turbo_pump_ops = {
 	.base = offsetof(struct det_turbo_pump, base),
 	.init = turbo_pump_init,
 	.on_signal = turbo_pump_on_signal,
+	.reads_all = true,
 	.on_tick = turbo_pump_on_tick,
 	.on_cycle = turbo_pump_on_cycle,
 };

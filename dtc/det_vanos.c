@@ -258,6 +258,7 @@ const struct detector_ops det_vanos_ops = {
 	.base = offsetof(struct det_vanos, base),
 	.init = vanos_init,
 	.on_signal = vanos_on_signal,
+	.reads_all = true,
 	.on_tick = vanos_on_tick,
 	.on_cycle = vanos_on_cycle,
 };

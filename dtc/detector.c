@@ -32,6 +32,8 @@ struct detectors {
 	/* the other way round, for the dispatch of each value: bit per
 	 * detector index */
 	uint32_t listeners[SIG__MAX];
+	/* bit per detector enabled and active (runs()), kept with them */
+	uint32_t running;
 	/* the keys of [detector.NAME]: enabled, max_age_s, the params */
 	struct conf_key *keys[N_DETECTORS];
 };
@@ -63,6 +65,19 @@ static void *state_of(struct detector *det)
 static double *param_ptr(struct detector *det, const struct detector_param *p)
 {
 	return (double *)((char *)state_of(det) + p->offset);
+}
+
+static bool runs(const struct detector *det)
+{
+	return det && det->enabled && det->active;
+}
+
+static void update_running(struct detectors *d)
+{
+	d->running = 0;
+	for (size_t i = 0; i < N_DETECTORS; i++)
+		if (runs(d->det[i]))
+			d->running |= UINT32_C(1) << i;
 }
 
 void detectors_free(struct detectors *d)
@@ -142,6 +157,7 @@ int detectors_new(struct detectors **ret, const struct detector_env *env)
 		det->enabled = true;
 		det->active = true;
 		det->max_age_s = ops->max_age_s;
+		det->max_age_ns = detector_s_to_ns(det->max_age_s);
 		for (size_t k = 0; k < ops->n_params; k++)
 			*param_ptr(det, &ops->params[k]) = ops->params[k].def;
 		for (size_t k = 0; k < ops->n_signals; k++) {
@@ -157,6 +173,7 @@ int detectors_new(struct detectors **ret, const struct detector_env *env)
 			return r;
 		}
 	}
+	update_running(d);
 	*ret = d;
 	return 0;
 }
@@ -219,6 +236,8 @@ int detectors_configure(struct detectors *d, const char *detector,
 		return -ENOENT;
 	}
 	r = conf_apply(f, section, d->keys[i], d->det[i], key, value);
+	d->det[i]->max_age_ns = detector_s_to_ns(d->det[i]->max_age_s);
+	update_running(d);
 	return r < 0 ? r : 0;
 }
 
@@ -244,11 +263,7 @@ void detectors_check_profile(struct detectors *d, const bool bound[SIG__MAX],
 				inactive(ud, ops->name, signal_name(id));
 		}
 	}
-}
-
-static bool runs(const struct detector *det)
-{
-	return det && det->enabled && det->active;
+	update_running(d);
 }
 
 void detectors_on_signal(struct detectors *d, int64_t ts_ns, enum signal_id id)
@@ -258,12 +273,43 @@ void detectors_on_signal(struct detectors *d, int64_t ts_ns, enum signal_id id)
 	if (id < 0 || id >= SIG__MAX)
 		return;
 	/* once per value: only the detectors listening to it, in order */
-	for (todo = d->listeners[id]; todo; todo &= todo - 1) {
+	for (todo = d->listeners[id] & d->running; todo; todo &= todo - 1) {
 		struct detector *det = d->det[__builtin_ctz(todo)];
 
-		if (runs(det))
-			det->ops->on_signal(det, ts_ns, id);
+		det->ops->on_signal(det, ts_ns, id);
 	}
+}
+
+void detectors_on_frame(struct detectors *d, int64_t ts_ns,
+			const enum signal_id *ids, size_t n)
+{
+	/* the detectors still to call for this frame */
+	uint32_t open = d->running;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t todo;
+
+		if (ids[i] < 0 || ids[i] >= SIG__MAX)
+			continue;
+		for (todo = d->listeners[ids[i]] & open; todo;
+		     todo &= todo - 1) {
+			unsigned k = (unsigned)__builtin_ctz(todo);
+			struct detector *det = d->det[k];
+
+			if (det->ops->reads_all)
+				open &= ~(UINT32_C(1) << k);
+			det->ops->on_signal(det, ts_ns, ids[i]);
+		}
+	}
+}
+
+uint64_t detectors_signals(const struct detectors *d)
+{
+	uint64_t all = 0;
+
+	for (size_t i = 0; i < N_DETECTORS; i++)
+		all |= d->listens[i];
+	return all;
 }
 
 void detectors_on_tick(struct detectors *d, int64_t now_ns)
@@ -286,18 +332,23 @@ void detectors_cycle_changed(struct detectors *d, int64_t ts_ns,
 bool detector_get(const struct detector *d, enum signal_id id, int64_t now_ns,
 		  double *ret_value)
 {
-	double v;
+	const struct signal_slot *s;
 
-	if (!signal_table_get(d->env->signals, id, now_ns,
-			      detector_s_to_ns(d->max_age_s), &v))
+	/* signal_table_get(), !signal_at_rail() with one look at each */
+	if (id < 0 || id >= SIG__MAX)
+		return false;
+	s = &d->env->signals->slot[id];
+	if (!s->valid)
+		return false;
+	if (d->max_age_ns > 0 && now_ns - s->ts_ns > d->max_age_ns)
 		return false;
 	/* a value from the future (out-of-order frames) is not "fresh" */
-	if (d->env->signals->slot[id].ts_ns > now_ns)
+	if (s->ts_ns > now_ns)
 		return false;
-	/* an open or shorted sensor: no measurement (signal.c says which) */
-	if (signal_at_rail(id, v))
+	/* implausible, or an open or shorted sensor: no measurement */
+	if (!signal_usable(id, s->value))
 		return false;
-	*ret_value = v;
+	*ret_value = s->value;
 	return true;
 }
 

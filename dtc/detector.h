@@ -57,6 +57,16 @@ void detectors_check_profile(struct detectors *d, const bool bound[SIG__MAX],
  * detectors_on_signal().
  */
 void detectors_on_signal(struct detectors *d, int64_t ts_ns, enum signal_id id);
+/*
+ * The values of one frame (a CAN frame, or the ISO-TP message it ends), all
+ * of time ts_ns, stored and fed to the cycle: detectors_on_signal() for
+ * each of ids[] in order, but a detector with reads_all is called only for
+ * the first of its signals there.
+ */
+void detectors_on_frame(struct detectors *d, int64_t ts_ns,
+			const enum signal_id *ids, size_t n);
+/* Bit per signal id that some detector reads (none: no call needed). */
+uint64_t detectors_signals(const struct detectors *d);
 /* At least every 100 ms of frame time while frames arrive. */
 void detectors_on_tick(struct detectors *d, int64_t now_ns);
 void detectors_cycle_changed(struct detectors *d, int64_t ts_ns,
@@ -110,6 +120,12 @@ struct detector_ops {
 	bool (*needs)(const struct detector *d, enum signal_id id);
 	/* a listed signal has a new value (read it with detector_get) */
 	void (*on_signal)(struct detector *d, int64_t ts_ns, enum signal_id id);
+	/*
+	 * on_signal ignores id and reads all its signals, and a second call
+	 * at the same time with the same values changes nothing: for several
+	 * of its signals in one frame one call does (detectors_on_frame).
+	 */
+	bool reads_all;
 	void (*on_tick)(struct detector *d, int64_t now_ns);
 	/* optional */
 	void (*on_cycle)(struct detector *d, int64_t ts_ns,
@@ -124,6 +140,7 @@ struct detector {
 	bool enabled;
 	bool active;
 	double max_age_s;
+	int64_t max_age_ns; /* max_age_s, converted once when it is set */
 };
 
 /*

@@ -86,10 +86,11 @@ static int policy_load(struct dtc_manager *m, const char *path, char *errbuf,
 
 /* ---- the batch: state changes and events, committed together ---- */
 
-static void mark(struct entry *e, bool ff)
+static void mark(struct dtc_manager *m, struct entry *e, bool ff)
 {
 	e->dirty = true;
 	e->ff_dirty |= ff;
+	m->any_dirty = true;
 }
 
 /* the store fails and the queue is full: the oldest of the lowest
@@ -193,11 +194,7 @@ void manager_event_bind(struct queued *q)
  */
 static int deliver(struct dtc_manager *m)
 {
-	bool any = m->n_queue || m->counters_dirty;
-
-	for (size_t i = 0; !any && i < m->n; i++)
-		any = m->entries[i]->dirty;
-	if (!any)
+	if (!m->n_queue && !m->counters_dirty && !m->any_dirty)
 		return 0;
 	if (m->store && manager_store_persist(m) < 0) {
 		m->failing = true;
@@ -207,7 +204,7 @@ static int deliver(struct dtc_manager *m)
 	m->last_error[0] = '\0';
 	for (size_t i = 0; i < m->n; i++)
 		m->entries[i]->dirty = m->entries[i]->ff_dirty = false;
-	m->counters_dirty = false;
+	m->counters_dirty = m->any_dirty = false;
 	for (size_t i = 0; i < m->n_queue; i++) {
 		manager_event_bind(&m->queue[i]);
 		if (m->on_event)
@@ -276,7 +273,7 @@ static void capture_freeze_frame(struct dtc_manager *m, struct entry *e)
 		}
 	}
 	e->has_ff = true;
-	mark(e, true);
+	mark(m, e, true);
 }
 
 static bool confirm_due(const struct entry *e, const struct dtc_report *r)
@@ -332,7 +329,7 @@ static void test_failed(struct dtc_manager *m, struct entry *e, int64_t ts,
 	if ((old & DTC_ST_CONFIRMED) && e->pol.warning_indicator)
 		e->status |= DTC_ST_WARNING_INDICATOR;
 	if (e->status != old || !(old & DTC_ST_TEST_FAILED))
-		mark(e, false);
+		mark(m, e, false);
 	if (!(old & DTC_ST_PENDING))
 		queue_dtc_event(m, DTC_EVENT_PENDING, ts, e);
 	if (!(old & DTC_ST_CONFIRMED) && confirm_due(e, r)) {
@@ -345,7 +342,7 @@ static void test_failed(struct dtc_manager *m, struct entry *e, int64_t ts,
 	}
 }
 
-static void test_passed(struct entry *e)
+static void test_passed(struct dtc_manager *m, struct entry *e)
 {
 	uint8_t old = e->status;
 
@@ -353,7 +350,7 @@ static void test_passed(struct entry *e)
 		~(DTC_ST_TEST_FAILED | DTC_ST_TEST_NOT_COMPLETED_SINCE_CLEAR |
 		  DTC_ST_TEST_NOT_COMPLETED_THIS_OP_CYCLE);
 	if (e->status != old)
-		mark(e, false);
+		mark(m, e, false);
 }
 
 static void debounce_reset(struct entry *e)
@@ -369,7 +366,7 @@ static void qualify(struct dtc_manager *m, struct entry *e, int64_t ts, int dir,
 	if (dir > 0)
 		test_failed(m, e, ts, r);
 	else
-		test_passed(e);
+		test_passed(m, e);
 }
 
 /* a running debounce timer that has expired qualifies its result */
@@ -395,6 +392,7 @@ static void debounce_step(struct dtc_manager *m, struct entry *e, int64_t ts,
 			e->timer_dir = dir;
 			e->timer_running = true;
 			e->timer_since = ts;
+			m->timers = true;
 		}
 		timer_check(m, e, ts, r);
 		return;
@@ -463,7 +461,7 @@ void dtc_manager_report(struct dtc_manager *m, int64_t ts_ns,
 		e->counter = -e->pol.counter_pass;
 		e->timer_dir = -1;
 		e->timer_running = false;
-		test_passed(e);
+		test_passed(m, e);
 		break;
 	case DTC_RESULT_PREFAILED:
 		debounce_step(m, e, ts_ns, 1, r);
@@ -491,8 +489,14 @@ void dtc_manager_on_tick(struct dtc_manager *m, int64_t now_ns)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->n; i++)
-		timer_check(m, m->entries[i], now_ns, NULL);
+	/* a tick looks at the entries only while a debounce timer runs */
+	if (m->timers) {
+		m->timers = false;
+		for (size_t i = 0; i < m->n; i++) {
+			timer_check(m, m->entries[i], now_ns, NULL);
+			m->timers |= m->entries[i]->timer_running;
+		}
+	}
 	flush(m);
 }
 
@@ -508,12 +512,12 @@ void dtc_manager_cycle_started(struct dtc_manager *m, int64_t ts_ns)
 		e->status &= ~DTC_ST_TEST_FAILED_THIS_OP_CYCLE;
 		debounce_reset(e);
 		if (e->status != old)
-			mark(e, false);
+			mark(m, e, false);
 	}
 	flush(m);
 }
 
-static void erase(struct entry *e)
+static void erase(struct dtc_manager *m, struct entry *e)
 {
 	e->stored = false;
 	e->occurrences = 0;
@@ -523,9 +527,9 @@ static void erase(struct entry *e)
 	e->first_ns = e->last_ns = 0;
 	if (e->has_ff) {
 		e->has_ff = false;
-		mark(e, true);
+		mark(m, e, true);
 	}
-	mark(e, false);
+	mark(m, e, false);
 }
 
 static void cycle_end_entry(struct dtc_manager *m, struct entry *e, int64_t ts,
@@ -539,35 +543,35 @@ static void cycle_end_entry(struct dtc_manager *m, struct entry *e, int64_t ts,
 		/* a whole passing cycle: no longer pending */
 		e->status &= ~DTC_ST_PENDING;
 		if (e->failed_cycles)
-			mark(e, false);
+			mark(m, e, false);
 		e->failed_cycles = 0;
 		if (e->status & DTC_ST_WARNING_INDICATOR) {
 			e->passed_cycles++;
-			mark(e, false);
+			mark(m, e, false);
 			if (e->pol.warning_off_cycles &&
 			    e->passed_cycles >= e->pol.warning_off_cycles)
 				e->status &= ~DTC_ST_WARNING_INDICATOR;
 		}
 		/* a pending DTC that never confirmed leaves the memory */
 		if (e->stored && !(e->status & DTC_ST_CONFIRMED))
-			erase(e);
+			erase(m, e);
 	}
 	/* aging counts warm-up cycles in which the fault is not present */
 	if (warmup && (e->status & DTC_ST_CONFIRMED) && !failed &&
 	    !(e->status & DTC_ST_TEST_FAILED)) {
 		e->aging_cycles++;
-		mark(e, false);
+		mark(m, e, false);
 		if (e->pol.aging_cycles &&
 		    e->aging_cycles >= e->pol.aging_cycles) {
 			e->status &= ~(DTC_ST_CONFIRMED | DTC_ST_PENDING |
 				       DTC_ST_WARNING_INDICATOR |
 				       DTC_ST_TEST_FAILED_SINCE_CLEAR);
-			erase(e);
+			erase(m, e);
 			queue_dtc_event(m, DTC_EVENT_HEALED, ts, e);
 		}
 	}
 	if (e->status != old)
-		mark(e, false);
+		mark(m, e, false);
 }
 
 void dtc_manager_cycle_ended(struct dtc_manager *m, int64_t ts_ns, bool warmup)
@@ -598,7 +602,7 @@ static void clear_entry(struct dtc_manager *m, struct entry *e, int64_t ts,
 {
 	e->status = ST_CLEARED;
 	e->severity = e->pol.severity;
-	erase(e);
+	erase(m, e);
 	debounce_reset(e);
 	if (announce)
 		queue_dtc_event(m, DTC_EVENT_CLEARED, ts, e);

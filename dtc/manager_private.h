@@ -68,6 +68,8 @@ struct dtc_manager {
 	const struct signal_table *signals;
 	uint64_t operation_cycles, warmup_cycles;
 	bool counters_dirty;
+	bool any_dirty; /* an entry is dirty (mark()) */
+	bool timers;	/* an entry's debounce timer may run */
 	struct queued *queue;
 	size_t n_queue, cap_queue;
 	/* the last event_id given; written with every batch of events */

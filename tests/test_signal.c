@@ -124,6 +124,42 @@ static void test_rails(void **state)
 	check_cases(cases, ARRAY_SIZE(cases), signal_at_rail);
 }
 
+/*
+ * What a detector may use: plausible and not at a rail, for every signal
+ * at its ends, just inside and outside them, in the middle, and at the
+ * values no sensor gives (NaN, infinities)
+ */
+static void test_usable(void **state)
+{
+	for (int id = 0; id <= SIG__MAX; id++) {
+		const struct signal_info *i = signal_info(id);
+		double lo = i ? i->min : 0, hi = i ? i->max : 0;
+		const double values[] = {
+			lo,
+			hi,
+			nextafter(lo, -INFINITY),
+			nextafter(lo, INFINITY),
+			nextafter(hi, -INFINITY),
+			nextafter(hi, INFINITY),
+			(lo + hi) / 2,
+			NAN,
+			INFINITY,
+			-INFINITY,
+		};
+
+		for (size_t k = 0; k < ARRAY_SIZE(values); k++)
+			if (signal_usable(id, values[k]) !=
+			    (signal_plausible(id, values[k]) &&
+			     !signal_at_rail(id, values[k])))
+				fail_msg("signal %d = %g", id, values[k]);
+	}
+	assert_false(signal_usable(SIG_COOLANT_TEMP_C, -40));
+	assert_true(signal_usable(SIG_COOLANT_TEMP_C, -39.5));
+	assert_true(signal_usable(SIG_ENGINE_SPEED_RPM, 0));
+	assert_false(signal_usable(SIG_ENGINE_SPEED_RPM, 12000));
+	assert_false(signal_usable(SIG_VIN, 0));
+}
+
 static void test_table(void **state)
 {
 	struct signal_table t;
@@ -153,9 +189,8 @@ static void test_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_plausible),
-		cmocka_unit_test(test_rails),
+		cmocka_unit_test(test_names), cmocka_unit_test(test_plausible),
+		cmocka_unit_test(test_rails), cmocka_unit_test(test_usable),
 		cmocka_unit_test(test_table),
 	};
 
