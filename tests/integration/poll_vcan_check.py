@@ -301,6 +301,8 @@ p78 = answered(bus("nrc"), 0x612, bytes.fromhex("7F2278"))
 span = p78[-1] - p78[0] if p78 else 0
 v = [r for r in rq if r[2] == bytes.fromhex("225A20") and p78 and
      p78[0] - 0.1 <= r[0] <= p78[-1]]
+print(f"nrc: 22 5A20 asked {len(v)} times in the {span:.1f} s of its "
+      f"{len(p78)} NRC 0x78")
 check(len(p78) > 10 and len(v) <= span * 3.5 + 1,
       f"nrc: 22 5A20 asked {len(v)} times in the {span:.1f} s of its "
       f"{len(p78)} NRC 0x78")
