@@ -17,10 +17,12 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
+from checks import check  # noqa: E402
 
 DTCD, DTCCTL, SIM = sys.argv[1:4]
 T0 = 1718000000
-failures = []
 
 # detector, fault section, extra [capsule] keys, codes that must have one
 CASES = [
@@ -42,12 +44,6 @@ CASES = [
     ("egr (combustion)", "type = egr_combustion\nstart_s = 200\n", "",
      {"P1D05"}),
 ]
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
 
 
 def ts_of(line):
@@ -275,6 +271,4 @@ with tempfile.TemporaryDirectory() as tmp:
                    frames))
     print("12 kills: %d capsules, every one reads back whole" % len(rows))
 
-for f in failures:
-    print("FAIL:", f)
-sys.exit(1 if failures else 0)
+checks.done()

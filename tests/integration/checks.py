@@ -16,9 +16,12 @@ def check(cond, what):
     return cond
 
 
-def done(prefix="", limit=None):
+def done(prefix="", limit=None, ok=None):
+    """every failure, then exit 1; else say ok (if given) and exit 0"""
     for f in failures[:limit]:
         print("%sFAIL: %s" % (prefix, f))
+    if not failures and ok:
+        print(ok)
     sys.exit(1 if failures else 0)
 
 

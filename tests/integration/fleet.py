@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import time
 
+import checks
 import mqtt_broker
 from simrun import sim
 
@@ -202,8 +203,7 @@ def payload_lines(payloads, vehicle):
 
 
 def skip_or_fail(why):
-    print(why)
-    raise SystemExit(1 if os.environ.get("CI") == "true" else 77)
+    checks.skip_or_fail(why)
 
 
 def two_cars(tmp, collect_bin, dtcd_bin, sim_bin, scen_dir, broker,

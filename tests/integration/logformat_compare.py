@@ -30,18 +30,13 @@ import time  # noqa: E402
 time.tzset()
 import can  # noqa: E402
 from can.util import len2dlc  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
+from checks import check  # noqa: E402
 
 dump, dtcd = sys.argv[1], sys.argv[2]
 shared = os.environ.get("DTCD_SHARED") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared")
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-    return cond
 
 
 def ours(path, out=None):
@@ -440,8 +435,5 @@ with tempfile.TemporaryDirectory() as tmp:
     check("cut.blf:" in err and "cut short" in err,
           "a BLF cut in half: errors %r" % err)
 
-if failures:
-    print("%d failed" % len(failures))
-    sys.exit(1)
-print("logformat_compare: %d logs, %d frames, ASC and BLF as python-can and "
+checks.done(ok="logformat_compare: %d logs, %d frames, ASC and BLF as python-can and "
       "the originals" % (n_files, n_frames))

@@ -12,15 +12,11 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
+from checks import check  # noqa: E402
 
 DTCD, DTCCTL, SIM = sys.argv[1:4]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
 
 
 def key(out):
@@ -81,6 +77,4 @@ with tempfile.TemporaryDirectory() as tmp:
         print("%-18s %d events as the candump replay, %d answers from "
               "dtcctl meanwhile" % (name, len(got), answered))
 
-for f in failures:
-    print("FAIL:", f)
-sys.exit(1 if failures else 0)
+checks.done()

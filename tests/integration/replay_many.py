@@ -11,18 +11,14 @@ import tempfile
 
 import simrun
 from simrun import sim
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
+from checks import check  # noqa: E402
 
 dtcd, dtcd_sim, scen = sys.argv[1:4]
 here = os.path.dirname(os.path.abspath(__file__))
 real = os.path.join(here, "..", "..", "..", "shared", "data", "real",
                     "bmw-e92-ptcan", "gotosleep.candump.log")
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
 
 
 def run(*args, **kw):
@@ -138,7 +134,4 @@ with tempfile.TemporaryDirectory() as tmp:
         check(shown != quiet, "progress on a terminal%s: %r" %
               (" with -q" if quiet else "", out[-200:]))
 
-if failures:
-    print("%d failed" % len(failures))
-    sys.exit(1)
-print("replay_many: files in order, -j 1 = -j 2, compare, state, progress")
+checks.done(ok="replay_many: files in order, -j 1 = -j 2, compare, state, progress")

@@ -8,6 +8,9 @@ import subprocess
 import sys
 
 import canmatrix.formats
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
+from checks import check  # noqa: E402
 
 DTCD = sys.argv[1]
 SHARED = os.environ["DTCD_SHARED"]
@@ -27,13 +30,6 @@ DBC_BINDINGS = {
     "torque_max_available_nm": ("Torque2", "TORQ_AVL_MAX"),
 }
 
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
 
 
 def run_dtcd(log, profile):
@@ -162,5 +158,4 @@ for name in sorted(os.listdir(E90)):
     check(mil and mil[-1]["value"] == 1, name + ": MIL on for 7E8")
     check(cnt and cnt[-1]["value"] == 3, name + ": 3 stored DTCs for 7E8")
 
-print("%d passed, %d failed" % (1 if not failures else 0, 1 if failures else 0))
-sys.exit(1 if failures else 0)
+checks.done()

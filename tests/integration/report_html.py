@@ -14,6 +14,9 @@ import sys
 import tempfile
 
 from simrun import sim
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
+from checks import check  # noqa: E402
 
 dtcd, dtcd_sim, scen_dir = sys.argv[1:4]
 shots = sys.argv[4] if len(sys.argv) > 4 else None
@@ -21,16 +24,8 @@ here = os.path.dirname(os.path.abspath(__file__))
 shared = os.path.join(here, "..", "..", "..", "shared", "data", "real")
 chromium = shutil.which("chromium")
 if not chromium:
-    print("chromium not installed (scripts/install-deps.sh installs it)")
-    sys.exit(1 if os.environ.get("CI") == "true" else 77)
+    checks.skip_or_fail("chromium not installed (scripts/install-deps.sh installs it)")
 
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
 
 
 def browser(args, page, tmp):
@@ -211,7 +206,4 @@ with tempfile.TemporaryDirectory() as tmp:
                          "--screenshot=" + os.path.join(shots, name + ".png")],
                         page, tmp)
 
-if failures:
-    print("%d failed" % len(failures))
-    sys.exit(1)
-print("report_html: every chart, threshold, span and text as expected")
+checks.done(ok="report_html: every chart, threshold, span and text as expected")

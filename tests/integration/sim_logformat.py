@@ -15,15 +15,11 @@ import tempfile
 import zlib
 
 import can
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
+from checks import check  # noqa: E402
 
 DTCD, SIM = sys.argv[1:3]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
 
 
 def msgs_key(msgs):
@@ -180,6 +176,4 @@ with tempfile.TemporaryDirectory() as tmp:
               "on candump %s" % (ext, got, dt, ours))
     print("dtcd: %s from each" % ours)
 
-for f in failures:
-    print("FAIL:", f)
-sys.exit(1 if failures else 0)
+checks.done()
