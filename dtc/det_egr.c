@@ -17,6 +17,7 @@
 struct sample {
 	int64_t ts_ns;
 	double value;
+	bool bad; /* rise_c below both neighbours: no level it was at */
 };
 
 struct det_egr {
@@ -174,11 +175,17 @@ static bool window_min(struct det_egr *e, int64_t now_ns, double t,
 		return false;
 	min = t;
 	for (unsigned i = 0; i < e->n_hist; i++)
-		if (e->hist[i].ts_ns >= from && e->hist[i].value < min)
+		if (e->hist[i].ts_ns >= from && !e->hist[i].bad &&
+		    e->hist[i].value < min)
 			min = e->hist[i].value;
 	a = e->hist[0];
-	if (a.ts_ns < from) {
-		b = e->n_hist > 1 ? e->hist[1] : (struct sample){ now_ns, t };
+	if (a.ts_ns < from && !a.bad) {
+		unsigned i = 1;
+
+		while (i < e->n_hist && e->hist[i].bad)
+			i++;
+		b = i < e->n_hist ? e->hist[i] :
+				    (struct sample){ now_ns, t, false };
 		if (b.ts_ns > a.ts_ns)
 			min = fmin(min,
 				   a.value +
@@ -197,7 +204,7 @@ static void push(struct det_egr *e, int64_t ts_ns, double v)
 			e->hist[i - 1] = e->hist[i];
 		e->n_hist--;
 	}
-	e->hist[e->n_hist++] = (struct sample){ ts_ns, v };
+	e->hist[e->n_hist++] = (struct sample){ ts_ns, v, false };
 }
 
 static void on_egr_temp(struct det_egr *e, int64_t ts_ns)
@@ -211,6 +218,18 @@ static void on_egr_temp(struct det_egr *e, int64_t ts_ns)
 		e->candidates = 0;
 		e->calm_since = DETECTOR_NEVER;
 		return;
+	}
+	/*
+	 * The newest sample has both neighbours now. One a sensor got wrong,
+	 * rise_c below the answers before and after it, is no temperature
+	 * the gas was at: a rise from it would be a critical P1D05 out of one
+	 * bad answer.
+	 */
+	if (e->n_hist >= 2) {
+		struct sample *m = &e->hist[e->n_hist - 1];
+
+		m->bad = m->value + e->cfg.rise_c <=
+			 fmin(e->hist[e->n_hist - 2].value, t);
 	}
 	have_base = window_min(e, ts_ns, t, &base);
 	if (e->candidates)

@@ -111,6 +111,17 @@ static const struct harness_case cases[] = {
 		.expect = { FAILED_NOW("P1D05", 80, SPIKE_LATENCY) },
 	},
 	{
+		/* a sensor's one bad answer is no rise from it */
+		.name = "one answer 120 °C low, then as before: no P1D05",
+		.end_s = 120,
+		.tracks = {
+			DRIVE, WARM, VALVE(30), LEVEL_OK,
+			EGR({ 0, 180 }, { 60, 180 }, { 60, 60 }, { 60.5, 60 },
+			    { 60.5, 180 }),
+		},
+		.expect = { PASSED("P1D05", 0, PASS_LATENCY) },
+	},
+	{
 		.name = "slow climb to 420 °C: P1D05 at 400, and P2457",
 		.end_s = 120,
 		.tracks = {
