@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "batch.h"
 #include "log.h"
 #include "store.h"
+#include "wall.h"
 
 #define BATCH_RETRY_MIN 0.1
 #define BATCH_RETRY_MAX 5.0
@@ -36,22 +36,6 @@ struct batch {
 	struct batch_stats stats;
 	struct entry e[BATCH_MAX];
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s)
-{
-	struct timespec ts = { (time_t)s, (long)((s - (long)s) * 1e9) };
-
-	/* a signal ends it early: *stop is looked at after */
-	nanosleep(&ts, NULL);
-}
 
 int batch_new(struct batch **ret, struct db *db, volatile sig_atomic_t *stop)
 {
@@ -101,7 +85,7 @@ static struct entry *add(struct batch *b, enum entry_kind kind)
 	struct entry *e;
 
 	if (b->n == 0)
-		b->first = now_s();
+		b->first = wall_now_s();
 	e = &b->e[b->n];
 	memset(e, 0, sizeof(*e));
 	e->kind = kind;
@@ -143,7 +127,8 @@ bool batch_empty(const struct batch *b)
 
 bool batch_due(const struct batch *b, bool more_readable)
 {
-	return b->n > 0 && (!more_readable || now_s() - b->first >= BATCH_WAIT);
+	return b->n > 0 &&
+	       (!more_readable || wall_now_s() - b->first >= BATCH_WAIT);
 }
 
 /*
@@ -239,7 +224,7 @@ static void count(struct batch *b)
 
 void batch_commit(struct batch *b)
 {
-	double now = now_s(), delay = 0;
+	double now = wall_now_s(), delay = 0;
 	int r;
 
 	if (b->n == 0)
@@ -254,7 +239,7 @@ void batch_commit(struct batch *b)
 		delay = delay == 0 ? BATCH_RETRY_MIN : delay * 2;
 		if (delay > BATCH_RETRY_MAX)
 			delay = BATCH_RETRY_MAX;
-		sleep_s(delay);
+		wall_sleep_s(delay);
 		db_reset(b->db);
 	}
 	if (r < 0)
@@ -267,7 +252,7 @@ void batch_commit(struct batch *b)
 			  db_engine(b->db), b->n, b->n == 1 ? "" : "s");
 	if (r == 0)
 		count(b);
-	b->stats.seconds += now_s() - now;
+	b->stats.seconds += wall_now_s() - now;
 	release(b);
 }
 

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "store.h"
 #include "web_assets.h"
+#include "wall.h"
 
 #define HTTP_TIMEOUT_S 10
 /* a request line and its headers; a body is refused */
@@ -278,13 +279,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	return send_error(c, MHD_HTTP_NOT_FOUND, "no such page");
 }
 
-static void sleep_s(double s)
-{
-	struct timespec ts = { (time_t)s, (long)((s - (long)s) * 1e9) };
-
-	nanosleep(&ts, NULL);
-}
-
 int http_serve(const struct settings *s, struct db *db, const struct actions *a,
 	       volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
 {
@@ -322,7 +316,7 @@ int http_serve(const struct settings *s, struct db *db, const struct actions *a,
 	log_info("http: serving on %s%s", l.text,
 		 h.auth ? ", login required" : " (loopback, no login)");
 	while (!*stop)
-		sleep_s(0.2);
+		wall_sleep_s(0.2);
 	MHD_stop_daemon(d);
 	auth_free(h.auth);
 	return 0;

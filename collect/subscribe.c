@@ -6,13 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "batch.h"
 #include "ingest.h"
 #include "log.h"
 #include "mqtt_tls.h"
 #include "subscribe.h"
+#include "wall.h"
 
 #define SUB_KEEPALIVE 30
 #define SUB_RECONNECT_MIN 1.0
@@ -32,14 +32,6 @@ struct sub {
 	unsigned long rejected;
 	char last_error[256];
 };
-
-static void sleep_s(double s)
-{
-	struct timespec ts = { (time_t)s, (long)((s - (long)s) * 1e9) };
-
-	/* a signal ends it early: *stop is looked at after */
-	nanosleep(&ts, NULL);
-}
 
 /* the car's id from TOPIC/VEHICLE/KIND, and KIND; false: not ours */
 static bool split_topic(struct sub *sb, const char *topic, char *vehicle,
@@ -295,7 +287,7 @@ int subscribe_run(const struct settings *s, struct db *db,
 							 mosquitto_strerror(rc),
 				  sb.last_error[0] ? ": " : "", sb.last_error);
 		warned = true;
-		sleep_s(sb.reconnect_delay * (0.75 + 0.5 * drand48()));
+		wall_sleep_s(sb.reconnect_delay * (0.75 + 0.5 * drand48()));
 		sb.reconnect_delay =
 			sb.reconnect_delay * 2 > SUB_RECONNECT_MAX ?
 				SUB_RECONNECT_MAX :
